@@ -1,0 +1,42 @@
+# harmoni — everything a fresh machine needs is done by these targets.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: install demo test ui bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the whole pipeline on a generated sample landing zone (embedded Dagster + DuckDB).
+demo: $(STAMP)
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/harmoni demo
+
+## Run the test suite (starts nothing itself: tests that need Postgres use 127.0.0.1:5432).
+test: $(STAMP)
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## Dagster UI on the demo's instance (http://127.0.0.1:3000).
+ui: $(STAMP)
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -m harmoni_pipeline.definitions -h 127.0.0.1 -p 3000
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+## Re-resolve requirements.lock from pyproject.toml (needs uv; dev-time only).
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .dagster_home data/warehouse data/landing .pytest_cache

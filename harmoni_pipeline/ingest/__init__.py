@@ -1,0 +1,1 @@
+"""Ingestion: landing files → canonical staging rows plus the audit of every row."""

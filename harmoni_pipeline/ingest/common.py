@@ -1,0 +1,130 @@
+"""What every parser returns, the rule vocabulary, and the one error for unreadable files.
+
+Room: the shared contract between the format parsers (``survey``, ``fkdm``, ``stats``)
+and the ingestion runner. No parsing logic lives here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# data-contracts §3.4: the only rule names that may appear in audit.rejected_rows.
+RULES = (
+    "missing_field",
+    "invalid_value",
+    "invalid_date",
+    "out_of_scale",
+    "age_out_of_range",
+    "unknown_region",
+    "ambiguous_region",
+    "out_of_scope",
+    "date_order",
+    "duplicate_in_file",
+    "empty_response",
+)
+
+REJECTED_COLUMNS = ["line", "rule", "column", "value", "message"]
+
+
+class UnreadableFile(Exception):
+    """A landing file that cannot be parsed at all (not a single row can be trusted).
+
+    ``str(exc)`` is the one-line reason shown to the user: it names the file."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass
+class ParsedFile:
+    """The outcome of parsing one landing file.
+
+    - ``format``: the detected layout (``canonical``, ``google_forms``, ``kobo``,
+      ``fkdm``, ``long_csv``, ``bps_json``, ``dalam_angka``).
+    - ``rows_read``: data rows in the file (contract §3.3 says what a row is).
+    - ``accepted``: canonical rows, one per accepted input row, with a ``line`` column
+      (physical CSV line, header = 1; XLSX sheet row; NULL for JSON).
+    - ``rejected``: one row per (input row, broken rule), columns ``REJECTED_COLUMNS``;
+      personal values appear only as pseudonyms.
+    - ``warnings``: human-readable notes that do not reject anything.
+
+    Invariant: ``rows_read == len(accepted) + number of distinct rejected input rows``.
+    """
+
+    format: str
+    rows_read: int
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        if self.rejected.empty:
+            return 0
+        key = "line" if self.rejected["line"].notna().all() else "column"
+        return int(self.rejected.drop_duplicates(subset=[key])[key].shape[0])
+
+
+def empty_rejected() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "line": pd.Series(dtype="Int64"),
+            "rule": pd.Series(dtype="string"),
+            "column": pd.Series(dtype="string"),
+            "value": pd.Series(dtype="string"),
+            "message": pd.Series(dtype="string"),
+        }
+    )
+
+
+class Rejections:
+    """Collects rejected (row, rule) pairs while a parser checks its rules column-wise.
+
+    Each ``add`` takes a boolean mask over the file's rows (aligned with ``lines``);
+    nothing is evaluated row by row. ``values`` is the raw column to echo; pass the
+    pseudonymised column for personal data — never the raw one.
+    """
+
+    def __init__(self, lines: pd.Series):
+        self._lines = pd.Series(lines, dtype="Int64").reset_index(drop=True)
+        self._parts: list[pd.DataFrame] = []
+        self.bad = pd.Series(False, index=self._lines.index)
+
+    def add(self, mask, rule: str, column, values=None, message: str = "") -> None:
+        """``column`` is a column name, or a Series per row (JSON: the datacontent key)."""
+        if rule not in RULES:
+            raise ValueError(f"unknown rule {rule!r}")
+        mask = pd.Series(mask, dtype="boolean").reset_index(drop=True).fillna(False).astype(bool)
+        if not mask.any():
+            return
+        if values is None:
+            shown = pd.Series(pd.NA, index=mask.index, dtype="string")
+        else:
+            shown = pd.Series(values).reset_index(drop=True).astype("string")
+        part = pd.DataFrame(
+            {
+                "line": self._lines[mask],
+                "rule": rule,
+                "column": (
+                    pd.Series(column).reset_index(drop=True).astype("string")[mask]
+                    if isinstance(column, pd.Series)
+                    else column
+                ),
+                "value": shown[mask],
+                "message": message,
+            }
+        )
+        self._parts.append(part)
+        self.bad |= mask
+
+    def frame(self) -> pd.DataFrame:
+        if not self._parts:
+            return empty_rejected()
+        out = pd.concat(self._parts, ignore_index=True)
+        return out.astype(
+            {"line": "Int64", "rule": "string", "column": "string", "value": "string", "message": "string"}
+        ).sort_values(["line", "rule"], kind="stable", ignore_index=True)
