@@ -1,0 +1,118 @@
+"""Landing and staging assets: each source's landing folder (external) and its canonical
+staging table, one partition per arrival month (statistics: per arrival year)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from harmoni_pipeline.ingest.runner import IngestError, ingest_partition
+from harmoni_pipeline.metadata import column_schema, source_files_table
+from harmoni_pipeline.partitions import monthly_partitions, yearly_partitions
+from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.tables import STAGING_TABLES
+
+INGEST_CODE_VERSION = "ingest-1"
+OWNERS = ["team:data-engineering"]
+RETRY = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL)
+
+LANDING_DESCRIPTIONS = {
+    "survey": "Survey exports (Google Forms CSV, KoboToolbox XLSX/CSV, canonical CSV) in landing/survey/YYYY-MM/.",
+    "fkdm": "FKDM early-warning reports (CSV, XLSX) in landing/fkdm/YYYY-MM/.",
+    "stats": "Statistics tables (long CSV, BPS WebAPI JSON, BPS 'Dalam Angka' XLSX) in landing/stats/YYYY/.",
+}
+
+landing_specs = [
+    dg.AssetSpec(
+        key=["landing", source],
+        description=LANDING_DESCRIPTIONS[source],
+        group_name="landing",
+        kinds={"csv", "xlsx"} if source != "stats" else {"csv", "xlsx", "json"},
+        owners=OWNERS,
+        tags={"source": source},
+    )
+    for source in ("survey", "fkdm", "stats")
+]
+
+
+def _materialize(context: dg.AssetExecutionContext, harmoni: HarmoniResource, source: str) -> dg.MaterializeResult:
+    settings = harmoni.settings()
+    warehouse = harmoni.warehouse()
+    try:
+        report = ingest_partition(source, context.partition_key, settings=settings, run_id=context.run_id, warehouse=warehouse)
+    except IngestError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    for warning in report.warnings:
+        context.log.warning(warning)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": report.rows_accepted,
+            "dagster/column_schema": column_schema(report.schema),
+            "dagster/uri": dg.MetadataValue.path(report.staging.uri),
+            "scope": settings.scope,
+            "rows_read": report.rows_read,
+            "rows_accepted": report.rows_accepted,
+            "rows_rejected": report.rows_rejected,
+            "rejected_by_rule": dg.MetadataValue.json(report.rejected_by_rule),
+            "source_files": source_files_table(report.files),
+            "content_sha256": report.staging.content_sha256,
+            "table": STAGING_TABLES[source],
+        }
+    )
+
+
+@dg.asset(
+    key=["staging", "survey_responses"],
+    deps=[dg.AssetKey(["landing", "survey"])],
+    partitions_def=monthly_partitions,
+    group_name="staging",
+    kinds={"parquet", "duckdb"},
+    owners=OWNERS,
+    tags={"source": "survey"},
+    code_version=INGEST_CODE_VERSION,
+    retry_policy=RETRY,
+)
+def staging_survey_responses(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
+    """Survey responses that arrived in the partition's month, one row per accepted input
+    row (cumulative re-exports included: windows deduplicate by ``response_id``), in the
+    canonical schema with 45 item columns. Personal data only as keyed pseudonyms
+    (``respondent_key``). Rejected rows are in ``audit.rejected_rows``."""
+    return _materialize(context, harmoni, "survey")
+
+
+@dg.asset(
+    key=["staging", "fkdm_reports"],
+    deps=[dg.AssetKey(["landing", "fkdm"])],
+    partitions_def=monthly_partitions,
+    group_name="staging",
+    kinds={"parquet", "duckdb"},
+    owners=OWNERS,
+    tags={"source": "fkdm"},
+    code_version=INGEST_CODE_VERSION,
+    retry_policy=RETRY,
+)
+def staging_fkdm_reports(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
+    """FKDM early-warning reports that arrived in the partition's month, one row per
+    accepted report version (a report re-sent later is a newer version). ``ringkasan``
+    is never stored; the reporter only as a pseudonym (``pelapor_key``)."""
+    return _materialize(context, harmoni, "fkdm")
+
+
+@dg.asset(
+    key=["staging", "statistics"],
+    deps=[dg.AssetKey(["landing", "stats"])],
+    partitions_def=yearly_partitions,
+    group_name="staging",
+    kinds={"parquet", "duckdb"},
+    owners=OWNERS,
+    tags={"source": "stats"},
+    code_version=INGEST_CODE_VERSION,
+    retry_policy=RETRY,
+)
+def staging_statistics(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
+    """Statistics values (population by sex and age band, context indicators) that
+    arrived in the partition's year, in Kemendagri codes, one row per value; the value's
+    own year is ``tahun``. Partition = arrival year (``YYYY``)."""
+    return _materialize(context, harmoni, "stats")
+
+
+ingestion_assets = [staging_survey_responses, staging_fkdm_reports, staging_statistics]

@@ -1,0 +1,361 @@
+"""FKDM early-warning reports (CSV or XLSX) → canonical report rows plus their audit.
+
+Room: the FKDM layout of data-contracts §3.2 and the FKDM rules of §3.4 — header
+recognition, value normalisation (dates, coded fields, regions), the row rules and the
+in-file duplicate rule. Reading bytes is :mod:`~harmoni_pipeline.ingest.readers`' job,
+resolving region names :mod:`~harmoni_pipeline.regions`', pseudonyms
+:mod:`~harmoni_pipeline.pii`'s; which version of a report wins across files and periods
+is decided downstream (the event pillar), not here.
+
+Everything is column-wise pandas: no Python loop runs over the rows.
+
+Choices where the contract is open (kept deliberately small and strict):
+- **Headers** are matched after normalisation (case, surrounding spaces, punctuation and
+  inner spaces → ``_``: ``No. Laporan`` = ``no_laporan``) plus a few spelled-out aliases
+  (``tanggal_lapor``, ``desa_kelurahan``, ``nama_pelapor``, ``hp_pelapor`` …). Required:
+  ``no_laporan, tgl_lapor, tgl_kejadian, bidang, jenis_athg, kualifikasi, status`` and
+  either ``kode_desa`` or both ``kecamatan`` and ``desa``; a file lacking them is
+  unreadable and the error names the missing columns. ``ringkasan`` is optional for
+  the pipeline (it is never read: not stored, not echoed); other unknown columns are
+  ignored.
+- **Region**: a row's ``kode_desa`` is used when present (``35.13.19.2001``, or another
+  form ``Regions`` reads: ``3513192001``, ``35_13_19_2001``); otherwise the ``kecamatan`` and ``desa`` names (both
+  required) are resolved within the scope, the desa within its kecamatan. A value that
+  is not code-like (digits, ``.``, ``_``) is ``invalid_value``; an unknown or malformed
+  code ``unknown_region``; a code outside the scope ``out_of_scope``. The kecamatan is
+  the desa's parent.
+- **Empty coded fields** (bidang, jenis_athg, kualifikasi, status) are ``missing_field``;
+  unknown values ``invalid_value``. Coded values are compared after case folding;
+  ``bidang`` also after turning spaces/``&``/``_`` into ``-`` (``Sosial Budaya`` =
+  ``sosial-budaya``); ``kualifikasi`` after removing spaces, ``-`` and ``_``
+  (``Merah 1`` = ``merah1``); ``jenis_athg`` accepts the letter or the word.
+- **Dates**: ``YYYY-MM-DD`` (a time part, as a native Excel datetime renders, is
+  ignored) or ``DD/MM/YYYY`` (day and month may have one digit). A date that does not
+  exist (``31/02/2025``) or lies outside the years 2000–2099 is ``invalid_date``.
+  Optional dates that are present but invalid are ``invalid_date`` too.
+- **Date order** is checked only between dates that are both valid.
+- **Duplicates**: among the rows that pass every other rule, a repeated ``no_laporan``
+  (compared after stripping spaces, case kept) keeps its last row (highest line).
+- ``period`` (the arrival month) rejects nothing: the contract lists no rule for FKDM
+  dates after the arrival month. Reports dated after its end are counted in a warning.
+- ``pelapor_key`` is the pseudonym of ``pelapor_hp``, else of ``pelapor_nama``; no rule
+  looks at these columns, so their raw values can never reach ``rejected``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFile
+from harmoni_pipeline.ingest.readers import read_table
+from harmoni_pipeline.ingest.schemas import FKDM_PARSED
+
+REQUIRED = ("no_laporan", "tgl_lapor", "tgl_kejadian", "bidang", "jenis_athg", "kualifikasi", "status")
+OPTIONAL_DATES = ("tgl_tindak_lanjut", "tgl_selesai")
+
+HEADER_ALIASES = {
+    "nomor_laporan": "no_laporan",
+    "no_lap": "no_laporan",
+    "tanggal_lapor": "tgl_lapor",
+    "tanggal_laporan": "tgl_lapor",
+    "tgl_laporan": "tgl_lapor",
+    "tanggal_kejadian": "tgl_kejadian",
+    "tanggal_tindak_lanjut": "tgl_tindak_lanjut",
+    "tanggal_selesai": "tgl_selesai",
+    "desa_kelurahan": "desa",
+    "kelurahan_desa": "desa",
+    "kode_desa_kelurahan": "kode_desa",
+    "athg": "jenis_athg",
+    "nama_pelapor": "pelapor_nama",
+    "hp_pelapor": "pelapor_hp",
+    "no_hp_pelapor": "pelapor_hp",
+    "nomor_hp_pelapor": "pelapor_hp",
+}
+
+BIDANG = (
+    "ideologi",
+    "politik",
+    "ekonomi",
+    "sosial-budaya",
+    "pertahanan-keamanan",
+    "sara",
+    "lingkungan",
+)
+JENIS_ATHG = {
+    "a": "A",
+    "t": "T",
+    "h": "H",
+    "g": "G",
+    "ancaman": "A",
+    "tantangan": "T",
+    "hambatan": "H",
+    "gangguan": "G",
+}
+KUALIFIKASI = ("hijau", "kuning", "merah1", "merah2")
+STATUS = ("baru", "terverifikasi", "ditangani", "selesai", "eskalasi", "ditolak")
+
+MIN_YEAR, MAX_YEAR = 2000, 2099
+
+_ISO_DATE = r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_DMY_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})$"
+
+
+class RowRejections(Rejections):
+    """:class:`Rejections` whose ``message`` may also be a Series (one text per row),
+    e.g. a resolver's message naming the value, or the line a duplicate defers to.
+
+    (A candidate for ``common.Rejections`` itself; kept here to stay out of shared code.)"""
+
+    def add(self, mask, rule: str, column, values=None, message="") -> None:
+        if not isinstance(message, pd.Series):
+            super().add(mask, rule, column, values, message)
+            return
+        before = len(self._parts)
+        super().add(mask, rule, column, values, "")
+        if len(self._parts) > before:
+            part = self._parts[-1]
+            texts = message.astype("string").reset_index(drop=True)
+            part["message"] = texts.loc[part.index].fillna("").to_numpy()
+
+
+def normalise_header(name: str) -> str:
+    """``No. Laporan`` → ``no_laporan``; then the alias table."""
+    key = re.sub(r"[^0-9a-z]+", "_", str(name).casefold()).strip("_")
+    return HEADER_ALIASES.get(key, key)
+
+
+def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of ``YYYY-MM-DD`` / ``DD/MM/YYYY`` strings, column-wise.
+
+    Returns ``(dates, invalid)``: ``dates`` is ``datetime64[s]`` (NaT where missing or
+    invalid), ``invalid`` is True where a value is present but not a valid date."""
+    text = raw.astype("string").str.strip()
+    iso = text.str.extract(_ISO_DATE)
+    dmy = text.str.extract(_DMY_DATE)
+    year = iso[0].fillna(dmy[2])
+    month = iso[1].fillna(dmy[1])
+    day = iso[2].fillna(dmy[0])
+    canonical = year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2)
+    dates = pd.to_datetime(canonical, format="%Y-%m-%d", errors="coerce")
+    dates = pd.Series(dates, index=raw.index).astype("datetime64[s]")
+    in_range = dates.dt.year.between(MIN_YEAR, MAX_YEAR).fillna(False).astype(bool)
+    dates = dates.where(in_range)
+    invalid = text.notna() & dates.isna()
+    return dates, invalid.fillna(False).astype(bool)
+
+
+def _require_columns(columns: list[str], display_path: str) -> None:
+    missing = [c for c in REQUIRED if c not in columns]
+    if "kode_desa" not in columns and not {"kecamatan", "desa"} <= set(columns):
+        missing.append("kode_desa (or kecamatan and desa)")
+    if missing:
+        raise UnreadableFile(
+            display_path,
+            "not an FKDM report table: missing column(s) " + ", ".join(missing)
+            + f" (found: {', '.join(columns) or 'none'})",
+        )
+
+
+def _empty_string(n: int) -> pd.Series:
+    return pd.Series(pd.NA, index=range(n), dtype="string")
+
+
+def parse_fkdm_file(
+    path: Path,
+    *,
+    display_path: str,
+    regions,
+    scope: str,
+    period: str,
+    pseudonymizer,
+) -> ParsedFile:
+    """Parse one FKDM landing file (CSV or XLSX, first sheet) into a :class:`ParsedFile`
+    whose ``accepted`` has the ``FKDM_PARSED`` columns plus ``line``."""
+    table = read_table(Path(path), display_path)
+    fmt = "fkdm_xlsx" if table.kind == "xlsx" else "fkdm_csv"
+
+    renamed = {c: normalise_header(c) for c in table.frame.columns}
+    targets = list(renamed.values())
+    clashes = sorted({t for t in targets if targets.count(t) > 1 and t in (*REQUIRED, *OPTIONAL_DATES,
+                      "kode_desa", "kecamatan", "desa", "pelapor_nama", "pelapor_hp")})
+    if clashes:
+        raise UnreadableFile(display_path, "several columns mean the same field: " + ", ".join(clashes))
+    frame = table.frame.rename(columns=renamed)
+    _require_columns(list(frame.columns), display_path)
+
+    n = len(frame)
+    frame = frame.reset_index(drop=True)
+    lines = pd.Series(table.lines, dtype="int64").reset_index(drop=True)
+    col = {c: (frame[c].astype("string") if c in frame.columns else _empty_string(n))
+           for c in (*REQUIRED, *OPTIONAL_DATES, "kode_desa", "kecamatan", "desa", "pelapor_nama", "pelapor_hp")}
+    rej = RowRejections(lines)
+
+    # --- report number
+    no_laporan = col["no_laporan"].str.strip()
+    rej.add(no_laporan.isna(), "missing_field", "no_laporan", message="no_laporan is empty")
+
+    # --- dates
+    dates: dict[str, pd.Series] = {}
+    for name in ("tgl_lapor", "tgl_kejadian", *OPTIONAL_DATES):
+        parsed, invalid = parse_dates(col[name])
+        dates[name] = parsed
+        if name in ("tgl_lapor", "tgl_kejadian"):
+            rej.add(col[name].isna(), "missing_field", name, message=f"{name} is empty")
+        rej.add(invalid, "invalid_date", name, col[name],
+                message=f"{name} is not a valid date (YYYY-MM-DD or DD/MM/YYYY, years {MIN_YEAR}-{MAX_YEAR})")
+    lapor = dates["tgl_lapor"]
+    rej.add(dates["tgl_kejadian"] > lapor, "date_order", "tgl_kejadian", col["tgl_kejadian"],
+            message="tgl_kejadian is later than tgl_lapor")
+    for name in OPTIONAL_DATES:
+        rej.add(dates[name] < lapor, "date_order", name, col[name], message=f"{name} is earlier than tgl_lapor")
+
+    # --- coded fields
+    bidang_key = col["bidang"].str.strip().str.casefold().str.replace(r"[\s_&/+]+|-+", "-", regex=True)
+    bidang_key = bidang_key.str.replace(r"-+", "-", regex=True).str.strip("-")
+    athg_key = col["jenis_athg"].str.strip().str.casefold()
+    kual_key = col["kualifikasi"].str.strip().str.casefold().str.replace(r"[\s_\-]+", "", regex=True)
+    status_key = col["status"].str.strip().str.casefold()
+    coded = {
+        "bidang": bidang_key.where(bidang_key.isin(BIDANG)),
+        "jenis_athg": athg_key.map(JENIS_ATHG).astype("string"),
+        "kualifikasi": kual_key.where(kual_key.isin(KUALIFIKASI)),
+        "status": status_key.where(status_key.isin(STATUS)),
+    }
+    allowed = {
+        "bidang": " | ".join(BIDANG),
+        "jenis_athg": "A | T | H | G or ancaman | tantangan | hambatan | gangguan",
+        "kualifikasi": " | ".join(KUALIFIKASI),
+        "status": " | ".join(STATUS),
+    }
+    for name, value in coded.items():
+        raw = col[name]
+        rej.add(raw.isna(), "missing_field", name, message=f"{name} is empty")
+        rej.add(raw.notna() & value.isna(), "invalid_value", name, raw,
+                message=f"unknown {name}; expected {allowed[name]}")
+
+    # --- region
+    kode_kecamatan, kode_desa = _resolve_region(col, regions, scope, rej, has_code="kode_desa" in frame.columns,
+                                                has_names={"kecamatan", "desa"} <= set(frame.columns))
+
+    # --- reporter pseudonym (phone, else name); raw values are dropped here
+    pelapor_key = pseudonymizer.series(col["pelapor_hp"], "phone")
+    pelapor_key = pelapor_key.fillna(pseudonymizer.series(col["pelapor_nama"], "name")).astype("string")
+
+    # --- duplicates among otherwise valid rows: the last row of a no_laporan wins
+    valid = ~rej.bad
+    candidate = no_laporan.where(valid)
+    repeated = candidate.notna() & candidate.duplicated(keep="last")
+    if repeated.any():
+        kept_line = lines.where(valid).groupby(candidate).transform("max")
+        message = "no_laporan repeated in the file; the last row (line " + kept_line.astype("Int64").astype("string") + ") is kept"
+        rej.add(repeated, "duplicate_in_file", "no_laporan", no_laporan, message=message)
+
+    # --- warnings
+    warnings: list[str] = []
+    period_end = pd.Period(period, freq="M").end_time.normalize() if period else None
+    if period_end is not None:
+        late = int(((lapor > period_end) & ~rej.bad).sum())
+        if late:
+            warnings.append(f"{late} accepted report(s) have tgl_lapor after the end of the arrival month {period}")
+
+    keep = ~rej.bad
+    accepted = pd.DataFrame(
+        {
+            "no_laporan": no_laporan,
+            "tgl_lapor": dates["tgl_lapor"],
+            "tgl_kejadian": dates["tgl_kejadian"],
+            "kode_kecamatan": kode_kecamatan,
+            "kode_desa": kode_desa,
+            "bidang": coded["bidang"],
+            "jenis_athg": coded["jenis_athg"],
+            "kualifikasi": coded["kualifikasi"],
+            "status": coded["status"],
+            "tgl_tindak_lanjut": dates["tgl_tindak_lanjut"],
+            "tgl_selesai": dates["tgl_selesai"],
+            "pelapor_key": pelapor_key,
+            "line": lines.astype("Int64"),
+        }
+    )[keep.to_numpy()].reset_index(drop=True)
+    accepted = accepted[[name for name, _ in FKDM_PARSED] + ["line"]]
+    return ParsedFile(format=fmt, rows_read=n, accepted=accepted, rejected=rej.frame(), warnings=warnings)
+
+
+def _resolve_region(col, regions, scope, rej: Rejections, *, has_code: bool, has_names: bool):
+    """Kecamatan and desa codes per row, recording the region rules in ``rej``."""
+    n = len(col["no_laporan"])
+    kode_kecamatan = _empty_string(n)
+    kode_desa = _empty_string(n)
+
+    raw_code = col["kode_desa"].str.strip()
+    by_code = raw_code.notna() if has_code else pd.Series(False, index=raw_code.index)
+    if has_code and not has_names:
+        rej.add(raw_code.isna(), "missing_field", "kode_desa", message="kode_desa is empty")
+    if by_code.any():
+        code_like = raw_code.str.fullmatch(r"[\d._]+").fillna(False).astype(bool)
+        rej.add(by_code & ~code_like, "invalid_value", "kode_desa", raw_code,
+                message="kode_desa is not a Kemendagri desa code (PP.KK.CC.DDDD)")
+        ask = by_code & code_like
+        idx = ask[ask].index
+        res = regions.resolve_desa(
+            raw_code[idx].reset_index(drop=True),
+            pd.Series(pd.NA, index=range(len(idx)), dtype="string"),
+            scope,
+            required=True,
+        )
+        code = pd.Series(pd.NA, index=raw_code.index, dtype="string")
+        code[idx] = res["kode"].astype("string").to_numpy()
+        rule = pd.Series(pd.NA, index=raw_code.index, dtype="string")
+        rule[idx] = res["rule"].astype("string").to_numpy()
+        message = pd.Series(pd.NA, index=raw_code.index, dtype="string")
+        message[idx] = res["message"].astype("string").to_numpy()
+        _add_resolver_rules(rej, rule, message, "kode_desa", raw_code)
+        ok = ask & rule.isna() & code.notna()
+        kode_desa = kode_desa.mask(ok, code)
+        kode_kecamatan = kode_kecamatan.mask(ok, code.str.slice(0, 8))
+
+    if has_names:
+        by_name = ~by_code
+        kec_raw = col["kecamatan"].str.strip()
+        desa_raw = col["desa"].str.strip()
+        rej.add(by_name & kec_raw.isna(), "missing_field", "kecamatan", message="kecamatan is empty (and no kode_desa)")
+        rej.add(by_name & desa_raw.isna(), "missing_field", "desa", message="desa is empty (and no kode_desa)")
+        ask_kec = by_name & kec_raw.notna()
+        if ask_kec.any():
+            idx = ask_kec[ask_kec].index
+            res = regions.resolve_kecamatan(kec_raw[idx].reset_index(drop=True), scope)
+            res.index = idx
+            kec_code = pd.Series(pd.NA, index=kec_raw.index, dtype="string")
+            kec_code[idx] = res["kode"].astype("string").to_numpy()
+            kec_rule = pd.Series(pd.NA, index=kec_raw.index, dtype="string")
+            kec_rule[idx] = res["rule"].astype("string").to_numpy()
+            kec_msg = pd.Series(pd.NA, index=kec_raw.index, dtype="string")
+            kec_msg[idx] = res["message"].astype("string").to_numpy()
+            _add_resolver_rules(rej, kec_rule, kec_msg, "kecamatan", kec_raw)
+            kec_ok = ask_kec & kec_rule.isna() & kec_code.notna()
+            ask_desa = kec_ok & desa_raw.notna()
+            if ask_desa.any():
+                idx = ask_desa[ask_desa].index
+                res = regions.resolve_desa(
+                    desa_raw[idx].reset_index(drop=True), kec_code[idx].reset_index(drop=True), scope
+                )
+                desa_code = pd.Series(pd.NA, index=desa_raw.index, dtype="string")
+                desa_code[idx] = res["kode"].astype("string").to_numpy()
+                desa_rule = pd.Series(pd.NA, index=desa_raw.index, dtype="string")
+                desa_rule[idx] = res["rule"].astype("string").to_numpy()
+                desa_msg = pd.Series(pd.NA, index=desa_raw.index, dtype="string")
+                desa_msg[idx] = res["message"].astype("string").to_numpy()
+                _add_resolver_rules(rej, desa_rule, desa_msg, "desa", desa_raw)
+                desa_ok = ask_desa & desa_rule.isna() & desa_code.notna()
+                kode_desa = kode_desa.mask(desa_ok, desa_code)
+                kode_kecamatan = kode_kecamatan.mask(desa_ok, kec_code)
+    return kode_kecamatan, kode_desa
+
+
+def _add_resolver_rules(rej: RowRejections, rule: pd.Series, message: pd.Series, column: str, raw: pd.Series) -> None:
+    """Record the rules a ``Regions.resolve_*`` call returned (one ``add`` per rule)."""
+    for name in rule.dropna().unique():
+        mask = (rule == name).fillna(False).astype(bool)
+        rej.add(mask, str(name), column, raw, message=message.fillna(f"{column}: {name}"))

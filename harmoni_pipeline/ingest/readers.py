@@ -1,0 +1,413 @@
+"""Generic table readers shared by every landing-file parser (survey, FKDM, statistics).
+
+Room: turning the bytes of one CSV or XLSX file into a table of *strings* with the
+physical line of every row, and refusing files that cannot be read at all
+(:class:`~harmoni_pipeline.ingest.common.UnreadableFile`). No source-specific knowledge
+(column names, rules, types) lives here; parsers interpret the strings.
+
+What the readers guarantee
+- Every column is the pandas ``"string"`` dtype; a cell that is empty or only
+  whitespace is ``<NA>``; other cells have their surrounding whitespace stripped.
+- Header names are stripped (BOM, surrounding spaces). A header cell that is empty
+  becomes ``Unnamed: N`` (N = 0-based column position) unless its column holds no value
+  at all, in which case the column is dropped (spreadsheets save trailing empty columns).
+  Two headers with the same name make the file unreadable.
+- ``lines`` is the physical line of the row: CSV header = line 1, counting real newlines
+  (a quoted cell spanning two lines shifts every later line), blank lines included in
+  the count; XLSX: the 1-based sheet row.
+- Rows with no value in any column (blank lines, ``;;;;`` lines, empty sheet rows) are
+  not rows: they are skipped and do not count in ``rows_read``.
+- A CSV row with a different number of fields than its header makes the file
+  unreadable (a shifted row cannot be trusted column by column).
+
+CSV: UTF-8 (with or without BOM), falling back to cp1252 when the bytes are not valid
+UTF-8; CRLF or LF; delimiter ``,`` or ``;`` chosen from the header line (the more
+frequent of the two outside quotes; ``,`` on a tie). Parsing uses ``pyarrow.csv``; line
+numbers are computed with numpy over the raw bytes (quote parity per newline), never
+row by row.
+
+XLSX: python-calamine. Numbers are rendered without a spurious ``.0`` when integral
+(``3.0`` → ``3``); native Excel dates → ``YYYY-MM-DD``, datetimes →
+``YYYY-MM-DDTHH:MM:SS`` (rounded to the second); times → ``HH:MM:SS``; booleans →
+``TRUE``/``FALSE``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import python_calamine
+
+from harmoni_pipeline.ingest.common import UnreadableFile
+
+STRING = pd.StringDtype("pyarrow")
+
+_NL, _CR, _QUOTE = 10, 13, 34
+_WHITESPACE_BYTES = np.array([9, 10, 11, 12, 13, 32], dtype=np.uint8)
+_BINARY_PROBE = 65536
+
+
+@dataclass
+class RawTable:
+    """One table of a landing file, every cell a string (see the module docstring)."""
+
+    frame: pd.DataFrame  # all columns dtype "string", default RangeIndex
+    lines: pd.Series  # int64, physical line (CSV) or sheet row (XLSX) of each row
+    kind: str  # "csv" | "xlsx"
+    sheet: str | None = None
+
+
+# --------------------------------------------------------------------------- common
+
+
+def _finish_columns(display_path: str, raw_names: list[str], columns: list[pd.Series]) -> pd.DataFrame:
+    """Strip header names, drop empty unnamed columns, refuse duplicate names."""
+    names: list[str] = []
+    kept: list[pd.Series] = []
+    for position, (raw, values) in enumerate(zip(raw_names, columns)):
+        name = "" if raw is None else str(raw).replace("\ufeff", "").strip()
+        if not name:
+            if values.notna().any():
+                name = f"Unnamed: {position}"
+            else:
+                continue
+        names.append(name)
+        kept.append(values)
+    seen: set[str] = set()
+    duplicates = sorted({n for n in names if n in seen or seen.add(n)})
+    if duplicates:
+        raise UnreadableFile(display_path, f"duplicate column names in the header: {', '.join(duplicates)}")
+    if not names:
+        raise UnreadableFile(display_path, "the header row names no column")
+    frame = pd.DataFrame({n: v for n, v in zip(names, kept)})
+    if frame.shape[1] != len(names):  # pragma: no cover - guarded by the duplicate check
+        raise UnreadableFile(display_path, "duplicate column names in the header")
+    return frame
+
+
+def _drop_blank_rows(frame: pd.DataFrame, lines: np.ndarray) -> tuple[pd.DataFrame, pd.Series]:
+    if frame.shape[1] and len(frame):
+        keep = frame.notna().any(axis=1).to_numpy()
+        if not keep.all():
+            frame = frame.loc[keep].reset_index(drop=True)
+            lines = lines[keep]
+    return frame.reset_index(drop=True), pd.Series(np.asarray(lines, dtype=np.int64), name="line")
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _decode(display_path: str, data: bytes) -> bytes:
+    """UTF-8 bytes without BOM, or UnreadableFile. Falls back to cp1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFile(display_path, "UTF-16 text is not supported; save the CSV as UTF-8")
+    if data.startswith(b"PK\x03\x04"):
+        raise UnreadableFile(display_path, "not a CSV: the file is a zip/XLSX archive")
+    probe = data[:_BINARY_PROBE]
+    if b"\x00" in probe:
+        raise UnreadableFile(display_path, "not a CSV: binary content (NUL bytes)")
+    controls = sum(probe.count(bytes([b])) for b in (*range(1, 9), 14, 15, *range(16, 32)) if b != 26)
+    if probe and controls > max(2, len(probe) // 100):
+        raise UnreadableFile(display_path, "not a CSV: binary content (control characters)")
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            display_path, f"undecodable text: neither UTF-8 nor cp1252 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    return text.encode("utf-8")
+
+
+def _record_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end (exclusive, without the newline) and 1-based line of every CSV record.
+
+    A newline ends a record when the number of quote characters before it is even
+    (RFC 4180; an escaped ``""`` adds two). The parity is a wrapping uint8 cumulative
+    sum, so memory stays at two bytes per input byte however many quotes there are."""
+    newlines = np.flatnonzero(arr == _NL)
+    is_quote = arr == _QUOTE
+    if newlines.size and is_quote.any():
+        parity = np.cumsum(is_quote, dtype=np.uint8) & 1
+        terminators = newlines[parity[newlines] == 0]
+        del parity
+    else:
+        terminators = newlines
+    del is_quote
+    starts = np.concatenate(([0], terminators + 1)).astype(np.int64)
+    ends = np.concatenate((terminators, [arr.size])).astype(np.int64)
+    if starts[-1] >= arr.size:  # the file ends with a newline: no record after it
+        starts, ends = starts[:-1], ends[:-1]
+    lines = np.searchsorted(newlines, starts) + 1  # newlines before the start, + 1
+    return starts, ends, lines.astype(np.int64)
+
+
+def _blank_records(data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Records made of whitespace only. Only records that are empty or start with a
+    whitespace byte are inspected one by one (in practice: the blank lines)."""
+    blank = np.zeros(starts.size, dtype=bool)
+    lengths = ends - starts
+    if not arr.size:
+        return blank
+    first = arr[np.minimum(starts, arr.size - 1)]
+    candidates = np.flatnonzero((lengths == 0) | np.isin(first, _WHITESPACE_BYTES))
+    for i in candidates:
+        blank[i] = not data[starts[i] : ends[i]].strip()
+    return blank
+
+
+def _sniff_delimiter(header: bytes) -> str:
+    outside = header
+    if b'"' in header:  # ignore delimiters inside quoted header names
+        parts = header.split(b'"')
+        outside = b"".join(parts[0::2])
+    return ";" if outside.count(b";") > outside.count(b",") else ","
+
+
+def read_csv_table(path: Path, display_path: str) -> RawTable:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(display_path, f"cannot open: {exc.strerror or exc}") from None
+    data = _decode(display_path, data)
+    arr = np.frombuffer(data, dtype=np.uint8)
+    starts, ends, lines = _record_bounds(arr)
+    original = data
+    blank = _blank_records(data, arr, starts, ends)
+    if blank.any():  # rare: drop blank lines so that records and parsed rows align
+        keep = ~blank
+        starts, ends, lines = starts[keep], ends[keep], lines[keep]
+        if starts.size:
+            data = b"\n".join(data[s:e] for s, e in zip(starts.tolist(), ends.tolist())) + b"\n"
+            lengths = ends - starts + 1
+            starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+            ends = starts + lengths - 1
+    if not starts.size:
+        raise UnreadableFile(display_path, "empty file: no header line")
+
+    header_bytes = data[starts[0] : ends[0]].rstrip(b"\r")
+    delimiter = _sniff_delimiter(header_bytes)
+    try:
+        raw_names = next(csv.reader(io.StringIO(header_bytes.decode("utf-8")), delimiter=delimiter))
+    except (csv.Error, StopIteration) as exc:
+        raise UnreadableFile(display_path, f"unreadable header line: {exc}") from None
+    n_columns = len(raw_names)
+    data_lines = lines[1:]
+    body = data[starts[1] :] if starts.size > 1 else b""
+
+    placeholder = [f"c{i}" for i in range(n_columns)]
+    if data_lines.size:
+        bad_rows: list[str] = []
+
+        def on_invalid_row(row) -> str:
+            where = ""
+            if row.number is not None and 0 < row.number <= data_lines.size:
+                where = f"line {int(data_lines[row.number - 1])} has "
+            bad_rows.append(f"{where}{row.actual_columns} fields where the header has {row.expected_columns}")
+            return "error"
+
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(body),
+                read_options=pacsv.ReadOptions(column_names=placeholder, block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in placeholder},
+                    null_values=[""],
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowException) as exc:
+            reason = bad_rows[0] if bad_rows else str(exc).splitlines()[0]
+            raise UnreadableFile(display_path, f"malformed CSV: {reason}") from None
+        if table.num_rows != data_lines.size:
+            line_of = _slow_line_numbers(original, delimiter)
+            if len(line_of) != table.num_rows:
+                raise UnreadableFile(
+                    display_path, f"malformed CSV: {table.num_rows} rows parsed but {len(line_of)} records found"
+                )
+            data_lines = np.asarray(line_of, dtype=np.int64)
+        columns = [_clean_strings(table.column(i)) for i in range(n_columns)]
+    else:
+        columns = [pd.Series([], dtype=STRING) for _ in range(n_columns)]
+    frame = _finish_columns(display_path, raw_names, columns)
+    frame, line_series = _drop_blank_rows(frame, data_lines)
+    return RawTable(frame=frame, lines=line_series, kind="csv", sheet=None)
+
+
+def _slow_line_numbers(data: bytes, delimiter: str) -> list[int]:
+    """Line of every non-blank data record, by the csv module (only used when the
+    vectorised quote-parity count disagrees with pyarrow, e.g. stray quotes)."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
+    out: list[int] = []
+    line = 1
+    header_seen = False
+    for record in reader:
+        start = line
+        line = reader.line_num + 1
+        if not any(field.strip() for field in record):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        out.append(start)
+    return out
+
+
+def _clean_strings(column: pa.ChunkedArray) -> pd.Series:
+    trimmed = pc.utf8_trim_whitespace(column)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(trimmed)), dtype=STRING)
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def _open_workbook(path: Path, display_path: str) -> python_calamine.CalamineWorkbook:
+    try:
+        return python_calamine.CalamineWorkbook.from_path(str(path))
+    except FileNotFoundError:
+        raise UnreadableFile(display_path, "cannot open: file not found") from None
+    except Exception as exc:  # calamine raises its own error types (ZipError, XmlError, …)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UnreadableFile(display_path, f"not a readable XLSX workbook: {reason}") from None
+
+
+def _sheet(workbook, display_path: str, sheet: str | int):
+    try:
+        if isinstance(sheet, int):
+            names = workbook.sheet_names
+            if not 0 <= sheet < len(names):
+                raise UnreadableFile(display_path, f"no sheet number {sheet} (the workbook has {len(names)})")
+            return workbook.get_sheet_by_index(sheet)
+        return workbook.get_sheet_by_name(sheet)
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        if type(exc).__name__ == "WorksheetNotFound":
+            raise UnreadableFile(display_path, f"no sheet named {sheet!r}") from None
+        raise UnreadableFile(display_path, f"unreadable sheet {sheet!r}: {exc}") from None
+
+
+def _sheet_rows(workbook, display_path: str, sheet: str | int) -> tuple[str, list[list[object]]]:
+    ws = _sheet(workbook, display_path, sheet)
+    try:
+        rows = ws.to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise UnreadableFile(display_path, f"unreadable sheet {ws.name!r}: {exc}") from None
+    return ws.name, rows
+
+
+def xlsx_sheet_names(path: Path, display_path: str) -> list[str]:
+    workbook = _open_workbook(path, display_path)
+    try:
+        return list(workbook.sheet_names)
+    finally:
+        workbook.close()
+
+
+def read_xlsx_cells(path: Path, display_path: str, sheet: str | int) -> list[list[object]]:
+    """Raw cell values of one sheet, row 1 first (index i = sheet row i + 1), column A
+    first. Values are calamine's: ``str``, ``float``, ``int``, ``bool``,
+    ``datetime``/``date``/``time``/``timedelta``; an empty cell is ``None``."""
+    workbook = _open_workbook(path, display_path)
+    try:
+        _, rows = _sheet_rows(workbook, display_path, sheet)
+    finally:
+        workbook.close()
+    return [[None if v == "" else v for v in row] for row in rows]
+
+
+def _render_cells(values: list[object]) -> pd.Series:
+    """Render one column of calamine cell values as strings (see module docstring)."""
+    s = pd.Series(values, dtype=object)
+    out = pd.Series(pd.NA, index=s.index, dtype=object)
+    if s.empty:
+        return out.astype(STRING)
+    kinds = s.map(type)
+    is_str = (kinds == str).to_numpy()
+    if is_str.any():
+        out[is_str] = s[is_str]
+    is_float = (kinds == float).to_numpy()
+    if is_float.any():
+        numbers = s[is_float].astype(float).to_numpy()
+        finite = np.isfinite(numbers)
+        integral = finite & (numbers == np.round(numbers)) & (np.abs(numbers) < 2**53)
+        rendered = np.empty(numbers.size, dtype=object)
+        rendered[integral] = numbers[integral].astype(np.int64).astype(str)
+        rendered[~integral] = [repr(float(x)) for x in numbers[~integral]]
+        out[is_float] = rendered
+    is_bool = (kinds == bool).to_numpy()
+    if is_bool.any():
+        out[is_bool] = np.where(s[is_bool].astype(bool).to_numpy(), "TRUE", "FALSE")
+    is_int = (kinds == int).to_numpy()
+    if is_int.any():
+        out[is_int] = s[is_int].astype(str)
+    is_datetime = (kinds == dt.datetime).to_numpy()
+    if is_datetime.any():
+        stamps = pd.to_datetime(s[is_datetime].tolist()).round("s")
+        out[is_datetime] = stamps.strftime("%Y-%m-%dT%H:%M:%S").to_numpy()
+    is_date = (kinds == dt.date).to_numpy()
+    if is_date.any():
+        out[is_date] = s[is_date].map(dt.date.isoformat)
+    other = ~(is_str | is_float | is_bool | is_int | is_datetime | is_date) & s.notna().to_numpy()
+    if other.any():  # time, timedelta
+        out[other] = s[other].map(lambda v: v.isoformat(timespec="seconds") if isinstance(v, dt.time) else str(v))
+    result = out.astype(STRING).str.strip()
+    return result.mask(result == "")
+
+
+def read_xlsx_table(path: Path, display_path: str, sheet: str | int = 0) -> RawTable:
+    workbook = _open_workbook(path, display_path)
+    try:
+        name, rows = _sheet_rows(workbook, display_path, sheet)
+    finally:
+        workbook.close()
+    header_index = next(
+        (i for i, row in enumerate(rows) if any(not (v == "" or v is None) for v in row)), None
+    )
+    if header_index is None:
+        raise UnreadableFile(display_path, f"sheet {name!r} is empty: no header row")
+    header = rows[header_index]
+    width = len(header)
+    body = rows[header_index + 1 :]
+    cells = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(index=range(0), columns=range(width))
+    columns = [
+        _render_cells(cells[j].tolist() if j in cells.columns else [None] * len(body)) for j in range(width)
+    ]
+    raw_names = [_render_cells([v]).iloc[0] for v in header]
+    raw_names = ["" if pd.isna(v) else str(v) for v in raw_names]
+    frame = _finish_columns(display_path, raw_names, columns)
+    lines = np.arange(header_index + 2, header_index + 2 + len(body), dtype=np.int64)
+    frame, line_series = _drop_blank_rows(frame, lines)
+    return RawTable(frame=frame, lines=line_series, kind="xlsx", sheet=name)
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def read_table(path: Path, display_path: str) -> RawTable:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return read_csv_table(path, display_path)
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx_table(path, display_path)
+    raise UnreadableFile(display_path, f"unsupported file type {suffix or '(none)'!r}: expected .csv or .xlsx")

@@ -1,0 +1,212 @@
+"""Ingest one partition of one source: landing files → staging Parquet + audit rows.
+
+Room: the order of work for a partition — list and hash files, skip copies of bytes
+already counted, parse each file with its source's parser, assemble the canonical
+staging table with provenance, and publish staging and audit atomically. Parsing rules
+live in the parser modules; file layout in :mod:`harmoni_pipeline.warehouse`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import pyarrow as pa
+
+from harmoni_pipeline.ingest import audit
+from harmoni_pipeline.ingest.common import ParsedFile, UnreadableFile
+from harmoni_pipeline.ingest.landing import EXTENSIONS, HashCache, LandingFile, first_copies, partition_files
+from harmoni_pipeline.ingest.schemas import staging_schema
+from harmoni_pipeline.pii import Pseudonymizer
+from harmoni_pipeline.regions import Regions
+from harmoni_pipeline.settings import Settings
+from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
+from harmoni_pipeline.warehouse import Published, Warehouse
+
+
+
+class IngestError(RuntimeError):
+    """A partition could not be ingested; the message is one line naming the file."""
+
+
+@dataclass
+class IngestReport:
+    source: str
+    period: str
+    files: list[dict]
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rejected_by_rule: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    staging: Published | None = None
+    schema: pa.Schema | None = None
+
+
+def _parser(source: str) -> Callable[..., ParsedFile]:
+    if source == "survey":
+        from harmoni_pipeline.ingest.survey import parse_survey_file
+
+        return parse_survey_file
+    if source == "fkdm":
+        from harmoni_pipeline.ingest.fkdm import parse_fkdm_file
+
+        return parse_fkdm_file
+    from harmoni_pipeline.ingest.stats import parse_stats_file
+
+    return lambda path, *, display_path, regions, scope, period, pseudonymizer: parse_stats_file(
+        path, display_path=display_path, regions=regions, scope=scope
+    )
+
+
+def parse_one(file: LandingFile, settings: Settings, regions: Regions, pseudonymizer: Pseudonymizer) -> ParsedFile:
+    if file.path.suffix.lower() not in EXTENSIONS[file.source]:
+        raise UnreadableFile(
+            file.rel_path,
+            f"unsupported file type {file.path.suffix or '(none)'}; expected {', '.join(EXTENSIONS[file.source])}",
+        )
+    try:
+        return _parser(file.source)(
+            file.path,
+            display_path=file.rel_path,
+            regions=regions,
+            scope=settings.scope,
+            period=file.period,
+            pseudonymizer=pseudonymizer,
+        )
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # a parser bug must still name the file, never lose it
+        raise UnreadableFile(file.rel_path, f"could not be parsed ({type(exc).__name__}: {exc})") from exc
+
+
+def _with_provenance(parsed: ParsedFile, file: LandingFile, order: int, key_id: str) -> pd.DataFrame:
+    df = parsed.accepted.copy()
+    df["period"] = file.period
+    df["source_sha256"] = file.sha256
+    df["source_path"] = file.rel_path
+    df["file_order"] = order
+    df["format"] = parsed.format
+    df["pii_key_id"] = key_id
+    return df
+
+
+def _to_arrow(frames: list[pd.DataFrame], source: str) -> pa.Table:
+    schema = staging_schema(source)
+    if not frames:
+        return schema.empty_table()
+    tables = []
+    for df in frames:
+        df = df.reindex(columns=schema.names)
+        tables.append(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
+    return pa.concat_tables(tables)
+
+
+def ingest_partition(
+    source: str,
+    period: str,
+    *,
+    settings: Settings,
+    run_id: str,
+    warehouse: Warehouse | None = None,
+    regions: Regions | None = None,
+) -> IngestReport:
+    """Replace exactly the ``period`` partition of ``source`` in staging and audit.
+
+    Raises :class:`IngestError` (after recording the audit) when a file cannot be read
+    at all; staging then keeps its last good partition."""
+    warehouse = warehouse or Warehouse(settings.warehouse_dir, catalog_tables())
+    regions = regions or Regions.load()
+    pseudonymizer = Pseudonymizer(settings.pii_key)
+    cache = HashCache(warehouse.root / ".cache" / "landing_sha256.json")
+    landing = settings.landing_dir
+
+    files = partition_files(landing, source, period, cache)
+    counted = first_copies(landing, source, period, cache)
+    cache.save()
+
+    report = IngestReport(source=source, period=period, files=[])
+    accepted_frames: list[pd.DataFrame] = []
+    rejected_frames: list[pd.DataFrame] = []
+    for order, file in enumerate(files):
+        record = {
+            "sha256": file.sha256,
+            "path": file.rel_path,
+            "source": source,
+            "period": period,
+            "bytes": file.bytes,
+            "format": None,
+            "rows_read": 0,
+            "rows_accepted": 0,
+            "rows_rejected": 0,
+            "duplicate_of": None,
+            "error": None,
+            "warnings": None,
+        }
+        if file.sha256 in counted:
+            record["duplicate_of"] = counted[file.sha256]
+            report.files.append(record)
+            continue
+        counted[file.sha256] = file.rel_path
+        try:
+            parsed = parse_one(file, settings, regions, pseudonymizer)
+        except UnreadableFile as exc:
+            record.update(rows_read=None, rows_accepted=None, rows_rejected=None, error=exc.reason)
+            report.errors.append(str(exc))
+            report.files.append(record)
+            continue
+        rejected_count = parsed.rows_rejected
+        record.update(
+            format=parsed.format,
+            rows_read=parsed.rows_read,
+            rows_accepted=len(parsed.accepted),
+            rows_rejected=rejected_count,
+            warnings="; ".join(parsed.warnings) or None,
+        )
+        if parsed.rows_read != len(parsed.accepted) + rejected_count:
+            report.errors.append(
+                f"{file.rel_path}: row accounting broken (read {parsed.rows_read}, "
+                f"accepted {len(parsed.accepted)}, rejected {rejected_count})"
+            )
+        report.files.append(record)
+        report.warnings.extend(f"{file.rel_path}: {w}" for w in parsed.warnings)
+        accepted_frames.append(_with_provenance(parsed, file, order, pseudonymizer.key_id))
+        if not parsed.rejected.empty:
+            rej = parsed.rejected.copy()
+            rej["sha256"], rej["path"], rej["source"], rej["period"] = file.sha256, file.rel_path, source, period
+            rejected_frames.append(rej)
+
+    for record in report.files:
+        report.rows_read += record["rows_read"] or 0
+        report.rows_accepted += record["rows_accepted"] or 0
+        report.rows_rejected += record["rows_rejected"] or 0
+    if rejected_frames:
+        counts = pd.concat(rejected_frames)["rule"].value_counts()
+        report.rejected_by_rule = {str(k): int(v) for k, v in counts.items()}
+
+    now = dt.datetime.now(dt.timezone.utc)
+    warehouse.write_partition(
+        "audit.source_files", period, audit.source_files_table(report.files, run_id, now), part=source
+    )
+    warehouse.write_partition(
+        "audit.rejected_rows",
+        period,
+        audit.rejected_rows_table(rejected_frames, run_id, pseudonymizer.key_id),
+        part=source,
+    )
+    if report.errors:
+        first = report.errors[0]
+        more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+        raise IngestError(f"{source} {period}: {first}{more}")
+
+    staging = _to_arrow(accepted_frames, source)
+    table = STAGING_TABLES[source]
+    report.staging = warehouse.write_partition(table, period, staging)
+    report.schema = staging.schema
+    warehouse.log_publication(report.staging, run_id)
+    return report
+

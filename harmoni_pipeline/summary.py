@@ -1,0 +1,56 @@
+"""Plain-text summaries of what a run did, read back from the warehouse's audit tables.
+
+Room: formatting for the terminal (``harmoni run`` / ``harmoni demo``); queries run in
+DuckDB directly on the Parquet files, so no catalog lock is ever taken.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.warehouse import Warehouse
+
+
+def _table(rows: list[tuple], headers: list[str]) -> str:
+    cells = [headers] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def ingestion_summary(warehouse_dir: Path, periods: list[str]) -> str:
+    wh = Warehouse(warehouse_dir, catalog_tables())
+    years = sorted({p[:4] for p in periods})
+    keys = list(periods) + years
+    con = duckdb.connect()
+    files = con.execute(
+        f"""
+        SELECT source, count(*) AS files,
+               count(*) FILTER (WHERE duplicate_of IS NOT NULL) AS duplicates,
+               count(*) FILTER (WHERE error IS NOT NULL) AS unreadable,
+               sum(rows_read) AS rows_read, sum(rows_accepted) AS accepted, sum(rows_rejected) AS rejected
+        FROM ({wh.select_sql("audit.source_files")})
+        WHERE period IN (SELECT unnest(?::VARCHAR[]))
+        GROUP BY source ORDER BY source
+        """,
+        [keys],
+    ).fetchall()
+    rules = con.execute(
+        f"""
+        SELECT source, rule, count(*) AS n
+        FROM ({wh.select_sql("audit.rejected_rows")})
+        WHERE period IN (SELECT unnest(?::VARCHAR[]))
+        GROUP BY source, rule ORDER BY source, n DESC, rule
+        """,
+        [keys],
+    ).fetchall()
+    out = [f"Ingestion {periods[0]} .. {periods[-1]} (statistics {years[0]}..{years[-1]}):",
+           _table(files, ["source", "files", "duplicates", "unreadable", "rows read", "accepted", "rejected"])]
+    if rules:
+        out += ["", "Rejections by rule (one row per broken rule; see audit.rejected_rows):",
+                _table(rules, ["source", "rule", "rows"])]
+    return "\n".join(out)

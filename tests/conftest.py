@@ -1,0 +1,56 @@
+"""Shared fixtures: settings pointed at temporary folders, a PII key, Postgres databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+TEST_PII_KEY = "test-key-for-harmoni"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """HARMONI_* variables pointing at a fresh landing zone and warehouse."""
+    landing = tmp_path / "landing"
+    warehouse = tmp_path / "warehouse"
+    landing.mkdir()
+    monkeypatch.setenv("HARMONI_LANDING_DIR", str(landing))
+    monkeypatch.setenv("HARMONI_WAREHOUSE_DIR", str(warehouse))
+    monkeypatch.setenv("HARMONI_SCOPE", "35.13")
+    monkeypatch.setenv("HARMONI_PII_KEY", TEST_PII_KEY)
+    monkeypatch.delenv("HARMONI_ENV", raising=False)
+    return {"landing": landing, "warehouse": warehouse, "tmp": tmp_path}
+
+
+@pytest.fixture
+def settings(env):
+    from harmoni_pipeline.settings import Settings
+
+    return Settings.from_env()
+
+
+@pytest.fixture
+def postgres_db():
+    """A fresh database on the local PostgreSQL (127.0.0.1:5432, user postgres, trust
+    auth), dropped afterwards. Never skipped: CI starts the server."""
+    import psycopg2
+
+    name = f"harmoni_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {"host": "127.0.0.1", "port": "5432", "user": "postgres", "password": "", "db": name}
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()

@@ -1,0 +1,152 @@
+"""Settings, pseudonyms, period arithmetic and the warehouse's atomic publication."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from harmoni_pipeline.periods import month_range, shift
+from harmoni_pipeline.pii import Pseudonymizer
+from harmoni_pipeline.settings import DEV_PII_KEY, Settings, SettingsError
+from harmoni_pipeline.warehouse import Warehouse, content_sha256
+
+
+def test_settings_defaults_and_production_refuses_without_key(tmp_path):
+    with pytest.warns(UserWarning, match="HARMONI_PII_KEY"):
+        s = Settings.from_env(environ={})
+    assert s.scope == "35.13" and s.pii_key == DEV_PII_KEY and s.landing_dir.name == "landing"
+    assert s.catalog_path.name == "harmoni.duckdb"
+    with pytest.raises(SettingsError, match="HARMONI_PII_KEY"):
+        Settings.from_env(environ={"HARMONI_ENV": "production"})
+    s = Settings.from_env(environ={"HARMONI_ENV": "production", "HARMONI_PII_KEY": "k", "HARMONI_SCOPE": "ALL"})
+    assert s.scope == "ALL" and not s.uses_dev_key
+
+
+def test_pseudonyms_are_keyed_normalised_and_never_raw():
+    p, q = Pseudonymizer("key-1"), Pseudonymizer("key-2")
+    a = p.pseudonym("0812-3456-789", "phone")
+    assert a == p.pseudonym("+62 812 3456 789", "phone") == p.pseudonym("812 3456 789", "phone")
+    assert a != q.pseudonym("0812-3456-789", "phone") and p.key_id != q.key_id
+    assert "3456" not in a and a.startswith("pii:")
+    assert p.pseudonym(" Budi@Example.ID ", "email") == p.pseudonym("budi@example.id", "email")
+    assert p.pseudonym("", "email") is None and p.pseudonym(None, "nik") is None
+    import pandas as pd
+
+    s = p.series(pd.Series(["3513011201800001", None, "3513011201800001"]), "nik")
+    assert s.iloc[0] == s.iloc[2] and pd.isna(s.iloc[1])
+
+
+def test_month_arithmetic():
+    assert shift("2025-01", -1) == "2024-12" and shift("2025-12", 1) == "2026-01" and shift("2025-11", -11) == "2024-12"
+    assert month_range("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    with pytest.raises(ValueError):
+        month_range("2025-12", "2025-11")
+
+
+def _table(n: int, run: str = "r1", period: str = "2025-01") -> pa.Table:
+    return pa.table(
+        {"period": [period] * n, "kode": [f"35.13.{i:02d}" for i in range(n)], "x": list(range(n)), "run_id": [run] * n}
+    )
+
+
+def test_content_hash_ignores_run_columns():
+    assert content_sha256(_table(3, "a")) == content_sha256(_table(3, "b"))
+    assert content_sha256(_table(3)) != content_sha256(_table(4))
+
+
+def test_publish_is_atomic_and_logged(tmp_path):
+    wh = Warehouse(tmp_path / "wh", {"staging.t": _table(0).schema})
+    wh.build_catalog()
+    first = wh.write_partition("staging.t", "2025-01", _table(3))
+    assert first.path.exists() and pq.read_table(first.path).num_rows == 3
+    assert wh.current_file("staging.t", "2025-01") == first.path
+    assert wh.log_publication(first, "run-1") is True
+    again = wh.write_partition("staging.t", "2025-01", _table(3, "r2"))
+    assert wh.log_publication(again, "run-2") is False  # identical content adds no row
+    changed = wh.write_partition("staging.t", "2025-01", _table(5))
+    assert wh.log_publication(changed, "run-3") is True
+    con = wh.connect_readonly()
+    assert con.execute("SELECT count(*) FROM staging.t").fetchone()[0] == 5
+    con.close()
+    assert not list((wh.tmp_dir).glob("staging.t.*"))  # no temp file left behind
+
+
+def test_staged_file_is_invisible_until_published(tmp_path):
+    wh = Warehouse(tmp_path / "wh")
+    wh.write_partition("staging.t", "2025-01", _table(2))
+    tmp, pub = wh.stage("staging.t", "2025-01", _table(7))
+    assert not pub.path.exists()
+    assert pq.read_table(wh.current_file("staging.t", "2025-01")).num_rows == 2
+    wh.discard(tmp)
+    assert not tmp.exists() and len(wh.versions("staging.t", "2025-01")) == 1
+
+
+ANALYST = """
+import sys, time, duckdb
+catalog, stop = sys.argv[1], sys.argv[2]
+import os
+held = duckdb.connect(catalog, read_only=True)
+q = "SELECT count(*), count(DISTINCT x), max(x) FROM staging.t WHERE period = '2025-01' AND kode IS NOT NULL"
+first = held.execute(q).fetchone()
+assert first[0] == first[1] == first[2] + 1, first
+rounds = 0
+while not os.path.exists(stop) if stop != "-" else rounds < 1:
+    assert held.execute(q).fetchone() == first, "held session changed under the analyst"
+    rounds += 1
+print(first[0], rounds)
+"""
+
+
+def test_analyst_readonly_session_survives_publications(tmp_path):
+    """An analyst (another process) holds the catalog open read-only while partitions are
+    republished: never blocked, never an error, always one whole version of a partition;
+    the held session keeps its snapshot, new sessions see newer versions."""
+    import subprocess
+    import sys
+
+    wh = Warehouse(tmp_path / "wh", {"staging.t": _table(0).schema})
+    wh.write_partition("staging.t", "2025-01", _table(3))
+    stop = tmp_path / "stop"
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", ANALYST, str(wh.catalog_path), str(stop)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        import time
+
+        time.sleep(1.0)  # let the analyst open its session
+        fresh_counts = set()
+        for n in range(1, 40):
+            wh.write_partition("staging.t", "2025-01", _table(n % 7 + 1))
+            wh.write_partition("staging.t", "2025-02", _table(2, period="2025-02"))
+            if n % 13 == 0:  # a new analyst session, opened in the middle of the writes
+                fresh = subprocess.run(
+                    [sys.executable, "-c", ANALYST, str(wh.catalog_path), "-"], capture_output=True, text=True
+                )
+                assert fresh.returncode == 0, fresh.stderr
+                fresh_counts.add(int(fresh.stdout.split()[0]))
+    finally:
+        stop.touch()
+        out, err = analyst.communicate(timeout=60)
+    assert analyst.returncode == 0, err
+    held_count, rounds = map(int, out.split())
+    assert held_count == 3 and rounds > 5  # the held session kept its snapshot throughout
+    assert fresh_counts == {13 % 7 + 1, 26 % 7 + 1, 39 % 7 + 1}  # new sessions see new versions
+    final = wh.connect_readonly()
+    assert final.execute("SELECT count(*) FROM staging.t").fetchone()[0] == 39 % 7 + 1 + 2
+    final.close()
+
+
+def test_superseded_versions_are_pruned_after_the_grace_period(tmp_path):
+    wh = Warehouse(tmp_path / "wh")
+    for n in (1, 2, 3):
+        wh.write_partition("staging.t", "2025-01", _table(n))
+    assert len(wh.versions("staging.t", "2025-01")) == 3  # all within the grace period
+    wh.prune("staging.t", "2025-01", "data", grace=-1)
+    assert len(wh.versions("staging.t", "2025-01")) == 1
+    assert pq.read_table(wh.current_file("staging.t", "2025-01")).num_rows == 3
