@@ -1,7 +1,6 @@
 """Landing and staging assets: each source's landing folder (external) and its canonical
 staging table, one partition per arrival month (statistics: per arrival year)."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -623,8 +623,9 @@ def _read_sheet(path, display_path, sheet, grid, regions, scope, config, row_off
     if mapping is None:
         return None if not title else (None, 0, [f"sheet {sheet!r} skipped: its title matches no Dalam Angka table in "
                                                  f"stats_sources.yaml ({title[:100]!r})"], False)
-    if not hit_rows.size:
-        raise UnreadableFile(display_path, f"sheet {sheet!r}: no 'Kecamatan' header cell below the title")
+    if not hit_rows.size:  # e.g. a table of contents naming the table
+        return (None, 0, [f"sheet {sheet!r} skipped: its text mentions {mapping['indikator']} but it has no "
+                          "'Kecamatan' header (not a table by kecamatan)"], False)
     header_row = int(hit_rows[0])
     name_col = int(np.flatnonzero(header_hits.iloc[header_row].to_numpy())[0])
     indikator = mapping["indikator"]
@@ -637,7 +638,7 @@ def _read_sheet(path, display_path, sheet, grid, regions, scope, config, row_off
     header_like = names.str.match(_HEADER_NAME).fillna(False).astype(bool) | names.str.match(_COLUMN_NUMBER).fillna(False).astype(bool)
     named = below & names.notna() & ~header_like
     if not named.any():
-        raise UnreadableFile(display_path, f"sheet {sheet!r}: no kecamatan row below the header")
+        return (None, 0, [f"sheet {sheet!r}: no kecamatan row below the header"], True)
     first_data = int(np.flatnonzero(named.to_numpy())[0])
     header_rows = list(range(header_row, first_data))
 
@@ -826,8 +827,8 @@ def _age_groups(raw: pd.Series) -> pd.DataFrame:
     key = key.str.replace(r"(tahun|thn|th)$", "", regex=True)
     closed = key.str.extract(r"^(\d{1,3})-(\d{1,3})$")
     open_ = key.str.extract(r"^(\d{1,3})(?:\+|>|keatas|lebih)$")
-    lo = pd.to_numeric(closed[0].fillna(open_[0]), errors="coerce")
-    hi = pd.to_numeric(closed[1], errors="coerce")
+    lo = pd.to_numeric(closed[0].fillna(open_[0]), errors="coerce").astype("float64")
+    hi = pd.to_numeric(closed[1], errors="coerce").astype("float64")
     label = (
         lo.astype("Int64").astype("string") + "-" + hi.astype("Int64").astype("string")
     ).fillna(lo.astype("Int64").astype("string") + "+")

@@ -72,6 +72,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFile
 from harmoni_pipeline.ingest.readers import RawTable, read_csv_table, read_xlsx_table, xlsx_sheet_names
@@ -209,144 +211,165 @@ def detect_survey_format(columns: list[str]) -> str:
 # --------------------------------------------------------------------------- values
 
 
-def _classify_uniques(values: pd.Series, classify) -> tuple[np.ndarray, ...]:
-    """Apply ``classify(text) -> tuple`` to the distinct non-missing values of a column
-    and broadcast the results back (one array per tuple element; missing rows get the
-    result of ``classify(None)``)."""
+# classification status of one cell
+OK, OUT_OF_SCALE, INVALID = 0, 1, 2
+_STATUS_RULE = {OUT_OF_SCALE: "out_of_scale", INVALID: "invalid_value"}
+
+
+@dataclass
+class _Classified:
+    """A column classified over its distinct values: ``value`` (float with NaN, or
+    object) and ``status`` (int8: OK / OUT_OF_SCALE / INVALID) per row."""
+
+    value: np.ndarray
+    status: np.ndarray
+
+    def as_integers(self, dtype: str, index: pd.Index) -> pd.Series:
+        missing = np.isnan(self.value)
+        data = np.where(missing, 0, self.value).astype(dtype.lower())
+        return pd.Series(pd.arrays.IntegerArray(data, missing), index=index, dtype=dtype)
+
+
+def _classify_uniques(values: pd.Series, classify, numeric: bool = True) -> _Classified:
+    """Apply ``classify(text) -> (value, status)`` to the distinct non-missing values of
+    a column and broadcast the results back (a missing cell is ``(None, OK)``)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    results = [classify(u) for u in uniques] + [classify(None)]
-    out = []
-    for k in range(len(results[0])):
-        table = np.array([r[k] for r in results], dtype=object)
-        out.append(table[codes])  # code -1 (missing) takes the last entry
-    return tuple(out)
+    results = [classify(u) for u in uniques] + [(None, OK)]  # code -1 takes the last entry
+    if numeric:
+        table = np.array([np.nan if v is None else float(v) for v, _ in results], dtype=np.float64)
+    else:
+        table = np.array([v for v, _ in results], dtype=object)
+    status = np.array([st for _, st in results], dtype=np.int8)
+    return _Classified(table[codes], status[codes])
 
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 
 
 def _answer_classifier(labels: dict[str, int], lo: int, hi: int):
-    """text → (value or None, status) with status '', 'out_of_scale' or 'invalid_value'."""
+    """text → (value or None, status)."""
 
     def classify(text):
-        if text is None:
-            return (None, "")
         key = re.sub(r"\s+", " ", str(text).strip()).casefold()
         if key in labels:
-            return (labels[key], "")
+            return (labels[key], OK)
         if _NUMBER.match(key):
             number = float(key.replace(",", "."))
             if number != int(number):
-                return (None, "invalid_value")
+                return (None, INVALID)
             if not lo <= int(number) <= hi:
-                return (None, "out_of_scale")
-            return (int(number), "")
-        return (None, "invalid_value")
+                return (None, OUT_OF_SCALE)
+            return (int(number), OK)
+        return (None, INVALID)
 
     return classify
 
 
 def _classify_age(text):
-    if text is None:
-        return (None, "")
     key = str(text).strip()
     if _NUMBER.match(key):
         number = float(key.replace(",", "."))
-        if number == int(number):
-            return (int(number), "")
-    return (None, "invalid_value")
+        if number == int(number) and abs(number) < 10_000:
+            return (int(number), OK)
+    return (None, INVALID)
 
 
 def _classify_sex(text):
-    if text is None:
-        return (None, "")
     key = re.sub(r"\s+", " ", str(text).strip()).casefold()
-    return (SEX_VALUES[key], "") if key in SEX_VALUES else (None, "invalid_value")
+    return (SEX_VALUES[key], OK) if key in SEX_VALUES else (None, INVALID)
 
 
 # --------------------------------------------------------------------------- timestamps
 
 _OFFSET = r"(?:\s*(?:(?P<z>Z)|(?:GMT|UTC)?\s*(?P<osign>[+-])(?P<oh>\d{1,2})(?::?(?P<om>\d{2}))?))?"
 _TIME = r"(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2})(?:[.,](?P<F>\d{1,9}))?)?"
+_AMPM = r"(?:\s*(?P<ampm>[AaPp][Mm]))?"
+# Every pattern has the same named groups (RE2 syntax, run by pyarrow), so their
+# results can be coalesced field by field.
 _TS_PATTERNS = {
-    "iso": re.compile(
-        rf"^(?P<Y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})(?:(?:T|\s+){_TIME})?{_OFFSET}$"
-    ),
-    "ymd": re.compile(rf"^(?P<Y>\d{{4}})/(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}})\s+{_TIME}{_OFFSET}$"),
-    "aby": re.compile(
-        rf"^(?P<a>\d{{1,2}})[/-](?P<b>\d{{1,2}})[/-](?P<Y>\d{{4}})\s+{_TIME}(?:\s*(?P<ampm>[AaPp][Mm]))?{_OFFSET}$"
-    ),
+    "iso": rf"^(?P<Y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})(?:(?:T|\s+){_TIME})?(?P<a>)(?P<b>){_AMPM}{_OFFSET}$",
+    "ymd": rf"^(?P<Y>\d{{4}})/(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}})\s+{_TIME}(?P<a>)(?P<b>){_AMPM}{_OFFSET}$",
+    "aby": rf"^(?P<a>\d{{1,2}})[/-](?P<b>\d{{1,2}})[/-](?P<Y>\d{{4}})\s+{_TIME}(?P<m>)(?P<d>){_AMPM}{_OFFSET}$",
 }
+_TS_FIELDS = ("Y", "m", "d", "a", "b", "H", "M", "S", "F", "ampm", "z", "osign", "oh", "om")
+
+
+def _as_arrow(values: pd.Series) -> pa.Array:
+    arr = pa.array(values.astype(STRING).array, type=pa.large_string())
+    return pc.utf8_trim_whitespace(arr)
+
+
+def _int_field(field: pa.Array) -> np.ndarray:
+    """Digits of an extracted field as int64; -1 where empty or null."""
+    field = pc.if_else(pc.equal(field, ""), pa.scalar(None, field.type), field)
+    return pc.fill_null(pc.cast(field, pa.int64()), -1).to_numpy(zero_copy_only=False)
 
 
 def _parse_timestamps(raw: pd.Series, patterns: tuple[str, ...], default_tz: str) -> pd.Series:
     """Vectorised parse of timestamp text into tz-aware UTC (NaT where invalid).
 
+    Each pattern is one regex run by pyarrow over the whole column; fields are then
+    assembled with numpy datetime arithmetic (no per-row Python, no format inference).
     ``aby`` (``a/b/yyyy``) is day- or month-first for the whole column: a first field
     > 12 anywhere means day-first, else a second field > 12 means month-first, else
     day-first (contract §3.1)."""
-    text = raw.astype(STRING).str.strip()
-    n = len(text)
-    parts = {k: pd.Series(pd.NA, index=text.index, dtype=STRING) for k in
-             ("Y", "m", "d", "H", "M", "S", "F", "z", "osign", "oh", "om", "ampm")}  # fmt: skip
-    unmatched = text.notna()
-    for name in patterns:
-        if not unmatched.any():
-            break
-        pattern = _TS_PATTERNS[name]
-        found = text[unmatched].str.extract(pattern.pattern)
-        hit = found["Y"].notna()
-        if not hit.any():
-            continue
-        found = found[hit]
-        if name == "aby":
-            a = pd.to_numeric(found["a"]).astype("int64")
-            b = pd.to_numeric(found["b"]).astype("int64")
-            day_first = bool((a > 12).any()) or not bool((b > 12).any())
-            found = found.assign(d=found["a"] if day_first else found["b"], m=found["b"] if day_first else found["a"])
-        for key in parts:
-            if key in found.columns:
-                parts[key].loc[found.index] = found[key]
-        unmatched.loc[found.index] = False
+    n = len(raw)
+    out_index = raw.index
     if n == 0:
-        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
-
-    def num(key, default=0):
-        return pd.to_numeric(parts[key], errors="coerce").fillna(default).astype("int64")
-
-    hour = num("H")
-    ampm = parts["ampm"].str.upper()
-    has_ampm = ampm.notna()
-    bad = has_ampm & ((hour < 1) | (hour > 12))
-    is_pm = (ampm == "PM").fillna(False).to_numpy(dtype=bool)
-    hour = hour.where(~has_ampm, (hour % 12) + np.where(is_pm, 12, 0))
-    fraction = parts["F"].fillna("0").str.slice(0, 6).str.pad(6, side="right", fillchar="0")
-    components = pd.DataFrame(
-        {
-            "year": pd.to_numeric(parts["Y"], errors="coerce"),
-            "month": pd.to_numeric(parts["m"], errors="coerce"),
-            "day": pd.to_numeric(parts["d"], errors="coerce"),
-            "hour": hour,
-            "minute": num("M"),
-            "second": num("S"),
-            "us": pd.to_numeric(fraction, errors="coerce").fillna(0).astype("int64"),
-        }
+        return pd.Series([], index=out_index, dtype="datetime64[us, UTC]")
+    text = _as_arrow(raw)
+    fields: dict[str, pa.Array] = {}
+    matched_by: dict[str, np.ndarray] = {}
+    for name in patterns:
+        found = pc.extract_regex(text, _TS_PATTERNS[name])  # null where no match
+        matched_by[name] = found.is_valid().to_numpy(zero_copy_only=False)
+        for key in _TS_FIELDS:
+            part = pc.struct_field(found, key)
+            fields[key] = part if key not in fields else pc.coalesce(fields[key], part)
+    ints = {key: _int_field(fields[key]) for key in ("Y", "m", "d", "a", "b", "H", "M", "S", "oh", "om")}
+    matched = np.zeros(n, dtype=bool)
+    for hits in matched_by.values():
+        matched |= hits
+    year, month, day = ints["Y"], ints["m"], ints["d"]
+    if "aby" in matched_by and matched_by["aby"].any():
+        aby = matched_by["aby"] & ~np.any([matched_by[p] for p in patterns if p != "aby"] or [False], axis=0)
+        a, b = ints["a"], ints["b"]
+        day_first = bool((a[aby] > 12).any()) or not bool((b[aby] > 12).any())
+        month = np.where(aby, b if day_first else a, month)
+        day = np.where(aby, a if day_first else b, day)
+    hour, minute = np.maximum(ints["H"], 0), np.maximum(ints["M"], 0)
+    second = np.maximum(ints["S"], 0)
+    fraction = pc.utf8_slice_codeunits(pc.fill_null(fields["F"], ""), 0, 6)
+    micro = _int_field(pc.utf8_rpad(fraction, 6, "0"))
+    micro = np.where(pc.equal(fraction, "").to_numpy(zero_copy_only=False), 0, micro)
+    ampm = pc.utf8_upper(pc.fill_null(fields["ampm"], "")).to_numpy(zero_copy_only=False).astype(str)
+    has_ampm = ampm != ""
+    ok = matched & (month >= 1) & (month <= 12) & (day >= 1)
+    ok &= ~has_ampm | ((hour >= 1) & (hour <= 12))
+    hour = np.where(has_ampm, hour % 12 + np.where(ampm == "PM", 12, 0), hour)
+    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    month_start = ((np.where(ok, year, 1970) - 1970) * 12 + np.where(ok, month, 1) - 1).astype("datetime64[M]")
+    days_in_month = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(int)
+    ok &= day <= days_in_month
+    local = (
+        month_start.astype("datetime64[D]").astype("datetime64[us]")
+        + (np.where(ok, day, 1) - 1).astype("timedelta64[D]")
+        + hour.astype("timedelta64[h]")
+        + minute.astype("timedelta64[m]")
+        + second.astype("timedelta64[s]")
+        + micro.astype("timedelta64[us]")
     )
-    bad |= (components["hour"] > 23) | (components["minute"] > 59) | (components["second"] > 59)
-    valid = components["year"].notna() & ~bad
-    naive = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
-    if valid.any():
-        assembled = pd.to_datetime(components[valid].astype("int64"), errors="coerce")
-        naive.loc[valid] = assembled.astype("datetime64[us]")
-    has_offset = parts["z"].notna() | parts["osign"].notna()
-    negative = (parts["osign"] == "-").fillna(False).to_numpy(dtype=bool)
-    offset_minutes = (num("oh") * 60 + num("om")) * np.where(negative, -1, 1)
-    offset_ok = offset_minutes.abs() <= 14 * 60
-    fixed = (naive - pd.to_timedelta(offset_minutes, unit="m")).dt.tz_localize("UTC")
-    local = naive.dt.tz_localize(default_tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-    result = fixed.where(has_offset.to_numpy(), local)
-    result = result.where(~(has_offset & ~offset_ok).to_numpy())
-    return result.astype("datetime64[us, UTC]")
+    has_zone = pc.is_valid(pc.if_else(pc.equal(fields["z"], ""), pa.scalar(None, pa.large_string()), fields["z"]))
+    sign = np.where(pc.equal(pc.fill_null(fields["osign"], ""), "-").to_numpy(zero_copy_only=False), -1, 1)
+    has_offset = (ints["oh"] >= 0) | has_zone.to_numpy(zero_copy_only=False)
+    offset = sign * (np.maximum(ints["oh"], 0) * 60 + np.maximum(ints["om"], 0))
+    ok &= ~has_offset | ((np.abs(offset) <= 14 * 60) & (np.maximum(ints["om"], 0) <= 59))
+    local = np.where(ok, local, np.datetime64("NaT"))
+    fixed = pd.Series(local - offset.astype("timedelta64[m]")).dt.tz_localize("UTC")
+    zoned = pd.Series(local).dt.tz_localize(default_tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    result = fixed.where(has_offset, zoned).astype("datetime64[us, UTC]")
+    result.index = out_index
+    return result
 
 
 def _month_end_utc(period: str) -> pd.Timestamp:
@@ -447,13 +470,13 @@ def parse_survey_file(
                 ended = parsed
 
     # --- sex and age
-    sex, sex_status = _classify_uniques(col("sex"), _classify_sex)
-    rej.add(sex_status == "invalid_value", "invalid_value", header("sex"), col("sex"),
+    sex_cells = _classify_uniques(col("sex"), _classify_sex, numeric=False)
+    sex = pd.Series(sex_cells.value, index=frame.index, dtype=STRING)
+    rej.add(sex_cells.status == INVALID, "invalid_value", header("sex"), col("sex"),
             f"{header('sex')} must be L/P (Laki-laki/Perempuan)")  # fmt: skip
-    age, age_status = _classify_uniques(col("age"), _classify_age)
-    age = pd.array(age, dtype="Int64") if n else pd.array([], dtype="Int64")
-    age = pd.Series(age, index=frame.index)
-    rej.add(age_status == "invalid_value", "invalid_value", header("age"), col("age"),
+    age_cells = _classify_uniques(col("age"), _classify_age)
+    age = age_cells.as_integers("Int64", frame.index)
+    rej.add(age_cells.status == INVALID, "invalid_value", header("age"), col("age"),
             f"{header('age')} is not a whole number of years")  # fmt: skip
     bounds = load_methodology()["survey"]["age"]
     age_lo, age_hi = int(bounds["min"]), int(bounds["max"])
@@ -494,24 +517,20 @@ def parse_survey_file(
             item_values[code] = pd.Series(pd.NA, index=frame.index, dtype="Int8")
             continue
         raw = frame[header_name]
-        values, status = _classify_uniques(raw, classify_answer)
-        item_values[code] = pd.Series(pd.array(values, dtype="Int8"), index=frame.index) if n else pd.Series(
-            [], dtype="Int8"
-        )
-        status_by_item[code] = status
+        cells = _classify_uniques(raw, classify_answer)
+        item_values[code] = cells.as_integers("Int8", frame.index)
+        status_by_item[code] = cells.status
         answered |= raw.notna()
-    for rule, what in (
-        ("out_of_scale", f"item answer outside the scale {lo}–{hi}"),
-        ("invalid_value", "item answer that is neither a whole number nor a Likert label"),
+    for status, what in (
+        (OUT_OF_SCALE, f"item answer outside the scale {lo}–{hi}"),
+        (INVALID, "item answer that is neither a whole number nor a Likert label"),
     ):
-        _add_item_rule(rej, frame, layout, status_by_item, rule, what)
+        _add_item_rule(rej, frame, layout, status_by_item, status, what)
     rej.add(~answered, "empty_response", "items", message="no item is answered")
 
     # --- response id
     if fmt == "google_forms":
-        response_id = _google_forms_ids(
-            submitted, kec_code, kec_raw, desa_code, desa_raw, sex, age, item_values, frame, layout, pseudonyms
-        )
+        response_id = _google_forms_ids(submitted, kec_code, desa_code, sex, age, item_values, pseudonyms)
         id_header = "response_id"
     else:
         response_id = col("id")
@@ -532,7 +551,7 @@ def parse_survey_file(
             "ended_at": ended,
             "kode_kecamatan": kec_code,
             "kode_desa": desa_code,
-            "jenis_kelamin": pd.Series(sex, index=frame.index, dtype=STRING),
+            "jenis_kelamin": sex,
             "umur": age.astype("Int16"),
             "pendidikan": col("pendidikan") if fmt == "canonical" else pd.Series(pd.NA, index=frame.index, dtype=STRING),
             "pekerjaan": col("pekerjaan") if fmt == "canonical" else pd.Series(pd.NA, index=frame.index, dtype=STRING),
@@ -563,51 +582,65 @@ class _Rejections(Rejections):
             part["message"] = per_row.loc[part.index].fillna(rule).to_numpy()
 
 
-def _add_item_rule(rej, frame, layout, status_by_item, rule: str, what: str) -> None:
-    """One audit row per row breaking ``rule`` on any item: first offending item in
-    ``column``/``value``, all of them in the message."""
-    offending = {code: status == rule for code, status in status_by_item.items() if (status == rule).any()}
+def _add_item_rule(rej, frame, layout, status_by_item, status: int, what: str) -> None:
+    """One audit row per row breaking the rule of ``status`` on any item: the first
+    offending item in ``column``/``value``, all of them in the message."""
+    offending = {code: st == status for code, st in status_by_item.items()}
+    offending = {code: mask for code, mask in offending.items() if mask.any()}
     if not offending:
         return
     any_row = np.zeros(len(frame), dtype=bool)
-    first_column = pd.Series(pd.NA, index=frame.index, dtype=STRING)
-    first_value = pd.Series(pd.NA, index=frame.index, dtype=STRING)
-    listing = pd.Series("", index=frame.index, dtype=STRING)
+    first_column = np.full(len(frame), None, dtype=object)
+    first_value = np.full(len(frame), None, dtype=object)
+    listing = np.full(len(frame), "", dtype=object)
     for code, mask in offending.items():
         header = layout.items[code]
-        raw = frame[header]
+        raw = frame[header].to_numpy(dtype=object, na_value="")
         new = mask & ~any_row
         first_column[new] = header
         first_value[new] = raw[new]
-        listing = listing.where(~mask, listing + ", " + code + "=" + raw.fillna(""))
+        listing[mask] = listing[mask] + ", " + code + "=" + raw[mask]
         any_row |= mask
-    full = (f"{what}: " + listing.str.slice(2)).astype(STRING)
-    rej.add(any_row, rule, first_column, first_value, full)
+    message = pd.Series(listing, index=frame.index, dtype=STRING).str.slice(2)
+    rej.add(
+        any_row,
+        _STATUS_RULE[status],
+        pd.Series(first_column, index=frame.index, dtype=STRING),
+        pd.Series(first_value, index=frame.index, dtype=STRING),
+        f"{what}: " + message,
+    )
 
 
-def _google_forms_ids(
-    submitted, kec_code, kec_raw, desa_code, desa_raw, sex, age, item_values, frame, layout, pseudonyms
-) -> pd.Series:
-    """Stable id of a Google Forms response from its normalised values (module docstring)."""
+def _google_forms_ids(submitted, kec_code, desa_code, sex, age, item_values, pseudonyms) -> pd.Series:
+    """Stable id of a Google Forms response from its normalised values (module docstring).
 
-    def norm_text(s: pd.Series) -> pd.Series:
-        return s.astype(STRING).str.casefold().str.replace(r"\s+", " ", regex=True).fillna("")
+    Only rows that pass every other rule keep their id, so the parts of a rejected row
+    (unresolved region, invalid answer) may be blank."""
+    n = len(submitted)
+    if n == 0:
+        return pd.Series([], index=submitted.index, dtype=STRING)
+    answers = np.column_stack([item_values[code].fillna(0).to_numpy(dtype=np.uint8) for code in ITEMS])
+    answers = np.ascontiguousarray(answers + ord("0"), dtype=np.uint8).view(f"S{len(ITEMS)}").ravel()
 
+    def text(values) -> pa.Array:
+        arr = pa.array(pd.Series(values).astype(STRING).array, type=pa.large_string())
+        return pc.fill_null(arr, "")
+
+    instant = pc.fill_null(
+        pc.strftime(pa.array(submitted.dt.tz_convert("UTC").dt.tz_localize(None)), format="%Y-%m-%dT%H:%M:%SZ"),
+        "",
+    )
     parts = [
-        submitted.dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(STRING).fillna(""),
-        kec_code.fillna("?" + norm_text(kec_raw)),
-        desa_code.fillna("?" + norm_text(desa_raw)),
-        pd.Series(sex, index=submitted.index, dtype=STRING).fillna(""),
-        age.astype(STRING).fillna(""),
+        pc.cast(instant, pa.large_string()),
+        text(kec_code),
+        text(desa_code),
+        text(sex),
+        text(age.astype(STRING)),
+        pc.cast(pa.array(answers, type=pa.binary()), pa.large_string()),
+        text(pseudonyms["email"]),
+        text(pseudonyms["phone"]),
     ]
-    for code in ITEMS:
-        value = item_values[code].astype(STRING)
-        if code in layout.items:  # an invalid answer keeps its (normalised) text
-            raw = norm_text(frame[layout.items[code]])
-            value = value.fillna(raw.where(raw == "", "?" + raw))
-        parts.append(value.fillna(""))
-    parts.append(pseudonyms["email"].fillna(""))
-    parts.append(pseudonyms["phone"].fillna(""))
-    keys = parts[0].str.cat(parts[1:], sep="|")
-    digests = [hashlib.sha256(k.encode("utf-8")).hexdigest() for k in keys.tolist()]
-    return pd.Series(["gf-" + d for d in digests], index=submitted.index, dtype=STRING)
+    keys = pc.binary_join_element_wise(*parts, pa.scalar("|", pa.large_string())).to_pylist()
+    sha = hashlib.sha256
+    ids = ["gf-" + sha(k.encode("utf-8")).hexdigest() for k in keys]
+    return pd.Series(ids, index=submitted.index, dtype=STRING)

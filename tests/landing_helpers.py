@@ -1,0 +1,37 @@
+"""Small hand-made landing files for tests that must not depend on the sample generator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harmoni_pipeline.items import all_items
+
+CANONICAL_HEADER = [
+    "response_id", "submitted_at", "kode_kecamatan", "kode_desa", "jenis_kelamin", "umur",
+    "pendidikan", "pekerjaan", "email", "no_hp", "nik",
+] + all_items()
+
+
+def write_canonical_survey(path: Path, rows: list[dict]) -> Path:
+    """``rows`` give some fields; items default to 4, others to plausible values."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [",".join(CANONICAL_HEADER)]
+    for i, row in enumerate(rows):
+        base = {
+            "response_id": f"R-{i:04d}",
+            "submitted_at": "2025-11-10T09:00:00+07:00",
+            "kode_kecamatan": "35.13.19",
+            "kode_desa": "",
+            "jenis_kelamin": "L",
+            "umur": "35",
+            "pendidikan": "SMA",
+            "pekerjaan": "Petani",
+            "email": "",
+            "no_hp": "",
+            "nik": "",
+            **{item: "4" for item in all_items()},
+        }
+        base.update(row)
+        lines.append(",".join(str(base[c]) for c in CANONICAL_HEADER))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
