@@ -52,7 +52,11 @@ class ParsedFile:
       personal values appear only as pseudonyms.
     - ``warnings``: human-readable notes that do not reject anything.
 
-    Invariant: ``rows_read == len(accepted) + number of distinct rejected input rows``.
+    - ``input_rows_accepted``: input rows accepted, where one input row does not give
+      exactly one canonical row (statistics: a "Dalam Angka" row with a ``…`` cell gives
+      none, a five-year population group is split over two bands); ``None`` = one each.
+
+    Invariant: ``rows_read == rows_accepted + rows_rejected``.
     """
 
     format: str
@@ -60,6 +64,11 @@ class ParsedFile:
     accepted: pd.DataFrame
     rejected: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    input_rows_accepted: int | None = None
+
+    @property
+    def rows_accepted(self) -> int:
+        return len(self.accepted) if self.input_rows_accepted is None else self.input_rows_accepted
 
     @property
     def rows_rejected(self) -> int:

@@ -19,8 +19,9 @@ Choices where the contract is open (kept deliberately small and strict):
   the pipeline (it is never read: not stored, not echoed); other unknown columns are
   ignored.
 - **Region**: a row's ``kode_desa`` is used when present (``35.13.19.2001``, or another
-  form ``Regions`` reads: ``3513192001``, ``35_13_19_2001``); otherwise the ``kecamatan`` and ``desa`` names (both
-  required) are resolved within the scope, the desa within its kecamatan. A value that
+  form ``Regions`` reads: ``3513192001``, ``35_13_19_2001``); otherwise the ``kecamatan``
+  and ``desa`` names (both required) are resolved within the scope, the desa within its
+  kecamatan. A value that
   is not code-like (digits, ``.``, ``_``) is ``invalid_value``; an unknown or malformed
   code ``unknown_region``; a code outside the scope ``out_of_scope``. The kecamatan is
   the desa's parent.
@@ -34,6 +35,7 @@ Choices where the contract is open (kept deliberately small and strict):
   exist (``31/02/2025``) or lies outside the years 2000–2099 is ``invalid_date``.
   Optional dates that are present but invalid are ``invalid_date`` too.
 - **Date order** is checked only between dates that are both valid.
+- **Format** is ``fkdm_csv`` or ``fkdm_xlsx`` (first sheet of the workbook).
 - **Duplicates**: among the rows that pass every other rule, a repeated ``no_laporan``
   (compared after stripping spaces, case kept) keeps its last row (highest line).
 - ``period`` (the arrival month) rejects nothing: the contract lists no rule for FKDM
@@ -133,14 +135,16 @@ def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns ``(dates, invalid)``: ``dates`` is ``datetime64[s]`` (NaT where missing or
     invalid), ``invalid`` is True where a value is present but not a valid date."""
     text = raw.astype("string").str.strip()
-    iso = text.str.extract(_ISO_DATE)
-    dmy = text.str.extract(_DMY_DATE)
-    year = iso[0].fillna(dmy[2])
-    month = iso[1].fillna(dmy[1])
-    day = iso[2].fillna(dmy[0])
-    canonical = year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2)
-    dates = pd.to_datetime(canonical, format="%Y-%m-%d", errors="coerce")
-    dates = pd.Series(dates, index=raw.index).astype("datetime64[s]")
+    dates = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[s]")
+    iso = text.str.match(_ISO_DATE).fillna(False).astype(bool)
+    if iso.any():
+        parsed = pd.to_datetime(text[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        dates[iso] = parsed.astype("datetime64[s]")
+    dmy = ~iso & text.str.match(_DMY_DATE).fillna(False).astype(bool)
+    if dmy.any():  # the minority form: extracted only where it occurs
+        parts = text[dmy].str.extract(_DMY_DATE)
+        canonical = parts[2] + "-" + parts[1].str.zfill(2) + "-" + parts[0].str.zfill(2)
+        dates[dmy] = pd.to_datetime(canonical, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
     in_range = dates.dt.year.between(MIN_YEAR, MAX_YEAR).fillna(False).astype(bool)
     dates = dates.where(in_range)
     invalid = text.notna() & dates.isna()
@@ -242,7 +246,10 @@ def parse_fkdm_file(
 
     # --- reporter pseudonym (phone, else name); raw values are dropped here
     pelapor_key = pseudonymizer.series(col["pelapor_hp"], "phone")
-    pelapor_key = pelapor_key.fillna(pseudonymizer.series(col["pelapor_nama"], "name")).astype("string")
+    by_name = pelapor_key.isna() & col["pelapor_nama"].notna()
+    if by_name.any():  # names are pseudonymised only where no phone number is given
+        pelapor_key = pelapor_key.mask(by_name, pseudonymizer.series(col["pelapor_nama"].where(by_name), "name"))
+    pelapor_key = pelapor_key.astype("string")
 
     # --- duplicates among otherwise valid rows: the last row of a no_laporan wins
     valid = ~rej.bad
@@ -250,7 +257,8 @@ def parse_fkdm_file(
     repeated = candidate.notna() & candidate.duplicated(keep="last")
     if repeated.any():
         kept_line = lines.where(valid).groupby(candidate).transform("max")
-        message = "no_laporan repeated in the file; the last row (line " + kept_line.astype("Int64").astype("string") + ") is kept"
+        kept = kept_line.astype("Int64").astype("string")
+        message = "no_laporan repeated in the file; the last row (line " + kept + ") is kept"
         rej.add(repeated, "duplicate_in_file", "no_laporan", no_laporan, message=message)
 
     # --- warnings

@@ -84,7 +84,7 @@ def parse_one(file: LandingFile, settings: Settings, regions: Regions, pseudonym
         raise UnreadableFile(file.rel_path, f"could not be parsed ({type(exc).__name__}: {exc})") from exc
 
 
-def _with_provenance(parsed: ParsedFile, file: LandingFile, order: int, key_id: str) -> pd.DataFrame:
+def _with_provenance(parsed: ParsedFile, file: LandingFile, order: int, key_id: str, run_id: str) -> pd.DataFrame:
     df = parsed.accepted.copy()
     df["period"] = file.period
     df["source_sha256"] = file.sha256
@@ -92,6 +92,7 @@ def _with_provenance(parsed: ParsedFile, file: LandingFile, order: int, key_id: 
     df["file_order"] = order
     df["format"] = parsed.format
     df["pii_key_id"] = key_id
+    df["run_id"] = run_id
     return df
 
 
@@ -163,18 +164,18 @@ def ingest_partition(
         record.update(
             format=parsed.format,
             rows_read=parsed.rows_read,
-            rows_accepted=len(parsed.accepted),
+            rows_accepted=parsed.rows_accepted,
             rows_rejected=rejected_count,
             warnings="; ".join(parsed.warnings) or None,
         )
-        if parsed.rows_read != len(parsed.accepted) + rejected_count:
+        if parsed.rows_read != parsed.rows_accepted + rejected_count:
             report.errors.append(
                 f"{file.rel_path}: row accounting broken (read {parsed.rows_read}, "
-                f"accepted {len(parsed.accepted)}, rejected {rejected_count})"
+                f"accepted {parsed.rows_accepted}, rejected {rejected_count})"
             )
         report.files.append(record)
         report.warnings.extend(f"{file.rel_path}: {w}" for w in parsed.warnings)
-        accepted_frames.append(_with_provenance(parsed, file, order, pseudonymizer.key_id))
+        accepted_frames.append(_with_provenance(parsed, file, order, pseudonymizer.key_id, run_id))
         if not parsed.rejected.empty:
             rej = parsed.rejected.copy()
             rej["sha256"], rej["path"], rej["source"], rej["period"] = file.sha256, file.rel_path, source, period

@@ -22,6 +22,7 @@ PROVENANCE = [
     ("line", pa.int64()),             # physical line / sheet row (NULL for JSON)
     ("format", pa.string()),
     ("pii_key_id", pa.string()),
+    ("run_id", pa.string()),          # the Dagster run that published the partition
 ]
 
 SURVEY_PARSED = [

@@ -120,6 +120,11 @@ def load_sources(path: str = str(CONFIG_PATH)) -> dict:
     return data
 
 
+def _flag(mask) -> pd.Series:
+    """A nullable boolean mask as plain bool (NA → False)."""
+    return pd.Series(mask).astype("boolean").fillna(False).astype(bool)
+
+
 def _norm_label(text) -> str:
     return re.sub(r"\s+", " ", str(text)).strip().casefold()
 
@@ -328,7 +333,9 @@ def _as_list(body: dict, key: str, display_path: str, required: bool = True) -> 
     if value is None and not required:
         return []
     if not isinstance(value, list) or not all(isinstance(v, dict) and "val" in v for v in value):
-        raise UnreadableFile(display_path, f"not a BPS WebAPI list/model/data body: '{key}' is not a list of {{val, label}}")
+        raise UnreadableFile(
+            display_path, f"not a BPS WebAPI list/model/data body: '{key}' is not a list of {{val, label}}"
+        )
     return value
 
 
@@ -408,13 +415,15 @@ def _extract_bps_json(path, display_path, regions, scope, config):
     mapped_var = var_ids.isin(list(var_entries)).fillna(False).astype(bool)
     unmapped = found & ~mapped_var & pre_rule.isna()
     pre_rule[unmapped] = "invalid_value"
+    where = f"domain {domain}" if domain else "vervar codes of several BPS domains"
     pre_message[unmapped] = (
-        "BPS variable " + var_ids[unmapped].fillna("") + " (domain " + str(domain) + ") is not mapped to an indicator "
+        "BPS variable " + var_ids[unmapped].fillna("") + f" ({where}) is not mapped to an indicator "
         "in stats_sources.yaml"
     )
     indikator = var_ids.map({k: e["indikator"] for k, e in var_entries.items()}).astype("string")
     satuan = var_ids.map({k: e.get("satuan") for k, e in var_entries.items()}).astype("string")
-    satuan = satuan.fillna(indikator.map({k: v.get("satuan") for k, v in config["indicators"].items()}).astype("string"))
+    default_unit = {k: v.get("satuan") for k, v in config["indicators"].items()}
+    satuan = satuan.fillna(indikator.map(default_unit).astype("string"))
 
     # turvar → dimensions
     jk = pd.Series(pd.NA, index=range(n), dtype="string")
@@ -425,7 +434,7 @@ def _extract_bps_json(path, display_path, regions, scope, config):
         rows = (var_ids == var_id).fillna(False).astype(bool)
         table = entry.get("turvar")
         if not table:
-            turvar_ok |= rows & ((matched["turvar_val"] == "0") | (turvar_label == "tidak ada")).fillna(False).astype(bool)
+            turvar_ok |= rows & _flag((matched["turvar_val"] == "0") | (turvar_label == "tidak ada"))
             continue
         table = {_norm_label(k): v for k, v in table.items()}
         for label, dims in table.items():
@@ -451,14 +460,12 @@ def _extract_bps_json(path, display_path, regions, scope, config):
             chosen |= ((var_ids == var_id) & tt_label.isin(wanted)).fillna(False).astype(bool)
     if len(turtahun) == 1:
         chosen |= found
-    has_annual = {v: bool((annual & (var_ids == v)).any()) for v in var_entries}
     bad_tt = found & ~chosen & pre_rule.isna()
     pre_rule[bad_tt] = "invalid_value"
     pre_message[bad_tt] = (
-        "sub-annual period (turtahun '" + matched["turtahun_label"].astype("string").fillna("")[bad_tt]
-        + "') is not used"
-        + (": the annual value of the same body is" if any(has_annual.values()) else
-           "; name the period to use under `turtahun` in stats_sources.yaml")
+        "turtahun '" + matched["turtahun_label"].astype("string").fillna("")[bad_tt]
+        + "' is not the period used for this variable (the annual one, else the `turtahun` "
+        "named in stats_sources.yaml)"
     )
 
     # region: BPS 7-digit kecamatan code → Kemendagri (2020 bridge), then the scope
@@ -467,7 +474,9 @@ def _extract_bps_json(path, display_path, regions, scope, config):
     region_message = pd.Series(pd.NA, index=range(n), dtype="string")
     seven = vervar_codes.str.fullmatch(r"\d{7}").fillna(False).astype(bool)
     region_rule[found & ~seven] = "unknown_region"
-    region_message[found & ~seven] = "vervar " + vervar_codes[found & ~seven].fillna("") + " is not a 7-digit BPS kecamatan code"
+    region_message[found & ~seven] = (
+        "vervar " + vervar_codes[found & ~seven].fillna("") + " is not a 7-digit BPS kecamatan code"
+    )
     if seven.any():
         idx = seven[seven].index
         res = regions.resolve_wilayah_code(vervar_codes[idx].reset_index(drop=True), scope)
@@ -618,7 +627,8 @@ def _read_sheet(path, display_path, sheet, grid, regions, scope, config, row_off
     # the header: the first cell that says "Kecamatan"
     header_hits = text.apply(lambda c: c.str.match(_HEADER_NAME).fillna(False).astype(bool))
     hit_rows = np.flatnonzero(header_hits.any(axis=1).to_numpy())
-    title = " ".join(text.iloc[: hit_rows[0] if hit_rows.size else min(n_rows, 6)].stack().dropna().astype(str).tolist())
+    above = text.iloc[: hit_rows[0] if hit_rows.size else min(n_rows, 6)]
+    title = " ".join(above.stack().dropna().astype(str).tolist())
     mapping = next((m for m in config.get("dalam_angka", []) if m["_regex"].search(title)), None)
     if mapping is None:
         return None if not title else (None, 0, [f"sheet {sheet!r} skipped: its title matches no Dalam Angka table in "
@@ -635,7 +645,7 @@ def _read_sheet(path, display_path, sheet, grid, regions, scope, config, row_off
     # rows below the header: header continuation until the first named row
     names = text[name_col]
     below = pd.Series(np.arange(n_rows) > header_row)
-    header_like = names.str.match(_HEADER_NAME).fillna(False).astype(bool) | names.str.match(_COLUMN_NUMBER).fillna(False).astype(bool)
+    header_like = _flag(names.str.match(_HEADER_NAME)) | _flag(names.str.match(_COLUMN_NUMBER))
     named = below & names.notna() & ~header_like
     if not named.any():
         return (None, 0, [f"sheet {sheet!r}: no kecamatan row below the header"], True)
@@ -795,7 +805,9 @@ def _resolve_sheet_kecamatan(regions, scope, title, names: pd.Series, sheet) -> 
         inside = bool(pd.Series(regions.in_scope(pd.Series([kabupaten], dtype="string"), scope)).fillna(False).iloc[0])
         if not inside:
             out["rule"] = "out_of_scope"
-            out["message"] = f"sheet {sheet!r} is about {kab_match.group(1).strip()} ({kabupaten}), outside the scope {scope}"
+            out["message"] = (
+                f"sheet {sheet!r} is about {kab_match.group(1).strip()} ({kabupaten}), outside the scope {scope}"
+            )
             return out
     missing = names.isna()
     out.loc[missing, "rule"] = "missing_field"
@@ -954,6 +966,7 @@ def _finish(entries: pd.DataFrame, fmt: str, rows_read: int, warnings: list[str]
     staged, more_warnings = _to_bands(values, bands, config["total_tolerance"])
     warnings = list(warnings) + more_warnings
     staged = staged[[name for name, _ in STATS_PARSED] + ["line"]]
+    staged = staged.sort_values("line", kind="stable", na_position="last", ignore_index=True)
     return StatsParsedFile(
         format=fmt,
         rows_read=rows_read,

@@ -27,11 +27,12 @@ Choices made where the contract leaves room
   ``age_out_of_range``. **Sex**: ``L``/``P``, ``Laki-laki``/``Perempuan`` (also
   ``Laki laki``, ``Pria``, ``Wanita``), any case, in every format.
 - **Regions** are resolved by ``Regions.resolve_*`` (codes in any form, names).
-  Google Forms' optional ``Kabupaten/Kota`` (name or code) is passed as the kecamatan
-  names' context; it is not a rule of its own (the contract names none): where it does
-  not resolve, the names are looked up within the scope. The desa is checked only when
-  its kecamatan resolved (a desa name needs its kecamatan). A missing kecamatan is
-  ``missing_field``; a missing desa is allowed.
+  Google Forms' optional ``Kabupaten/Kota`` (name or code; a bare ``Probolinggo``
+  narrows to both the kabupaten and the kota) is passed as the kecamatan names' context;
+  it is not a rule of its own (the contract names none): where it does not resolve, the
+  names are looked up within the scope. The desa is checked only when its kecamatan
+  resolved (a desa name needs its kecamatan). A missing kecamatan is ``missing_field``;
+  a missing desa is allowed. Region rules carry the resolver's message.
 - **Header matching** is case-insensitive with runs of spaces collapsed. Required to
   recognise a layout: canonical ``response_id, submitted_at, kode_kecamatan,
   jenis_kelamin, umur`` + ≥ 1 item column; Google Forms a ``Timestamp``/``Stempel
@@ -45,22 +46,32 @@ Choices made where the contract leaves room
   informative, not rules); ``_submission_time`` without an offset is UTC, ``start``/``end``
   without one are Asia/Jakarta. Canonical and Google Forms timestamps without an offset
   are Asia/Jakarta; Google Forms also accepts ISO 8601 (an XLSX date cell).
-- **Google Forms id**: ``gf-`` + sha256 of ``"|"``-joined normalised values: the
-  timestamp as a UTC instant (to the second), kecamatan and desa codes (or the
-  normalised raw text where unresolved), sex, age, the 45 item values as integers, and
-  the pseudonyms of the e-mail and phone. Formatting changes between re-exports (date
-  style, label case, ``Pejarakan``/``Pajarakan``, e-mail case) do not change it; two
-  submissions identical in all of these within the same second share an id (the later
-  is ``duplicate_in_file``). Because pseudonyms are keyed, rotating ``HARMONI_PII_KEY``
-  changes the ids of Google Forms responses that carry an e-mail or phone.
+- **Google Forms timestamps**: ``yyyy/mm/dd``, ``a/b/yyyy`` (also with ``-``), ``:`` or
+  ``.`` between time fields, seconds optional, ``AM``/``PM``, ``GMT+7``/``GMT+07:00``,
+  and ISO 8601. Day-/month-first is decided once per file over every ``a/b/yyyy`` value
+  (contract §3.1); a value contradicting the decision (month 13) is ``invalid_date``.
+- **Google Forms id**: ``gf-`` + sha256 of the ``"|"``-joined normalised values: the
+  timestamp as a UTC instant (``YYYY-MM-DDTHH:MM:SSZ``), kecamatan and desa codes, sex
+  (L/P), age, the 45 item values as one digit each (``0`` = not answered, so a question
+  added to the form later does not change old ids) and the pseudonyms of the e-mail
+  and phone. Formatting changes between re-exports (date style, locale header names,
+  label case, ``Pejarakan``/``Pajarakan``, ``Kec.`` prefixes, e-mail case, ``+62``
+  phones) do not change it. Only rows passing every other rule keep their id, so the
+  parts a rejected row lacks are left blank. Two submissions identical in all of these
+  within the same second share an id (the later is ``duplicate_in_file``). Because
+  pseudonyms are keyed, rotating ``HARMONI_PII_KEY`` changes the ids of Google Forms
+  responses that carry an e-mail or phone.
+- ``empty_response`` rows name the column ``items`` (no single column is at fault).
 - ``pendidikan``/``pekerjaan`` exist only in the canonical layout; elsewhere they are
   NULL (columns not named in the contract are ignored).
 - Personal columns (``email``, ``no_hp``, ``nik``, Google's e-mail and ``Nomor HP``) are
   read only to compute pseudonyms; no rule echoes them.
 
-Speed: the only per-row Python step is the sha256 of Google Forms ids (hashlib has no
-vectorised form); everything else is pandas/pyarrow column operations, with per-column
-classification done over the distinct values (``pd.factorize``).
+Speed: no Python loop over rows except the sha256 of Google Forms ids (hashlib has no
+vectorised form) and the HMAC of each *distinct* personal value, computed only where
+used (respondent key: NIK, else e-mail, else phone; Google Forms ids: e-mail and phone).
+Timestamps are one pyarrow regex per pattern plus numpy datetime arithmetic; items,
+age and sex are classified over their distinct values (``pd.factorize``).
 """
 
 from __future__ import annotations
@@ -169,6 +180,7 @@ class _Layout:
     fields: dict[str, str] = field(default_factory=dict)  # logical field → header
     items: dict[str, str] = field(default_factory=dict)  # item code → header
     missing: list[str] = field(default_factory=list)
+    repeated_items: dict[str, list[str]] = field(default_factory=dict)  # item code → all its headers
 
 
 def _match_layout(columns: list[str], fmt: str) -> _Layout:
@@ -185,6 +197,8 @@ def _match_layout(columns: list[str], fmt: str) -> _Layout:
     for col in columns:
         code = _item_code(col, fmt)
         if code is not None:
+            if code in layout.items:
+                layout.repeated_items.setdefault(code, [layout.items[code]]).append(col)
             layout.items.setdefault(code, col)
     if not layout.items:
         layout.missing.append(_ITEMS_DESCRIPTION[fmt])
@@ -243,7 +257,7 @@ def _classify_uniques(values: pd.Series, classify, numeric: bool = True) -> _Cla
     return _Classified(table[codes], status[codes])
 
 
-_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+_NUMBER = re.compile(r"^[+-]?\d{1,15}(?:[.,]\d+)?$")  # longer: not a plausible answer
 
 
 def _answer_classifier(labels: dict[str, int], lo: int, hi: int):
@@ -384,6 +398,15 @@ def _month_end_utc(period: str) -> pd.Timestamp:
 
 
 def _read_survey_table(path: Path, display_path: str) -> tuple[RawTable, _Layout]:
+    table, layout = _find_survey_table(path, display_path)
+    if layout.repeated_items:
+        code, headers = next(iter(layout.repeated_items.items()))
+        shown = ", ".join(repr(h) for h in headers)
+        raise UnreadableFile(display_path, f"several columns carry item {code}: {shown}")
+    return table, layout
+
+
+def _find_survey_table(path: Path, display_path: str) -> tuple[RawTable, _Layout]:
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         table = read_csv_table(path, display_path)
@@ -428,12 +451,18 @@ def parse_survey_file(
         return layout.fields.get(logical, logical)
 
     # --- personal data → pseudonyms (raw values go no further than this block)
-    pseudonyms = {
-        logical: pseudonymizer.series(col(logical), kind) if logical in layout.fields else
-        pd.Series(pd.NA, index=frame.index, dtype=STRING)
-        for logical, kind in _PERSONAL.items()
-    }  # fmt: skip
-    respondent_key = pseudonyms["nik"].fillna(pseudonyms["email"]).fillna(pseudonyms["phone"]).astype(STRING)
+    # HMAC has no vectorised form, so a pseudonym is computed only where it is used: the
+    # respondent key takes NIK, else e-mail, else phone; Google Forms ids use e-mail and
+    # phone on every row.
+    pseudonyms: dict[str, pd.Series] = {}
+    respondent_key = pd.Series(pd.NA, index=frame.index, dtype=STRING)
+    for logical in ("nik", "email", "phone"):
+        values = col(logical)
+        needed = values.notna() if fmt == "google_forms" else values.notna() & respondent_key.isna()
+        pseudonyms[logical] = pd.Series(pd.NA, index=frame.index, dtype=STRING)
+        if needed.any():
+            pseudonyms[logical][needed] = pseudonymizer.series(values[needed], _PERSONAL[logical])
+        respondent_key = respondent_key.fillna(pseudonyms[logical])
 
     # --- required fields
     for logical in _REQUIRED[fmt]:

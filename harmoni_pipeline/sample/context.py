@@ -120,6 +120,11 @@ class SampleContext:
         self.kab_names = {k: str(kab[k]) for k in pd.unique(self.kec_kab)}
         self.prov_names = {p: str(prov[p]) for p in pd.unique(self.kec_prov)}
         self.single_kabupaten = len(self.kab_names) == 1
+        self.kec_kab_name = np.array([self.kab_names[k] for k in self.kec_kab], dtype=object)
+        bare = kab.str.replace(r"^(Kabupaten|Kota)\s+", "", regex=True)
+        shared = set(bare[bare.map(bare.value_counts()) > 1].index)
+        self.kab_bare_shared = np.array([k in shared for k in self.kec_kab], dtype=bool)
+        self.desa_is_kelurahan = np.array([c[9] == "1" for c in self.desa_code], dtype=bool)
         self.units = self._units()
         self.unit_of_kec = np.zeros(self.n_kec, dtype=np.int64)
         for u, unit in enumerate(self.units):
@@ -171,7 +176,7 @@ class SampleContext:
             low[rng.choice(k, size=n_low, replace=False)] = True
         else:
             low = rng.uniform(size=k) < LOW_VOLUME_SHARE
-        volume = np.where(low, rng.uniform(0.01, 0.03, size=k), volume)
+        volume = np.where(low, rng.uniform(0.005, 0.02, size=k), volume)
         hot = np.clip((68.0 - ikn) / 40.0, 0.0, 1.0) ** 1.5
         male = np.clip(rng.normal(0.61, 0.03, size=k), 0.5, 0.72)
         return Profiles(ihai, ikn, gap, volume, low, hot, male)

@@ -5,7 +5,7 @@ file get one (``plan``), the semantic edits that turn a generated row into a def
 (``apply_survey_defects``, ``apply_fkdm_defects``) and the region look-ups they need
 (:class:`RegionDefects`: a kecamatan name misspelt beyond recognition, a code that does
 not exist, a desa of another kecamatan, a kecamatan just outside the scope, an ambiguous
-kabupaten name). Each planted row breaks exactly one rule, so the counts in
+kecamatan name several kecamatan of a wide scope share). Each planted row breaks exactly one rule, so the counts in
 ``SampleSummary.planted_rules`` are rows. Rendering the edited values into text is the
 format modules' job.
 """
@@ -43,8 +43,7 @@ RULE_OF = {
     "unknown_kecamatan": "unknown_region",
     "desa_not_in_kecamatan": "unknown_region",
     "outside_kecamatan": "out_of_scope",
-    "ambiguous_kabupaten": "ambiguous_region",  # Google Forms: bare "Probolinggo"
-    "ambiguous_kecamatan": "ambiguous_region",  # wide scopes: a name several kecamatan share
+    "ambiguous_kecamatan": "ambiguous_region",  # a name several kecamatan of the scope share
     "duplicate": "duplicate_in_file",
     "empty": "empty_response",
     # FKDM
@@ -66,7 +65,7 @@ KINDS = {
     "google_forms": [
         "missing_sex", "missing_age", "missing_kecamatan", "invalid_sex", "item_invalid", "age_15",
         "age_104", "garbled_ts", "unknown_kecamatan", "desa_not_in_kecamatan", "outside_kecamatan",
-        "ambiguous_kabupaten", "empty",
+        "ambiguous_kecamatan", "empty",
     ],
     "kobo": [
         "missing_id", "missing_ts", "missing_kecamatan", "missing_sex", "missing_age", "invalid_sex",
@@ -87,9 +86,10 @@ KINDS = {
     ],
 }  # fmt: skip
 
-#: share of a file's rows that carry a defect (a file also gets at least one of each of
-#: its kinds once it has 12 rows per kind)
+#: share of a file's rows that carry a defect
 RATE = {"google_forms": 0.02, "kobo": 0.03, "canonical": 0.035, "fkdm": 0.04}
+#: a file gets every kind of its format once it has this many good rows per kind
+ROWS_PER_KIND = {"google_forms": 12, "kobo": 12, "canonical": 12, "fkdm": 6}
 
 NO_KIND = ""
 
@@ -101,7 +101,7 @@ def plan(rng: np.random.Generator, n_valid: int, fmt: str) -> np.ndarray:
     kinds = KINDS[fmt]
     if n_valid <= 0:
         return np.array([], dtype=object)
-    n = max(int(round(RATE[fmt] * n_valid)), min(len(kinds), n_valid // 12))
+    n = max(int(round(RATE[fmt] * n_valid)), min(len(kinds), n_valid // ROWS_PER_KIND[fmt]))
     if n == 0:
         return np.array([], dtype=object)
     offset = int(rng.integers(0, len(kinds)))
@@ -179,16 +179,6 @@ class RegionDefects:
         return self._alt_desa[k]
 
     @cached_property
-    def ambiguous_bare_kabupaten(self) -> dict[str, str]:
-        """kode_kabupaten → its name without ``Kabupaten``/``Kota`` where that bare name is
-        shared by another kabupaten/kota (``Probolinggo``)."""
-        kab = self.ctx.regions.kabupaten
-        bare = kab["nama"].str.replace(r"^(Kabupaten|Kota)\s+", "", regex=True)
-        shared = bare[bare.map(bare.value_counts()) > 1]
-        inside = set(self.ctx.kab_names)
-        return {str(k): str(b) for k, b in zip(kab.loc[shared.index, "kode"], shared) if str(k) in inside}
-
-    @cached_property
     def ambiguous_kecamatan(self) -> np.ndarray:
         """Kecamatan (context indexes) whose name is shared by several kecamatan in scope."""
         names = pd.Series([normalise_name(n) for n in self.ctx.kec_name])
@@ -223,19 +213,18 @@ def apply_survey_defects(
     out = rows("outside_kecamatan")
     if len(out) and ctx.outside_kecamatan is None:
         kinds[out] = "unknown_kecamatan"
-    amb = rows("ambiguous_kabupaten")
+    amb = rows("ambiguous_kecamatan")
     if len(amb):
-        bare = regions.ambiguous_bare_kabupaten
-        has_bare = np.array([ctx.kec_kab[k] in bare for k in batch["kec"][amb]], dtype=bool)
-        fallback = amb[~has_bare]
-        if len(fallback):
-            shared = regions.ambiguous_kecamatan
-            if len(shared):
-                kinds[fallback] = "ambiguous_kecamatan"
-                batch["kec"][fallback] = shared[rng.integers(0, len(shared), len(fallback))]
-                batch["desa"][fallback] = -1
-            else:
-                kinds[fallback] = "unknown_kecamatan"
+        # Only a scope where several kecamatan share a name can hold an ambiguous name
+        # (a province, ALL). Kabupaten Probolinggo has none — not even with its kabupaten
+        # name left bare ("Probolinggo" = Kabupaten or Kota: the resolver narrows to
+        # both and the kecamatan name then picks one) — so there it is unknown instead.
+        shared = regions.ambiguous_kecamatan
+        if len(shared):
+            batch["kec"][amb] = shared[rng.integers(0, len(shared), len(amb))]
+            batch["desa"][amb] = -1
+        else:
+            kinds[amb] = "unknown_kecamatan"
     dn = rows("desa_not_in_kecamatan")
     if len(dn):
         alt = np.array([regions.alt_desa(int(k)) for k in batch["kec"][dn]], dtype=np.int64)
@@ -244,7 +233,7 @@ def apply_survey_defects(
 
     region_mode = batch["region_mode"]
     for kind, mode in (("missing_kecamatan", 1), ("unknown_kecamatan", 2), ("desa_not_in_kecamatan", 3),
-                       ("outside_kecamatan", 4), ("ambiguous_kabupaten", 5), ("ambiguous_kecamatan", 6)):  # fmt: skip
+                       ("outside_kecamatan", 4), ("ambiguous_kecamatan", 6)):  # fmt: skip
         region_mode[rows(kind)] = mode
 
     batch["id_missing"][rows("missing_id")] = True

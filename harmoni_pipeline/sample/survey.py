@@ -58,12 +58,12 @@ IKN_COLS = np.arange(3 * N_IHAI_BLOCKS, N_ITEMS)
 CHANNELS = ["google_forms", "kobo_xlsx", "kobo_csv", "canonical"]
 CHANNEL_P = [0.35, 0.30, 0.10, 0.25]
 #: xlsxwriter writes cell by cell: beyond this many Kobo rows a month, Kobo exports are CSV
-KOBO_XLSX_MAX_ROWS_PER_MONTH = 15_000
+KOBO_XLSX_MAX_ROWS_PER_MONTH = 6_000
 
 # latent model, in item-score points (0–100; one Likert step = 25 points)
 SIGMA_RESPONDENT = 9.0      # general disposition shared by all variables of an index
 SIGMA_VARIABLE = 12.0       # respondent × variable
-SIGMA_ITEM = 15.0           # item noise (PER/PAR/AKS of one variable)
+SIGMA_ITEM = 17.0           # item noise (PER/PAR/AKS of one variable)
 P_ITEM_MISSING = 0.012
 P_IHAI_ONLY, P_IKN_ONLY = 0.04, 0.02
 # systematic offsets of variables (IHaI X01–X10, IKN KN1–KN5), score points
@@ -326,7 +326,7 @@ def _desa_names(ctx: SampleContext, desa: np.ndarray, u: np.ndarray) -> pa.Array
     valid = desa >= 0
     idx = np.where(valid, desa, 0)
     names = pa.array(ctx.desa_name[idx].astype(str), type=pa.string())
-    kel = np.array([c[9] == "1" for c in ctx.desa_code[idx]], dtype=bool) if len(idx) else np.zeros(0, bool)
+    kel = ctx.desa_is_kelurahan[idx]
     prefixed = pc.if_else(pa.array(kel), join("Kel. ", names), join("Desa ", names))
     out = names
     out = pc.if_else(pa.array(u < 0.06), pc.utf8_upper(names), out)
@@ -336,13 +336,17 @@ def _desa_names(ctx: SampleContext, desa: np.ndarray, u: np.ndarray) -> pa.Array
 
 
 def _kabupaten_names(ctx: SampleContext, kec: np.ndarray, u: np.ndarray) -> pa.Array:
+    """``Kabupaten Probolinggo``, ``Kab. Probolinggo``, upper case, the code ``35.13``, or
+    the bare ``Probolinggo`` (which Kota Probolinggo shares: the kecamatan decides)."""
     kab = ctx.kec_kab[kec]
-    full = pa.array([ctx.kab_names[k] for k in kab.tolist()], type=pa.string()) if len(kab) else pa.array([], pa.string())
+    full = pa.array(ctx.kec_kab_name[kec].astype(str), type=pa.string())
     short = pc.replace_substring_regex(full, r"^Kabupaten ", "Kab. ")
+    bare = pc.replace_substring_regex(full, r"^(Kabupaten|Kota) ", "")
     out = full
     out = pc.if_else(pa.array(u < 0.3), short, out)
     out = pc.if_else(pa.array((u >= 0.3) & (u < 0.38)), pc.utf8_upper(short), out)
     out = pc.if_else(pa.array((u >= 0.38) & (u < 0.43)), pa.array(kab.astype(str), type=pa.string()), out)
+    out = pc.if_else(pa.array((u >= 0.43) & (u < 0.46) & ctx.kab_bare_shared[kec]), bare, out)
     return out
 
 
@@ -364,8 +368,6 @@ def _regions_as_names(ctx: SampleContext, rd: D.RegionDefects, b: Batch) -> tupl
             kec_txt = _set_where(kec_txt, m4, out[3])
             outside_desa = ctx.regions.desa.set_index("kode")["nama"].get(out[4])
             desa_txt = _set_where(desa_txt, m4, str(outside_desa))
-        for r in np.flatnonzero(mode == 5).tolist():
-            kab_txt = _set_at(kab_txt, r, rd.ambiguous_bare_kabupaten[ctx.kec_kab[kec[r]]])
         kab_txt = _null_where(kab_txt, mode == 6)
     return kab_txt, kec_txt, desa_txt
 

@@ -13,6 +13,7 @@ returns. *What* goes into a file is decided by the source modules (``survey``, `
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import xlsxwriter
 
 #: Excel's day 0 (serial numbers count days from here, with the 1900 leap-year bug
@@ -43,7 +45,7 @@ class SampleSummary:
       FKDM ``ringkasan`` — phone numbers, e-mails, NIKs), exactly as written.
     - ``planted_rules``: rule (contract §3.4 vocabulary) → number of input rows planted
       to break it, counted per file (a defect in a cumulative export counts once per
-      export that repeats it).
+      export that repeats it); ``file_rules`` the same per file.
     - ``population``: the synthetic kecamatan population of the scope for the base year
       (``kode_kecamatan, nama_kecamatan, kode_kabupaten, jenis_kelamin, kelompok_umur,
       jumlah``).
@@ -61,6 +63,7 @@ class SampleSummary:
     rows: dict[str, int] = field(default_factory=dict)
     planted_pii: set[str] = field(default_factory=set)
     planted_rules: dict[str, int] = field(default_factory=dict)
+    file_rules: dict[str, dict[str, int]] = field(default_factory=dict)
     population: pd.DataFrame = field(default_factory=pd.DataFrame)
     responses: pd.DataFrame = field(default_factory=pd.DataFrame)
     reports: int = 0
@@ -74,6 +77,7 @@ class LandingWriter:
         self.file_rows: dict[str, int] = {}
         self.rows: Counter[str] = Counter()
         self.rules: Counter[str] = Counter()
+        self.file_rules: dict[str, dict[str, int]] = {}
         self.pii: set[str] = set()
 
     # ------------------------------------------------------------------ books
@@ -85,7 +89,10 @@ class LandingWriter:
         if kind:
             self.rows[kind] += int(rows)
         if rules:
-            self.rules.update({k: int(v) for k, v in rules.items() if v})
+            planted = {k: int(v) for k, v in sorted(rules.items()) if v}
+            self.rules.update(planted)
+            if planted:
+                self.file_rules[rel] = planted
 
     def add_pii(self, values) -> None:
         """Remember personal values as written (pyarrow/numpy/pandas/iterable of str)."""
@@ -132,13 +139,16 @@ class LandingWriter:
         created: dt.datetime,
         rules: Counter | dict | None = None,
         title: str | None = None,
+        constant_memory: bool = True,
     ) -> None:
         """An XLSX written by ``build(workbook) -> data rows``; ``created`` fixes the
-        document date (xlsxwriter would otherwise stamp the wall clock)."""
+        document date (xlsxwriter would otherwise stamp the wall clock). Constant-memory
+        mode (big sheets) needs rows written in order: layouts with merged ranges that
+        span rows (Dalam Angka headers) turn it off."""
         path = self._path(rel)
         workbook = xlsxwriter.Workbook(
             str(path),
-            {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+            {"constant_memory": constant_memory, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
         )
         props = {"created": created, "author": "", "company": ""}
         if title:
@@ -165,6 +175,7 @@ class LandingWriter:
             rows=dict(sorted(self.rows.items())),
             planted_pii=set(self.pii),
             planted_rules=dict(sorted(self.rules.items())),
+            file_rules=dict(sorted(self.file_rules.items())),
             **kwargs,
         )
 
@@ -182,25 +193,55 @@ def _as_string_array(values) -> pa.Array:
     return values
 
 
-def _quoted(values: pa.Array, sep: str, quote_all: bool) -> pa.Array:
+def _may_contain(values: pa.Array, chars: bytes) -> bool:
+    """Whether any of ``chars`` occurs in the column's character data (a quick scan of
+    the data buffer; may say yes for bytes outside a sliced array, never wrongly no)."""
+    data = values.buffers()[2]
+    if data is None or data.size == 0:
+        return False
+    table = np.zeros(256, dtype=bool)
+    table[np.frombuffer(chars, dtype=np.uint8)] = True
+    return bool(table[np.frombuffer(data, dtype=np.uint8)].any())
+
+
+def _quoted(values: pa.Array, sep: str) -> pa.Array:
+    """Minimal quoting: only cells holding the separator, a quote or a line break."""
+    special = (sep + '"\r\n').encode("utf-8")
+    if not _may_contain(values, special):
+        return values
+    needs = pc.match_substring(values, sep)
+    for ch in ('"', "\r", "\n"):
+        needs = pc.or_(needs, pc.match_substring(values, ch))
     escaped = pc.replace_substring(values, '"', '""')
-    wrapped = pc.binary_join_element_wise('"', escaped, '"', "")
-    if quote_all:
-        return wrapped
-    needs = pc.match_substring_regex(values, '[' + ("\\" + sep if sep in "^]\\-" else sep) + '"\\r\\n]')
+    quote, empty = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
+    wrapped = pc.binary_join_element_wise(quote, escaped, quote, empty)
     return pc.if_else(needs, wrapped, values)
 
 
 def csv_bytes(header: Sequence[str], columns: Sequence, *, sep: str = ",", quote_all: bool = False, eol: str = "\n") -> bytes:
-    """CSV bytes built column-wise: each column quoted where needed (or always), the
-    row joined with ``sep``; nulls are empty unquoted cells."""
-    head_cells = [_quote_py(h, sep, quote_all) for h in header]
-    head = (sep.join(head_cells) + eol).encode("utf-8")
-    if not columns or len(columns[0]) == 0:
+    """CSV bytes built column-wise. Minimal quoting (as Google Sheets writes): a cell is
+    quoted only when it holds the separator, a quote or a line break; the row is joined
+    with ``sep``; nulls are empty cells. ``quote_all`` (as KoboToolbox writes): every
+    non-null cell quoted, through pyarrow's CSV writer."""
+    n = len(columns[0]) if columns else 0
+    if quote_all:
+        table = pa.table({f"c{i}": _as_string_array(c) for i, c in enumerate(columns)}) if n else None
+        head = (sep.join(_quote_py(h, sep, True) for h in header) + eol).encode("utf-8")
+        if table is None:
+            return head
+        sink = io.BytesIO()
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, delimiter=sep, quoting_style="all_valid"))
+        body = sink.getvalue()
+        if eol != "\n":
+            body = body.replace(b"\n", eol.encode("utf-8"))
+        return head + body
+    head = (sep.join(_quote_py(h, sep, False) for h in header) + eol).encode("utf-8")
+    if n == 0:
         return head
-    arrays = [_quoted(_as_string_array(c), sep, quote_all) for c in columns]
-    lines = pc.binary_join_element_wise(*arrays, sep, null_handling="replace", null_replacement="")
-    lines = pc.binary_join_element_wise(lines, "", eol)
+    arrays = [_quoted(_as_string_array(c), sep) for c in columns]
+    large = lambda text: pa.scalar(text, pa.large_string())  # noqa: E731
+    lines = pc.binary_join_element_wise(*arrays, large(sep), null_handling="replace", null_replacement="")
+    lines = pc.binary_join_element_wise(lines, large(""), large(eol))
     lines = _as_string_array(lines)
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
     data = lines.buffers()[2]
