@@ -59,59 +59,42 @@ def _materialize(context: dg.AssetExecutionContext, harmoni: HarmoniResource, so
     )
 
 
-@dg.asset(
-    key=["staging", "survey_responses"],
-    deps=[dg.AssetKey(["landing", "survey"])],
-    partitions_def=monthly_partitions,
-    group_name="staging",
-    kinds={"parquet", "duckdb"},
-    owners=OWNERS,
-    tags={"source": "survey"},
-    code_version=INGEST_CODE_VERSION,
-    retry_policy=RETRY,
-)
-def staging_survey_responses(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
-    """Survey responses that arrived in the partition's month, one row per accepted input
-    row (cumulative re-exports included: windows deduplicate by ``response_id``), in the
-    canonical schema with 45 item columns. Personal data only as keyed pseudonyms
-    (``respondent_key``). Rejected rows are in ``audit.rejected_rows``."""
-    return _materialize(context, harmoni, "survey")
-
-
-@dg.asset(
-    key=["staging", "fkdm_reports"],
-    deps=[dg.AssetKey(["landing", "fkdm"])],
-    partitions_def=monthly_partitions,
-    group_name="staging",
-    kinds={"parquet", "duckdb"},
-    owners=OWNERS,
-    tags={"source": "fkdm"},
-    code_version=INGEST_CODE_VERSION,
-    retry_policy=RETRY,
-)
-def staging_fkdm_reports(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
-    """FKDM early-warning reports that arrived in the partition's month, one row per
-    accepted report version (a report re-sent later is a newer version). ``ringkasan``
-    is never stored; the reporter only as a pseudonym (``pelapor_key``)."""
-    return _materialize(context, harmoni, "fkdm")
-
-
-@dg.asset(
-    key=["staging", "statistics"],
-    deps=[dg.AssetKey(["landing", "stats"])],
-    partitions_def=yearly_partitions,
-    group_name="staging",
-    kinds={"parquet", "duckdb"},
-    owners=OWNERS,
-    tags={"source": "stats"},
-    code_version=INGEST_CODE_VERSION,
-    retry_policy=RETRY,
-)
-def staging_statistics(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
-    """Statistics values (population by sex and age band, context indicators) that
+STAGING_DESCRIPTIONS = {
+    "survey": """Survey responses that arrived in the partition's month, one row per accepted
+    input row (cumulative re-exports included: windows deduplicate by ``response_id``), in
+    the canonical schema with 45 item columns. Personal data only as keyed pseudonyms
+    (``respondent_key``). Rejected rows are in ``audit.rejected_rows``.""",
+    "fkdm": """FKDM early-warning reports that arrived in the partition's month, one row per
+    accepted report version (a report re-sent later is a newer version). ``ringkasan`` is
+    never stored; the reporter only as a pseudonym (``pelapor_key``).""",
+    "stats": """Statistics values (population by sex and age band, context indicators) that
     arrived in the partition's year, in Kemendagri codes, one row per value; the value's
-    own year is ``tahun``. Partition = arrival year (``YYYY``)."""
-    return _materialize(context, harmoni, "stats")
+    own year is ``tahun``. Partition = arrival year (``YYYY``).""",
+}
 
 
-ingestion_assets = [staging_survey_responses, staging_fkdm_reports, staging_statistics]
+def staging_asset(source: str) -> dg.AssetsDefinition:
+    """The staging asset of one source: ingest its landing partition (thin declaration
+    over :func:`harmoni_pipeline.ingest.runner.ingest_partition`)."""
+    schema_name, table_name = STAGING_TABLES[source].split(".")
+
+    @dg.asset(
+        name=table_name,
+        key_prefix=[schema_name],
+        description=STAGING_DESCRIPTIONS[source],
+        deps=[dg.AssetKey(["landing", source])],
+        partitions_def=yearly_partitions if source == "stats" else monthly_partitions,
+        group_name="staging",
+        kinds={"parquet", "duckdb"},
+        owners=OWNERS,
+        tags={"source": source},
+        code_version=INGEST_CODE_VERSION,
+        retry_policy=RETRY,
+    )
+    def _asset(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
+        return _materialize(context, harmoni, source)
+
+    return _asset
+
+
+ingestion_assets = [staging_asset(source) for source in ("survey", "fkdm", "stats")]

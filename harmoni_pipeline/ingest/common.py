@@ -103,8 +103,9 @@ class Rejections:
         self._parts: list[pd.DataFrame] = []
         self.bad = pd.Series(False, index=self._lines.index)
 
-    def add(self, mask, rule: str, column, values=None, message: str = "") -> None:
-        """``column`` is a column name, or a Series per row (JSON: the datacontent key)."""
+    def add(self, mask, rule: str, column, values=None, message="") -> None:
+        """``column`` is a column name, or a Series per row (JSON: the datacontent key);
+        ``message`` is one text, or a Series per row (e.g. a resolver's message)."""
         if rule not in RULES:
             raise ValueError(f"unknown rule {rule!r}")
         mask = pd.Series(mask, dtype="boolean").reset_index(drop=True).fillna(False).astype(bool)
@@ -124,7 +125,11 @@ class Rejections:
                     else column
                 ),
                 "value": shown[mask],
-                "message": message,
+                "message": (
+                    pd.Series(message).reset_index(drop=True).astype("string")[mask].fillna(rule)
+                    if isinstance(message, pd.Series)
+                    else message
+                ),
             }
         )
         self._parts.append(part)

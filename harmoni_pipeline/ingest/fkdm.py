@@ -105,24 +105,6 @@ _ISO_DATE = r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$
 _DMY_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})$"
 
 
-class RowRejections(Rejections):
-    """:class:`Rejections` whose ``message`` may also be a Series (one text per row),
-    e.g. a resolver's message naming the value, or the line a duplicate defers to.
-
-    (A candidate for ``common.Rejections`` itself; kept here to stay out of shared code.)"""
-
-    def add(self, mask, rule: str, column, values=None, message="") -> None:
-        if not isinstance(message, pd.Series):
-            super().add(mask, rule, column, values, message)
-            return
-        before = len(self._parts)
-        super().add(mask, rule, column, values, "")
-        if len(self._parts) > before:
-            part = self._parts[-1]
-            texts = message.astype("string").reset_index(drop=True)
-            part["message"] = texts.loc[part.index].fillna("").to_numpy()
-
-
 def normalise_header(name: str) -> str:
     """``No. Laporan`` → ``no_laporan``; then the alias table."""
     key = re.sub(r"[^0-9a-z]+", "_", str(name).casefold()).strip("_")
@@ -195,7 +177,7 @@ def parse_fkdm_file(
     lines = pd.Series(table.lines, dtype="int64").reset_index(drop=True)
     col = {c: (frame[c].astype("string") if c in frame.columns else _empty_string(n))
            for c in (*REQUIRED, *OPTIONAL_DATES, "kode_desa", "kecamatan", "desa", "pelapor_nama", "pelapor_hp")}
-    rej = RowRejections(lines)
+    rej = Rejections(lines)
 
     # --- report number
     no_laporan = col["no_laporan"].str.strip()
@@ -362,7 +344,7 @@ def _resolve_region(col, regions, scope, rej: Rejections, *, has_code: bool, has
     return kode_kecamatan, kode_desa
 
 
-def _add_resolver_rules(rej: RowRejections, rule: pd.Series, message: pd.Series, column: str, raw: pd.Series) -> None:
+def _add_resolver_rules(rej: Rejections, rule: pd.Series, message: pd.Series, column: str, raw: pd.Series) -> None:
     """Record the rules a ``Regions.resolve_*`` call returned (one ``add`` per rule)."""
     for name in rule.dropna().unique():
         mask = (rule == name).fillna(False).astype(bool)

@@ -81,8 +81,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from harmoni_pipeline.ingest.common import ParsedFile, UnreadableFile
-from harmoni_pipeline.ingest.fkdm import RowRejections
+from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFile
 from harmoni_pipeline.ingest.readers import read_csv_table, read_xlsx_cells, xlsx_sheet_names
 from harmoni_pipeline.ingest.schemas import STATS_PARSED
 
@@ -854,7 +853,7 @@ def _finish(entries: pd.DataFrame, fmt: str, rows_read: int, warnings: list[str]
     bands = config["_bands"]
     band_labels = [b[0] for b in bands]
     last_band_start = bands[-1][1]
-    rej = RowRejections(entries["line"])
+    rej = Rejections(entries["line"])
     first_of_row = ~entries["row"].duplicated()
 
     # rules decided by the extractor (JSON keys)

@@ -439,7 +439,7 @@ def parse_survey_file(
     fmt, frame = layout.fmt, table.frame
     n = len(frame)
     warnings: list[str] = []
-    rej = _Rejections(table.lines)
+    rej = Rejections(table.lines)
 
     def col(logical: str) -> pd.Series:
         header = layout.fields.get(logical)
@@ -594,21 +594,6 @@ def parse_survey_file(
     accepted = out.loc[keep].reset_index(drop=True)
     accepted = accepted[[name for name, _ in SURVEY_PARSED] + ["line"]]
     return ParsedFile(format=fmt, rows_read=n, accepted=accepted, rejected=rej.frame(), warnings=warnings)
-
-
-class _Rejections(Rejections):
-    """``Rejections`` whose ``message`` may also be a Series (one message per row):
-    region messages come from the resolver, item messages list the offending items."""
-
-    def add(self, mask, rule, column, values=None, message="") -> None:
-        if not isinstance(message, pd.Series):
-            return super().add(mask, rule, column, values, message)
-        before = len(self._parts)
-        super().add(mask, rule, column, values, "")
-        if len(self._parts) > before:
-            part = self._parts[-1]
-            per_row = message.reset_index(drop=True).astype(STRING)
-            part["message"] = per_row.loc[part.index].fillna(rule).to_numpy()
 
 
 def _add_item_rule(rej, frame, layout, status_by_item, status: int, what: str) -> None:

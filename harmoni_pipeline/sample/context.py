@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from harmoni_pipeline.periods import month_range, parse_period
-from harmoni_pipeline.regions import Regions
+from harmoni_pipeline.regions import Regions, normalise_name
 
 JAKARTA_OFFSET_S = 7 * 3600
 
@@ -41,6 +41,12 @@ def slug(text: str) -> str:
     text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     text = re.sub(r"^Kabupaten\s+", "kab ", text)
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _compact_name(name) -> str:
+    """A name as the region resolver compares it, spaces removed too (``Sumber Asih`` =
+    ``Sumberasih``)."""
+    return normalise_name(name).replace(" ", "")
 
 
 def _key_int(key) -> int:
@@ -121,14 +127,56 @@ class SampleContext:
         self.prov_names = {p: str(prov[p]) for p in pd.unique(self.kec_prov)}
         self.single_kabupaten = len(self.kab_names) == 1
         self.kec_kab_name = np.array([self.kab_names[k] for k in self.kec_kab], dtype=object)
-        bare = kab.str.replace(r"^(Kabupaten|Kota)\s+", "", regex=True)
-        shared = set(bare[bare.map(bare.value_counts()) > 1].index)
-        self.kab_bare_shared = np.array([k in shared for k in self.kec_kab], dtype=bool)
+        self.kec_bare_kab_ok = self._bare_kabupaten_ok(kab)
         self.desa_is_kelurahan = np.array([c[9] == "1" for c in self.desa_code], dtype=bool)
+        self.desa_needs_prefix, self.desa_usable = self._desa_name_clashes()
         self.units = self._units()
         self.unit_of_kec = np.zeros(self.n_kec, dtype=np.int64)
         for u, unit in enumerate(self.units):
             self.unit_of_kec[unit.kec] = u
+
+    # ------------------------------------------------------------------ name clashes
+
+    def _bare_kabupaten_ok(self, kab: pd.Series) -> np.ndarray:
+        """Per kecamatan: whether its kabupaten may be written without ``Kabupaten``/
+        ``Kota`` (``Probolinggo``): the bare name is shared with another kabupaten/kota
+        and the kecamatan's name still picks out one kecamatan among all of them."""
+        bare = kab.str.replace(r"^(Kabupaten|Kota)\s+", "", regex=True)
+        shared = bare[bare.map(bare.value_counts()) > 1]
+        if shared.empty:
+            return np.zeros(self.n_kec, dtype=bool)
+        kec = self.regions.kecamatan
+        kec = kec[kec["kode_kabupaten"].isin(shared.index)]
+        key = kec["kode_kabupaten"].map(shared) + "|" + kec["nama"].map(_compact_name)
+        unique = set(kec.loc[key.map(key.value_counts()) == 1, "kode"])
+        return np.array([c in unique for c in self.kec_code], dtype=bool)
+
+    def _desa_name_clashes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(needs_prefix, usable) per desa. A few kecamatan hold a desa and a kelurahan
+        of the same name (``Wuyukwi``): written with ``Desa``/``Kel.`` they resolve, so
+        they are always written so; two *desa* of one name cannot be told apart by name
+        at all, so respondents are never placed in them (they would be ambiguous)."""
+        n = len(self.desa_code)
+        if n == 0:
+            return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+        frame = pd.DataFrame({"k": self.desa_kec, "n": [_compact_name(x) for x in self.desa_name],
+                              "kel": self.desa_is_kelurahan})  # fmt: skip
+        same_name = frame.groupby(["k", "n"])["kel"].transform("size").to_numpy() > 1
+        same_kind = frame.groupby(["k", "n", "kel"])["kel"].transform("size").to_numpy() > 1
+        return same_name & ~same_kind, ~same_kind
+
+    def usable_desa(self, desa: np.ndarray) -> np.ndarray:
+        """``desa`` with unusable desa (see :meth:`_desa_name_clashes`) moved to the first
+        usable desa of their kecamatan (-1 if none)."""
+        if not hasattr(self, "_usable_map"):
+            m = np.arange(len(self.desa_code))
+            for d in np.flatnonzero(~self.desa_usable).tolist():
+                k = self.desa_kec[d]
+                ok = np.flatnonzero(self.desa_usable[self.desa_start[k] : self.desa_start[k] + self.desa_count[k]])
+                m[d] = self.desa_start[k] + ok[0] if len(ok) else -1
+            self._usable_map = m
+        desa = np.asarray(desa)
+        return np.where(desa >= 0, self._usable_map[np.maximum(desa, 0)], -1)
 
     # ------------------------------------------------------------------ randomness
 

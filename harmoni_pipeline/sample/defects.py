@@ -127,23 +127,20 @@ class RegionDefects:
         self._typos: dict[int, str] = {}
         self._alt_desa: dict[int, int] = {}
 
-    @cached_property
-    def _national_kec_names(self) -> set[str]:
-        return {normalise_name(n) for n in self.ctx.regions.kecamatan["nama"].to_numpy(dtype=object)}
-
     def typo(self, k: int) -> str:
-        """A misspelling of kecamatan ``k`` that matches no kecamatan anywhere."""
+        """A misspelling of kecamatan ``k`` (letters swapped or dropped, never a mere
+        space: the resolver ignores spaces) that the resolver finds nowhere."""
         if k not in self._typos:
             name = str(self.ctx.kec_name[k])
+            letters = [i for i in range(len(name) - 1) if name[i].isalpha() and name[i + 1].isalpha()
+                       and name[i].lower() != name[i + 1].lower()]  # fmt: skip
             candidates = []
-            if len(name) > 4:
-                i = len(name) // 2
-                candidates.append(name[:i] + name[i + 1] + name[i] + name[i + 2 :])  # swapped letters
-                candidates.append(name[:-1])                                         # dropped last letter
-            candidates += [name + "an", name + "x", "Kec " + name + " Baru Tengah"]
-            chosen = next(c for c in candidates if normalise_name(c) not in self._national_kec_names and
-                          normalise_name(c).removeprefix("kec ") not in self._national_kec_names)  # fmt: skip
-            self._typos[k] = chosen
+            for i in letters[len(letters) // 2 :] + letters[: len(letters) // 2]:
+                candidates.append(name[:i] + name[i + 1] + name[i] + name[i + 2 :])
+            candidates += [name + "an", name + " Baru Tengah Selatan", "Kecamatan Antah Berantah"]
+            found = self.ctx.regions.resolve_kecamatan(pd.Series(candidates, dtype="string"), "ALL")
+            unknown = found["rule"].to_numpy(dtype=object) == "unknown_region"
+            self._typos[k] = candidates[int(np.flatnonzero(unknown)[0])]
         return self._typos[k]
 
     @cached_property
@@ -164,13 +161,13 @@ class RegionDefects:
         does not occur in kecamatan ``k`` (-1 when there is none)."""
         if k not in self._alt_desa:
             ctx = self.ctx
-            own = {normalise_name(n) for n in ctx.desa_name[ctx.desa_kec == k]}
+            own = {_compact(n) for n in ctx.desa_name[ctx.desa_kec == k]}
             same_kab = np.flatnonzero((ctx.kec_kab == ctx.kec_kab[k]) & (np.arange(ctx.n_kec) != k))
             found = -1
             for other in np.concatenate([same_kab[same_kab > k], same_kab[same_kab < k]]).tolist():
                 start, cnt = ctx.desa_start[other], ctx.desa_count[other]
                 for d in range(start, start + cnt):
-                    if normalise_name(ctx.desa_name[d]) not in own:
+                    if _compact(ctx.desa_name[d]) not in own and ctx.desa_usable[d]:
                         found = d
                         break
                 if found >= 0:
@@ -183,6 +180,10 @@ class RegionDefects:
         """Kecamatan (context indexes) whose name is shared by several kecamatan in scope."""
         names = pd.Series([normalise_name(n) for n in self.ctx.kec_name])
         return np.flatnonzero(names.map(names.value_counts()).to_numpy() > 1)
+
+
+def _compact(name) -> str:
+    return normalise_name(name).replace(" ", "")
 
 
 def _pick_item(rng: np.random.Generator, items: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -95,7 +95,7 @@ def draw_reports(ctx: SampleContext, rng: np.random.Generator, kec: np.ndarray, 
     lapor = first_day[month] + (rng.uniform(size=n) * ndays[month]).astype(np.int64)
     kejadian = lapor - np.minimum(rng.geometric(0.45, n) - 1, 25)
     cnt = ctx.desa_count[kec]
-    desa = np.where(cnt > 0, ctx.desa_start[kec] + (rng.uniform(size=n) * cnt).astype(np.int64), -1)
+    desa = ctx.usable_desa(np.where(cnt > 0, ctx.desa_start[kec] + (rng.uniform(size=n) * cnt).astype(np.int64), -1))
     hot = prof.hot[kec]
     p_merah = 0.01 + 0.30 * hot
     u = rng.uniform(size=n)
@@ -206,7 +206,8 @@ def _region_columns(ctx, rd: D.RegionDefects, b: Batch, names: bool):
     pajarakan = (ctx.kec_code[b["kec"]] == "35.13.16") & (u > 0.6)
     kec_txt = pc.if_else(pa.array(pajarakan), "Pejarakan", kec_txt)
     desa_txt = pa.array(ctx.desa_name[desa].astype(str), type=pa.string())
-    desa_txt = pc.if_else(pa.array((u * 5) % 1 < 0.15), join("Desa ", desa_txt), desa_txt)
+    prefixed = pc.if_else(pa.array(ctx.desa_is_kelurahan[desa]), join("Kel. ", desa_txt), join("Desa ", desa_txt))
+    desa_txt = pc.if_else(pa.array(((u * 5) % 1 < 0.15) | ctx.desa_needs_prefix[desa]), prefixed, desa_txt)
     kec_obj = np.array(kec_txt.to_pylist(), dtype=object)
     desa_obj = np.array(desa_txt.to_pylist(), dtype=object)
     for r in np.flatnonzero(mode == 10).tolist():

@@ -199,6 +199,7 @@ def draw_responses(ctx: SampleContext, rng: np.random.Generator, period: str, ke
     ts = local - JAKARTA_OFFSET_S
     cnt = ctx.desa_count[kec]
     desa = np.where(cnt > 0, ctx.desa_start[kec] + (rng.uniform(size=n) * cnt).astype(np.int64), -1)
+    desa = ctx.usable_desa(desa)
     birth = (local // 86400 - age * 365.25 - rng.integers(0, 365, n)).astype("datetime64[D]")
     first, second, name = people.draw_names(rng, female)
     job = rng.choice(len(PEKERJAAN), n, p=PEKERJAAN_P)
@@ -332,6 +333,7 @@ def _desa_names(ctx: SampleContext, desa: np.ndarray, u: np.ndarray) -> pa.Array
     out = pc.if_else(pa.array(u < 0.06), pc.utf8_upper(names), out)
     out = pc.if_else(pa.array((u >= 0.06) & (u < 0.1)), join(" ", pc.utf8_lower(names)), out)
     out = pc.if_else(pa.array((u >= 0.1) & (u < 0.22)), prefixed, out)
+    out = pc.if_else(pa.array(ctx.desa_needs_prefix[idx]), prefixed, out)
     return _null_where(out, ~valid)
 
 
@@ -346,7 +348,7 @@ def _kabupaten_names(ctx: SampleContext, kec: np.ndarray, u: np.ndarray) -> pa.A
     out = pc.if_else(pa.array(u < 0.3), short, out)
     out = pc.if_else(pa.array((u >= 0.3) & (u < 0.38)), pc.utf8_upper(short), out)
     out = pc.if_else(pa.array((u >= 0.38) & (u < 0.43)), pa.array(kab.astype(str), type=pa.string()), out)
-    out = pc.if_else(pa.array((u >= 0.43) & (u < 0.46) & ctx.kab_bare_shared[kec]), bare, out)
+    out = pc.if_else(pa.array((u >= 0.43) & (u < 0.46) & ctx.kec_bare_kab_ok[kec]), bare, out)
     return out
 
 
