@@ -198,13 +198,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    from harmoni_pipeline.settings import DevelopmentKeyWarning, SettingsError
+
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
+    if not os.environ.get("HARMONI_PII_KEY") and args.command != "sample":
+        print("harmoni: HARMONI_PII_KEY is not set: pseudonymising with the development key", file=sys.stderr)
+        warnings.filterwarnings("ignore", category=DevelopmentKeyWarning)
     try:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, SettingsError) as exc:
         print(f"harmoni: {exc}", file=sys.stderr)
         return 2
 

@@ -14,6 +14,10 @@ from pathlib import Path
 DEV_PII_KEY = "harmoni-development-key-not-for-production"
 
 
+class DevelopmentKeyWarning(UserWarning):
+    """Personal data is being pseudonymised with the published development key."""
+
+
 class SettingsError(RuntimeError):
     """The environment asks for something the pipeline refuses to do."""
 
@@ -53,8 +57,10 @@ class Settings:
                 raise SettingsError(
                     "HARMONI_ENV=production requires HARMONI_PII_KEY (the key for pseudonymising personal data)"
                 )
+            # warnings' default filter shows this once per call site and process
             warnings.warn(
                 "HARMONI_PII_KEY is not set: personal data is pseudonymised with the development key",
+                DevelopmentKeyWarning,
                 stacklevel=2,
             )
             key = DEV_PII_KEY
