@@ -139,7 +139,7 @@ class RegionDefects:
                 candidates.append(name[:i] + name[i + 1] + name[i] + name[i + 2 :])
             candidates += [name + "an", name + " Baru Tengah Selatan", "Kecamatan Antah Berantah"]
             found = self.ctx.regions.resolve_kecamatan(pd.Series(candidates, dtype="string"), "ALL")
-            unknown = found["rule"].to_numpy(dtype=object) == "unknown_region"
+            unknown = (found["rule"] == "unknown_region").fillna(False).to_numpy(dtype=bool)
             self._typos[k] = candidates[int(np.flatnonzero(unknown)[0])]
         return self._typos[k]
 

@@ -361,8 +361,7 @@ def _regions_as_names(ctx: SampleContext, rd: D.RegionDefects, b: Batch) -> tupl
     desa_txt = _desa_names(ctx, desa, (u * 7.0) % 1.0)
     if mode.any():
         kec_txt = _null_where(kec_txt, mode == 1)
-        for r in np.flatnonzero(mode == 2).tolist():  # defect rows only
-            kec_txt = _set_at(kec_txt, r, rd.typo(int(kec[r])))
+        kec_txt = _replace_rows(kec_txt, mode == 2, [rd.typo(int(k)) for k in kec[mode == 2]])
         out = ctx.outside_kecamatan
         if out is not None and (mode == 4).any():
             m4 = mode == 4
@@ -374,10 +373,11 @@ def _regions_as_names(ctx: SampleContext, rd: D.RegionDefects, b: Batch) -> tupl
     return kab_txt, kec_txt, desa_txt
 
 
-def _set_at(arr: pa.Array, row: int, value: str) -> pa.Array:
-    mask = np.zeros(len(arr), dtype=bool)
-    mask[row] = True
-    return _set_where(arr, mask, value)
+def _replace_rows(arr: pa.Array, mask: np.ndarray, values: list[str]) -> pa.Array:
+    """``arr`` with the rows of ``mask`` replaced by ``values`` (one per masked row)."""
+    if not mask.any():
+        return arr
+    return pc.replace_with_mask(arr, pa.array(mask), pa.array(values, type=arr.type))
 
 
 def _region_codes(ctx: SampleContext, rd: D.RegionDefects, b: Batch, sep: str) -> tuple[pa.Array, pa.Array]:
