@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("HARMONI_PII_KEY", "test-key-for-harmoni")
 
 TEST_PII_KEY = "test-key-for-harmoni"
 

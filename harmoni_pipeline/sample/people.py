@@ -66,7 +66,8 @@ def join(*parts, sep: str = "") -> pa.Array:
 
 def draw_names(rng: np.random.Generator, female: np.ndarray) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     """(first index, second index, full name) per person; indexes refer to the lists of
-    the person's sex. About one name in eight has no second name, as many Javanese names."""
+    the person's sex. Always two words: single-word names (common in Java) would make
+    planted values that also occur inside ordinary words, useless for leak tests."""
     n = len(female)
     first_m = rng.integers(0, len(MALE_FIRST), n)
     first_f = rng.integers(0, len(FEMALE_FIRST), n)
@@ -78,9 +79,7 @@ def draw_names(rng: np.random.Generator, female: np.ndarray) -> tuple[np.ndarray
     seconds = _strings(MALE_SECOND + FEMALE_SECOND)
     f = pc.take(firsts, pa.array(first))
     s = pc.take(seconds, pa.array(second))
-    mononym = rng.uniform(size=n) < 0.12
-    full = pc.if_else(pa.array(mononym), f, join(f, " ", s))
-    return first, np.where(mononym, -1, second), full
+    return first, second, join(f, " ", s)
 
 
 def draw_emails(rng: np.random.Generator, first: np.ndarray, second: np.ndarray, birth_year: np.ndarray) -> pa.Array:

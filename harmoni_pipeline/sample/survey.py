@@ -57,8 +57,10 @@ IKN_COLS = np.arange(3 * N_IHAI_BLOCKS, N_ITEMS)
 
 CHANNELS = ["google_forms", "kobo_xlsx", "kobo_csv", "canonical"]
 CHANNEL_P = [0.35, 0.30, 0.10, 0.25]
-#: xlsxwriter writes cell by cell: beyond this many Kobo rows a month, Kobo exports are CSV
+#: xlsxwriter writes cell by cell (≈ 0.3 ms a row): Kobo XLSX rows are capped per month
+#: (and over the whole range); beyond the cap, Kobo exports of that month are CSV
 KOBO_XLSX_MAX_ROWS_PER_MONTH = 6_000
+KOBO_XLSX_MAX_ROWS_TOTAL = 12_000
 
 # latent model, in item-score points (0–100; one Likert step = 25 points)
 SIGMA_RESPONDENT = 9.0      # general disposition shared by all variables of an index
@@ -609,14 +611,15 @@ def write_survey(ctx: SampleContext, writer: LandingWriter, total: int | None) -
     rd = D.RegionDefects(ctx)
     gf_store: dict[int, list[Batch]] = {u: [] for u in range(len(ctx.units))}
     kobo_next_id = {u: 180_000_000 + 1_000_000 * u for u in range(len(ctx.units))}
+    xlsx_cap = max(1000, min(KOBO_XLSX_MAX_ROWS_PER_MONTH, KOBO_XLSX_MAX_ROWS_TOTAL // len(ctx.periods)))
     for mi, period in enumerate(ctx.periods):
         rng = ctx.rng("survey", period)
         kec = np.repeat(np.arange(ctx.n_kec), counts[mi])
         batch = draw_responses(ctx, rng, period, kec)
         channel = rng.choice(len(CHANNELS), len(batch), p=CHANNEL_P)
         xlsx = np.flatnonzero(channel == 1)
-        if len(xlsx) > KOBO_XLSX_MAX_ROWS_PER_MONTH:
-            channel[rng.permutation(xlsx)[KOBO_XLSX_MAX_ROWS_PER_MONTH:]] = 2
+        if len(xlsx) > xlsx_cap:
+            channel[rng.permutation(xlsx)[xlsx_cap:]] = 2
         unit = ctx.unit_of_kec[batch["kec"]]
         order = np.lexsort((channel, unit))
         key = unit[order] * len(CHANNELS) + channel[order]
