@@ -88,6 +88,7 @@ class Profiles:
     low_volume: np.ndarray      # bool: deliberately under 30 respondents a year
     hot: np.ndarray             # 0–1 FKDM hot-spot intensity (more and graver reports)
     male_share: np.ndarray      # respondents' share of men (online skew)
+    block_offset: np.ndarray    # (kecamatan, 15) offsets of X01–X10, KN1–KN5 around the levels
 
 
 class SampleContext:
@@ -227,7 +228,17 @@ class SampleContext:
         volume = np.where(low, rng.uniform(0.005, 0.02, size=k), volume)
         hot = np.clip((68.0 - ikn) / 40.0, 0.0, 1.0) ** 1.5
         male = np.clip(rng.normal(0.61, 0.03, size=k), 0.5, 0.72)
-        return Profiles(ihai, ikn, gap, volume, low, hot, male)
+        blocks = self.rng("block-offsets").normal(0.0, 4.0, size=(k, 15))
+        return Profiles(ihai, ikn, gap, volume, low, hot, male, blocks)
+
+    @cached_property
+    def bps_codes(self) -> np.ndarray:
+        """7-digit BPS code per kecamatan (None where the 2020 bridge lacks it)."""
+        from harmoni_pipeline.regions import BRIDGE_FILE, REFERENCE_DIR
+
+        bridge = pd.read_csv(REFERENCE_DIR / BRIDGE_FILE, dtype=str, keep_default_na=False)
+        of = dict(zip(bridge["kode_kemendagri"], bridge["kode_bps"]))
+        return np.array([of.get(c) for c in self.kec_code], dtype=object)
 
     # ------------------------------------------------------------------ neighbours
 

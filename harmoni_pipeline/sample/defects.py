@@ -1,13 +1,18 @@
 """The defects a sample plants, and the rule of data-contracts §3.4 each one breaks.
 
 Room: the catalogue of planted defects per source/format (``KINDS``), how many rows of a
-file get one (``plan``), the semantic edits that turn a generated row into a defective one
-(``apply_survey_defects``, ``apply_fkdm_defects``) and the region look-ups they need
-(:class:`RegionDefects`: a kecamatan name misspelt beyond recognition, a code that does
-not exist, a desa of another kecamatan, a kecamatan just outside the scope, an ambiguous
-kecamatan name several kecamatan of a wide scope share). Each planted row breaks exactly one rule, so the counts in
-``SampleSummary.planted_rules`` are rows. Rendering the edited values into text is the
-format modules' job.
+file get one (:class:`Planner`), the semantic edits that turn a generated row into a
+defective one (``apply_survey_defects``, ``apply_fkdm_defects``) and the region look-ups
+they need (:class:`RegionDefects`: a kecamatan name misspelt beyond recognition, a code
+that does not exist, a desa of another kecamatan, a kecamatan just outside the scope, a
+kecamatan name that several kecamatan of a wide scope share). Each planted row breaks
+exactly one rule, so the counts in ``SampleSummary.planted_rules`` are rows. Rendering the
+edited values into text is the format modules' job.
+
+Statistics plant their three bad values themselves (``stats``); ``ambiguous_region`` can
+only be planted where the reference data has a shared name in scope (a province or
+``ALL``): Kabupaten Probolinggo has no two kecamatan, nor two desa of one kecamatan, that
+share a name.
 """
 
 from __future__ import annotations
@@ -94,18 +99,24 @@ ROWS_PER_KIND = {"google_forms": 12, "kobo": 12, "canonical": 12, "fkdm": 6}
 NO_KIND = ""
 
 
-def plan(rng: np.random.Generator, n_valid: int, fmt: str) -> np.ndarray:
-    """Defect kinds to plant in a file of ``n_valid`` good rows: cycles through the
-    format's kinds from a random offset, so every kind appears as soon as the file is
-    large enough."""
-    kinds = KINDS[fmt]
-    if n_valid <= 0:
-        return np.array([], dtype=object)
-    n = max(int(round(RATE[fmt] * n_valid)), min(len(kinds), n_valid // ROWS_PER_KIND[fmt]))
-    if n == 0:
-        return np.array([], dtype=object)
-    offset = int(rng.integers(0, len(kinds)))
-    return np.array([kinds[(offset + i) % len(kinds)] for i in range(n)], dtype=object)
+class Planner:
+    """Which defect kinds go into each file. Kinds are dealt in turn per format, the turn
+    carrying on from file to file (from a random start), so that every kind is planted
+    as soon as the range holds enough defect rows, whatever the size of single files."""
+
+    def __init__(self, rng: np.random.Generator):
+        self._next = {fmt: int(rng.integers(0, len(kinds))) for fmt, kinds in KINDS.items()}
+
+    def kinds(self, n_valid: int, fmt: str) -> np.ndarray:
+        """Defect kinds for a file of ``n_valid`` good rows (``RATE``, at least one kind per
+        ``ROWS_PER_KIND`` rows up to one of each)."""
+        kinds = KINDS[fmt]
+        if n_valid <= 0:
+            return np.array([], dtype=object)
+        n = max(int(round(RATE[fmt] * n_valid)), min(len(kinds), n_valid // ROWS_PER_KIND[fmt]))
+        start = self._next[fmt]
+        self._next[fmt] = (start + n) % len(kinds)
+        return np.array([kinds[(start + i) % len(kinds)] for i in range(n)], dtype=object)
 
 
 def count_rules(kinds: np.ndarray) -> dict[str, int]:

@@ -249,8 +249,9 @@ def _file_rows(ctx, rng, reports: Batch, snap_idx: np.ndarray, snap_status: np.n
     return rows.take(order)
 
 
-def _render(ctx, rd, rows: Batch, month_end_day: int, *, names: bool, date_style: str):
-    """Column values (pyarrow strings; dates as epoch days kept aside for XLSX)."""
+def _render(ctx, rd, rows: Batch, *, names: bool):
+    """Column values: pyarrow strings, and dates as (epoch days, missing, impossible) for
+    the CSV/XLSX writers to spell."""
     n = len(rows)
     status = rows["status_now"]
     mode = rows["defect_mode"]
@@ -359,12 +360,13 @@ def write_fkdm(ctx: SampleContext, writer: LandingWriter, total: int | None, pop
     unit = ctx.unit_of_kec[valid["kec"]]
     channel = names_kec[valid["kec"]].astype(np.int64)
     planted, dups = [], {}
+    planner = D.Planner(ctx.rng("fkdm-plan"))
     for mi, period in enumerate(ctx.periods):
         for u, un in enumerate(ctx.units):
             for ch in (0, 1):
                 new = np.flatnonzero((valid["month"] == mi) & (unit == u) & (channel == ch))
                 drng = ctx.rng("fkdm-defects", period, un.code, ch)
-                kinds = D.plan(drng, len(new), "fkdm")
+                kinds = planner.kinds(len(new), "fkdm")
                 if not len(kinds):
                     continue
                 dups[(mi, u, ch)] = int((kinds == "fk_duplicate").sum())
@@ -416,7 +418,7 @@ def write_fkdm(ctx: SampleContext, writer: LandingWriter, total: int | None, pop
                 frng = ctx.rng("fkdm-file", period, un.code, ch)
                 rows = _file_rows(ctx, frng, reports, r_idx[sel], status[r_idx[sel], mi], dups.get((mi, u, ch), 0))
                 rules = D.count_rules(rows["kind"])
-                cols = _render(ctx, rd, rows, int(snap_day[mi]), names=bool(ch), date_style="iso")
+                cols = _render(ctx, rd, rows, names=bool(ch))
                 for key in ("pelapor", "hp"):
                     writer.add_pii(cols[key])
                 writer.add_pii(pc.filter(rows["person"], pa.array(rows["has_person"])))

@@ -62,12 +62,6 @@ class Population:
     def total(self) -> np.ndarray:
         return self.bands.sum(axis=(1, 2))
 
-    @property
-    def adult_shares(self) -> tuple[float, np.ndarray]:
-        """(share of men, shares of the adult bands 17-24 … 55+) over the whole scope."""
-        adult = self.bands[:, :, 1:].sum(axis=0)
-        return float(adult[0].sum() / adult.sum()), adult.sum(axis=0) / adult.sum()
-
     def frame(self, year: int = BASE_YEAR) -> pd.DataFrame:
         ctx = self.ctx
         values = self.scaled(year)

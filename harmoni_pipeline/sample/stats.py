@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from harmoni_pipeline.sample.context import SampleContext
+from harmoni_pipeline.sample.context import SampleContext, slug
 from harmoni_pipeline.sample.population import BANDS, FIVE_YEAR_GROUPS, SEXES, SOURCE, Population
 from harmoni_pipeline.sample.writer import LandingWriter
 
@@ -45,6 +45,14 @@ TITLES = {
                                   "Percentage of Villages with Active Security Posts by Subdistrict in {kab_en}, {year}",
                                   "Persentase Desa dengan Poskamling Aktif (%)"),
 }  # fmt: skip
+
+
+SURVEY_OF = {
+    "tpt": "Survei Angkatan Kerja Nasional (Sakernas)",
+    "pct_penduduk_miskin": "Survei Sosial Ekonomi Nasional (Susenas)",
+    "pct_desa_konflik": "Pendataan Potensi Desa (Podes)",
+    "pct_desa_poskamling_aktif": "Pendataan Potensi Desa (Podes)",
+}
 
 
 class Context:
@@ -127,13 +135,8 @@ def _population_frames(ctx: SampleContext, population: Population, year: int, fi
 def _bps_order(ctx: SampleContext, kab: str) -> list[tuple[int, str | None]]:
     """Kecamatan of ``kab`` in BPS order: (context index, 7-digit BPS code or None when
     the 2020 bridge does not know the kecamatan; those come last)."""
-    if not hasattr(ctx, "_bps_of_kemendagri"):
-        from harmoni_pipeline.regions import BRIDGE_FILE, REFERENCE_DIR
-
-        bridge = pd.read_csv(REFERENCE_DIR / BRIDGE_FILE, dtype=str, keep_default_na=False)
-        ctx._bps_of_kemendagri = dict(zip(bridge["kode_kemendagri"], bridge["kode_bps"]))
     members = np.flatnonzero(ctx.kec_kab == kab).tolist()
-    bps = {i: ctx._bps_of_kemendagri.get(ctx.kec_code[i]) for i in members}
+    bps = ctx.bps_codes
     order = sorted(members, key=lambda i: (bps[i] is None, bps[i] or "", ctx.kec_code[i]))
     return [(i, bps[i]) for i in order]
 
@@ -142,7 +145,10 @@ def _dalam_angka(ctx, writer, context: Context, kab: str, year: int, with_povert
     """One workbook for kabupaten ``kab`` published in ``year`` (data of ``year - 1``)."""
     data_year = year - 1
     kab_name = ctx.kab_names[kab]
-    kab_en = kab_name.replace("Kabupaten ", "") + " Regency" if kab_name.startswith("Kabupaten") else kab_name.replace("Kota ", "") + " Municipality"
+    if kab_name.startswith("Kabupaten"):
+        kab_en = kab_name.replace("Kabupaten ", "") + " Regency"
+    else:
+        kab_en = kab_name.replace("Kota ", "") + " Municipality"
     order = _bps_order(ctx, kab)
     this = context.values(data_year)
     prev = context.values(data_year - 1)
@@ -205,25 +211,22 @@ def _dalam_angka(ctx, writer, context: Context, kab: str, year: int, with_povert
                 else:
                     count = values["konflik_count" if ind == "pct_desa_konflik" else "poskamling_count"][idx].sum()
                     totals.append(indonesian(float(100.0 * count / context.n_desa[idx].sum())))
-            ws.write_string(r, 0, f"{kab_name}" if ind == "tpt" else "Jumlah", title_f)
+            # BPS labels the TPT total with the kabupaten ("Kabupaten Probolinggo"); a kota's
+            # table says "Jumlah" (a row starting "Kota ..." would read as a kecamatan)
+            total_label = kab_name if ind == "tpt" and kab_name.startswith("Kabupaten") else "Jumlah"
+            ws.write_string(r, 0, total_label, title_f)
             for j, cell in enumerate(totals):
                 ws.write_string(r, 1 + j, cell, bold_num)
-            src = "Survei Angkatan Kerja Nasional (Sakernas)" if ind == "tpt" else "Pendataan Potensi Desa (Podes)" if ind != "pct_penduduk_miskin" else "Survei Sosial Ekonomi Nasional (Susenas)"
+            src = SURVEY_OF[ind]
             ws.write_string(r + 2, 0, f"Sumber: BPS {kab_name}, {src} — angka sintetis (sampel HARMONI), bukan data BPS")
             if ind == "tpt":
                 ws.write_string(r + 3, 0, "Catatan: TPT tidak tersedia menurut kecamatan (…)")
             rows_total += len(order)
         return rows_total
 
-    rel = f"stats/{year}/{_slug(kab_name)}_dalam_angka_{year}.xlsx"
+    rel = f"stats/{year}/{slug(kab_name)}_dalam_angka_{year}.xlsx"
     writer.xlsx(rel, build, kind="stats/dalam_angka", created=dt.datetime(year, 2, 26, 8, 0, 0),
                 title=f"{kab_name} Dalam Angka {year}", constant_memory=False)  # fmt: skip
-
-
-def _slug(name: str) -> str:
-    from harmoni_pipeline.sample.context import slug
-
-    return slug(name)
 
 
 def _webapi_json(ctx, writer, context: Context, kab: str, year: int) -> None:

@@ -15,7 +15,7 @@ that arrive in ``survey/YYYY-MM/``:
 Answers: each respondent has a latent level per IHaI variable / IKN dimension (kecamatan
 level + respondent factor + variable noise); the three items PER/PAR/AKS add item noise
 and are rounded to 1–5 (reversed items mirrored), which gives Cronbach alphas of about
-0.7–0.8 per block. Respondents are skewed young and male, as in online surveys.
+0.75–0.85 per block over a kabupaten's respondents. Respondents are skewed young and male, as in online surveys.
 
 Everything is column-wise numpy/pyarrow; Python loops run over months, file units and
 columns, never over responses (XLSX cells are the exception: xlsxwriter writes cell by
@@ -25,6 +25,7 @@ cell, so Kobo XLSX volume is capped per month and the rest goes to Kobo CSV).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,7 @@ from harmoni_pipeline.sample.context import (
     RESPONSES_PER_KECAMATAN_MONTH,
     WIDE_SCOPE_DEFAULT_RESPONSES,
     SampleContext,
+    Unit,
     days_in_month,
     month_start_unix,
 )
@@ -151,7 +153,7 @@ def draw_items(rng: np.random.Generator, ctx: SampleContext, kec: np.ndarray) ->
     prof = ctx.profiles
     n = len(kec)
     out = np.zeros((n, N_ITEMS), dtype=np.int8)
-    kec_block = _kecamatan_block_offsets(ctx)
+    kec_block = prof.block_offset
     aspect = np.stack([prof.gap / 2, -prof.gap / 2, np.zeros_like(prof.gap)], axis=1)  # PER, PAR, AKS
     chunk = 200_000
     for a in range(0, n, chunk):
@@ -178,12 +180,6 @@ def draw_items(rng: np.random.Generator, ctx: SampleContext, kec: np.ndarray) ->
     return out
 
 
-def _kecamatan_block_offsets(ctx: SampleContext) -> np.ndarray:
-    if not hasattr(ctx, "_block_offsets"):
-        ctx._block_offsets = ctx.rng("block-offsets").normal(0.0, 4.0, size=(ctx.n_kec, len(BLOCKS)))
-    return ctx._block_offsets
-
-
 def draw_responses(ctx: SampleContext, rng: np.random.Generator, period: str, kec: np.ndarray) -> Batch:
     """``len(kec)`` respondents submitting in ``period`` (Asia/Jakarta)."""
     n = len(kec)
@@ -206,6 +202,7 @@ def draw_responses(ctx: SampleContext, rng: np.random.Generator, period: str, ke
     first, second, name = people.draw_names(rng, female)
     job = rng.choice(len(PEKERJAAN), n, p=PEKERJAAN_P)
     job = np.where((age < 25) & (rng.uniform(size=n) < 0.45), PEKERJAAN.index("Pelajar/Mahasiswa"), job)
+    job = np.where(~female & (job == PEKERJAAN.index("Ibu rumah tangga")), PEKERJAAN.index("Wiraswasta"), job)
     kec_digits = pa.array(ctx.kec_digits[kec].astype(str), type=pa.string()) if n else pa.array([], pa.string())
     return Batch(
         {
@@ -576,10 +573,10 @@ KOBO_PII = ("identitas/nama_responden", "identitas/no_hp")
 CANONICAL_PII = ("email", "no_hp", "nik")
 
 
-def _make_defect_rows(ctx, rd, rng, period, valid: Batch, fmt: str) -> tuple[Batch, np.ndarray]:
+def _make_defect_rows(ctx, rd, planner: D.Planner, rng, period, valid: Batch, fmt: str) -> tuple[Batch, np.ndarray]:
     """Defect rows for a file whose good rows are ``valid``: fresh respondents of the same
     kecamatan, edited to break one rule each, plus copies of good rows (duplicates)."""
-    kinds = D.plan(rng, len(valid), fmt)
+    kinds = planner.kinds(len(valid), fmt)
     if len(kinds) == 0:
         return Batch.concat([]), kinds
     dup = kinds == "duplicate"
@@ -603,86 +600,119 @@ def _sorted(b: Batch) -> Batch:
     return b.take(np.argsort(b["ts"], kind="stable"))
 
 
+@dataclass
+class _FileContext:
+    """What the writers of one survey delivery need besides its rows."""
+
+    ctx: SampleContext
+    writer: LandingWriter
+    regions: D.RegionDefects
+    period: str
+    unit_index: int
+    unit: Unit
+    rng: np.random.Generator
+    created: dt.datetime
+
+    @property
+    def folder(self) -> str:
+        return f"survey/{self.period}"
+
+
+def _write_google_forms(fc: _FileContext, store: list[Batch]) -> None:
+    """The cumulative export: every response of the form since the first month."""
+    cumulative = _sorted(Batch.concat(store))
+    english = fc.unit_index % 3 == 2  # some forms were created with English headers
+    header, cols = render_google_forms(fc.ctx, fc.regions, cumulative, fc.rng, english)
+    rel = f"{fc.folder}/gform_survei_ihai_ikn_{fc.unit.slug}.csv"
+    fc.writer.csv(rel, header, cols, kind="survey/google_forms", rules=D.count_rules(cumulative["kind"]), eol="\r\n")
+    for col in _personal(header, cols, GF_PII):
+        fc.writer.add_pii(col)
+
+
+def _write_canonical(fc: _FileContext, rows: Batch) -> None:
+    yymm = fc.period[2:4] + fc.period[5:7]
+    ids = join(f"HMN-{fc.unit.code.replace('.', '')}-{yymm}-", pad(np.arange(1, len(rows) + 1), 6))
+    ids = _ids_for_duplicates(rows, ids)
+    style = ["iso_offset", "iso_space", "iso_naive"][int(fc.rng.integers(0, 3))]
+    header, cols = render_canonical(fc.ctx, fc.regions, rows, ids, style)
+    rel = f"{fc.folder}/survei_kanonik_{fc.unit.slug}_{fc.period}.csv"
+    fc.writer.csv(rel, header, cols, kind="survey/canonical", rules=D.count_rules(rows["kind"]))
+    for col in _personal(header, cols, CANONICAL_PII):
+        fc.writer.add_pii(col)
+
+
+def _write_kobo(fc: _FileContext, rows: Batch, first_id: int, xlsx: bool) -> None:
+    ctx, rd = fc.ctx, fc.regions
+    version = f"v{ctx.rng('kobo-version', fc.unit.code).integers(10**9, 10**10)}"
+    rel = f"{fc.folder}/kobo_survei_harmoni_{fc.unit.slug}_{fc.period}." + ("xlsx" if xlsx else "csv")
+    rules = D.count_rules(rows["kind"])
+    if xlsx:
+        build = build_kobo_xlsx(ctx, rd, rows, first_id, version, f"Survei Harmoni {fc.unit.name}")
+        fc.writer.xlsx(rel, build, kind="survey/kobo_xlsx", created=fc.created, rules=rules)
+        c = _kobo_common(ctx, rd, rows, first_id, version)
+        fc.writer.add_pii(c["name"])
+        fc.writer.add_pii(c["phone"])
+        return
+    header, cols = render_kobo_csv(ctx, rd, rows, first_id, version)
+    fc.writer.csv(rel, header, cols, kind="survey/kobo_csv", sep=";", quote_all=True, rules=rules)
+    for col in _personal(header, cols, KOBO_PII):
+        fc.writer.add_pii(col)
+
+
+def _split_channels(ctx: SampleContext, rng: np.random.Generator, batch: Batch, xlsx_cap: int):
+    """Row indexes of ``batch`` per (unit, channel), as a function ``rows(u, c)``."""
+    channel = rng.choice(len(CHANNELS), len(batch), p=CHANNEL_P)
+    xlsx = np.flatnonzero(channel == CHANNELS.index("kobo_xlsx"))
+    if len(xlsx) > xlsx_cap:
+        channel[rng.permutation(xlsx)[xlsx_cap:]] = CHANNELS.index("kobo_csv")
+    unit = ctx.unit_of_kec[batch["kec"]]
+    order = np.lexsort((channel, unit))
+    key = unit[order] * len(CHANNELS) + channel[order]
+    bounds = np.searchsorted(key, np.arange(len(ctx.units) * len(CHANNELS) + 1))
+
+    def rows(u: int, c: int) -> np.ndarray:
+        k = u * len(CHANNELS) + c
+        return order[bounds[k] : bounds[k + 1]]
+
+    return rows
+
+
 def write_survey(ctx: SampleContext, writer: LandingWriter, total: int | None) -> pd.DataFrame:
     """Write every survey export of the range; returns the valid responses per
     (period, kode_kecamatan)."""
     total = default_total(ctx) if total is None else int(total)
     counts = plan_counts(ctx, total)
     rd = D.RegionDefects(ctx)
+    planner = D.Planner(ctx.rng("survey-defects"))
     gf_store: dict[int, list[Batch]] = {u: [] for u in range(len(ctx.units))}
     kobo_next_id = {u: 180_000_000 + 1_000_000 * u for u in range(len(ctx.units))}
     xlsx_cap = max(1000, min(KOBO_XLSX_MAX_ROWS_PER_MONTH, KOBO_XLSX_MAX_ROWS_TOTAL // len(ctx.periods)))
     for mi, period in enumerate(ctx.periods):
         rng = ctx.rng("survey", period)
-        kec = np.repeat(np.arange(ctx.n_kec), counts[mi])
-        batch = draw_responses(ctx, rng, period, kec)
-        channel = rng.choice(len(CHANNELS), len(batch), p=CHANNEL_P)
-        xlsx = np.flatnonzero(channel == 1)
-        if len(xlsx) > xlsx_cap:
-            channel[rng.permutation(xlsx)[xlsx_cap:]] = 2
-        unit = ctx.unit_of_kec[batch["kec"]]
-        order = np.lexsort((channel, unit))
-        key = unit[order] * len(CHANNELS) + channel[order]
-        bounds = np.searchsorted(key, np.arange(len(ctx.units) * len(CHANNELS) + 1))
-        yymm = period[2:4] + period[5:7]
+        batch = draw_responses(ctx, rng, period, np.repeat(np.arange(ctx.n_kec), counts[mi]))
+        rows_of = _split_channels(ctx, rng, batch, xlsx_cap)
         created = dt.datetime.fromisoformat(shift(period, 1) + "-01") - dt.timedelta(hours=14)
-        for u, un in enumerate(ctx.units):
+        for u, unit in enumerate(ctx.units):
             for ci, ch in enumerate(CHANNELS):
-                k = u * len(CHANNELS) + ci
-                rows = order[bounds[k] : bounds[k + 1]]
-                frng = ctx.rng("survey-file", period, un.code, ch)
-                valid = batch.take(rows)
-                fmt = "kobo" if ch.startswith("kobo") else ch
-                bad, kinds = _make_defect_rows(ctx, rd, frng, period, valid, fmt) if len(valid) else (Batch({}), [])
-                rows_b = _sorted(Batch.concat([valid, bad])) if len(valid) else valid
-                folder = f"survey/{period}"
+                fc = _FileContext(ctx, writer, rd, period, u, unit, ctx.rng("survey-file", period, unit.code, ch), created)
+                valid = batch.take(rows_of(u, ci))
+                rows = valid
+                if len(valid):
+                    fmt = "kobo" if ch.startswith("kobo") else ch
+                    bad, _ = _make_defect_rows(ctx, rd, planner, fc.rng, period, valid, fmt)
+                    rows = _sorted(Batch.concat([valid, bad]))
                 if ch == "google_forms":
-                    if len(rows_b):
-                        gf_store[u].append(rows_b)
-                    if not gf_store[u]:
-                        continue
-                    cumulative = _sorted(Batch.concat(gf_store[u]))
-                    english = (u % 3 == 2)
-                    header, cols = render_google_forms(ctx, rd, cumulative, frng, english)
-                    rel = f"{folder}/gform_survei_ihai_ikn_{un.slug}.csv"
-                    writer.csv(rel, header, cols, kind="survey/google_forms", rules=D.count_rules(cumulative["kind"]),
-                               eol="\r\n")  # fmt: skip
-                    for col in _personal(header, cols, GF_PII):
-                        writer.add_pii(col)
+                    if len(rows):
+                        gf_store[u].append(rows)
+                    if gf_store[u]:
+                        _write_google_forms(fc, gf_store[u])
+                elif not len(rows):
                     continue
-                if not len(rows_b):
-                    continue
-                if ch == "canonical":
-                    seq = pad(np.arange(1, len(rows_b) + 1), 6)
-                    ids = join(f"HMN-{un.code.replace('.', '')}-{yymm}-", seq)
-                    dup = np.flatnonzero(rows_b["kind"] == "duplicate")
-                    if len(dup):  # a duplicate repeats the id of the row it copies (same uuid)
-                        ids = _ids_for_duplicates(rows_b, ids)
-                    style = ["iso_offset", "iso_space", "iso_naive"][int(frng.integers(0, 3))]
-                    header, cols = render_canonical(ctx, rd, rows_b, ids, style)
-                    rel = f"{folder}/survei_kanonik_{un.slug}_{period}.csv"
-                    writer.csv(rel, header, cols, kind="survey/canonical", rules=D.count_rules(rows_b["kind"]))
-                    for col in _personal(header, cols, CANONICAL_PII):
-                        writer.add_pii(col)
-                    continue
-                first_id = kobo_next_id[u]
-                kobo_next_id[u] += len(rows_b)
-                version = f"v{ctx.rng('kobo-version', un.code).integers(10**9, 10**10)}"
-                if ch == "kobo_xlsx":
-                    rel = f"{folder}/kobo_survei_harmoni_{un.slug}_{period}.xlsx"
-                    sheet = f"Survei Harmoni {un.name}"
-                    build = build_kobo_xlsx(ctx, rd, rows_b, first_id, version, sheet)
-                    writer.xlsx(rel, build, kind="survey/kobo_xlsx", created=created, rules=D.count_rules(rows_b["kind"]))
-                    c = _kobo_common(ctx, rd, rows_b, first_id, version)
-                    writer.add_pii(c["name"])
-                    writer.add_pii(c["phone"])
+                elif ch == "canonical":
+                    _write_canonical(fc, rows)
                 else:
-                    header, cols = render_kobo_csv(ctx, rd, rows_b, first_id, version)
-                    rel = f"{folder}/kobo_survei_harmoni_{un.slug}_{period}.csv"
-                    writer.csv(rel, header, cols, kind="survey/kobo_csv", sep=";", quote_all=True,
-                               rules=D.count_rules(rows_b["kind"]))  # fmt: skip
-                    for col in _personal(header, cols, KOBO_PII):
-                        writer.add_pii(col)
+                    _write_kobo(fc, rows, kobo_next_id[u], xlsx=ch == "kobo_xlsx")
+                    kobo_next_id[u] += len(rows)
     k, m = np.nonzero(counts.T)
     return pd.DataFrame(
         {"period": np.array(ctx.periods, dtype=object)[m], "kode_kecamatan": ctx.kec_code[k], "n": counts.T[k, m]}
@@ -690,9 +720,7 @@ def write_survey(ctx: SampleContext, writer: LandingWriter, total: int | None) -
 
 
 def _ids_for_duplicates(rows: Batch, ids: pa.Array) -> pa.Array:
-    """Give each duplicate row the id of the first row with the same uuid."""
-    uuids = pd.Series(rows["uuid"].to_pandas(), dtype=object)
-    first_pos = uuids.groupby(uuids, sort=False).cumcount() == 0
-    first_index = pd.Series(np.arange(len(uuids))).where(first_pos.to_numpy()).groupby(uuids.to_numpy()).transform("min")
-    idx = first_index.fillna(pd.Series(np.arange(len(uuids)))).to_numpy(dtype=np.int64)
-    return pc.take(ids, pa.array(idx))
+    """A duplicate row (a copy: same uuid) repeats the id of the row it copies."""
+    codes, _ = pd.factorize(rows["uuid"].to_numpy(zero_copy_only=False))
+    _, first = np.unique(codes, return_index=True)
+    return pc.take(ids, pa.array(first[codes]))

@@ -16,7 +16,7 @@ import datetime as dt
 import io
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -315,9 +315,3 @@ def nullable_list(values: np.ndarray, mask: np.ndarray | None = None) -> list:
         for i in np.flatnonzero(mask).tolist():
             out[i] = None
     return out
-
-
-def arrow_list(values: pa.Array | Iterable) -> list:
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return values.to_pylist()
-    return list(values)
