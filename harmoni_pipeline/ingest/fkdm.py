@@ -295,12 +295,7 @@ def _resolve_region(col, regions, scope, rej: Rejections, *, has_code: bool, has
             scope,
             required=True,
         )
-        code = pd.Series(pd.NA, index=raw_code.index, dtype="string")
-        code[idx] = res["kode"].astype("string").to_numpy()
-        rule = pd.Series(pd.NA, index=raw_code.index, dtype="string")
-        rule[idx] = res["rule"].astype("string").to_numpy()
-        message = pd.Series(pd.NA, index=raw_code.index, dtype="string")
-        message[idx] = res["message"].astype("string").to_numpy()
+        code, rule, message = _spread(res, idx, raw_code.index)
         _add_resolver_rules(rej, rule, message, "kode_desa", raw_code)
         ok = ask & rule.isna() & code.notna()
         kode_desa = kode_desa.mask(ok, code)
@@ -316,13 +311,7 @@ def _resolve_region(col, regions, scope, rej: Rejections, *, has_code: bool, has
         if ask_kec.any():
             idx = ask_kec[ask_kec].index
             res = regions.resolve_kecamatan(kec_raw[idx].reset_index(drop=True), scope)
-            res.index = idx
-            kec_code = pd.Series(pd.NA, index=kec_raw.index, dtype="string")
-            kec_code[idx] = res["kode"].astype("string").to_numpy()
-            kec_rule = pd.Series(pd.NA, index=kec_raw.index, dtype="string")
-            kec_rule[idx] = res["rule"].astype("string").to_numpy()
-            kec_msg = pd.Series(pd.NA, index=kec_raw.index, dtype="string")
-            kec_msg[idx] = res["message"].astype("string").to_numpy()
+            kec_code, kec_rule, kec_msg = _spread(res, idx, kec_raw.index)
             _add_resolver_rules(rej, kec_rule, kec_msg, "kecamatan", kec_raw)
             kec_ok = ask_kec & kec_rule.isna() & kec_code.notna()
             ask_desa = kec_ok & desa_raw.notna()
@@ -331,17 +320,23 @@ def _resolve_region(col, regions, scope, rej: Rejections, *, has_code: bool, has
                 res = regions.resolve_desa(
                     desa_raw[idx].reset_index(drop=True), kec_code[idx].reset_index(drop=True), scope
                 )
-                desa_code = pd.Series(pd.NA, index=desa_raw.index, dtype="string")
-                desa_code[idx] = res["kode"].astype("string").to_numpy()
-                desa_rule = pd.Series(pd.NA, index=desa_raw.index, dtype="string")
-                desa_rule[idx] = res["rule"].astype("string").to_numpy()
-                desa_msg = pd.Series(pd.NA, index=desa_raw.index, dtype="string")
-                desa_msg[idx] = res["message"].astype("string").to_numpy()
+                desa_code, desa_rule, desa_msg = _spread(res, idx, desa_raw.index)
                 _add_resolver_rules(rej, desa_rule, desa_msg, "desa", desa_raw)
                 desa_ok = ask_desa & desa_rule.isna() & desa_code.notna()
                 kode_desa = kode_desa.mask(desa_ok, desa_code)
                 kode_kecamatan = kode_kecamatan.mask(desa_ok, kec_code)
     return kode_kecamatan, kode_desa
+
+
+def _spread(res: pd.DataFrame, idx: pd.Index, index: pd.Index) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """A resolver's ``kode``/``rule``/``message`` for the rows ``idx``, as Series over the
+    whole file's ``index`` (NA elsewhere)."""
+    out = []
+    for name in ("kode", "rule", "message"):
+        full = pd.Series(pd.NA, index=index, dtype="string")
+        full[idx] = res[name].astype("string").to_numpy()
+        out.append(full)
+    return out[0], out[1], out[2]
 
 
 def _add_resolver_rules(rej: Rejections, rule: pd.Series, message: pd.Series, column: str, raw: pd.Series) -> None:
