@@ -213,3 +213,25 @@ def test_cli_run_over_a_foreign_landing_zone(sample, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "ingest_monthly 2025-12: ok" in proc.stdout
     assert "survey" in proc.stdout and "rejected" in proc.stdout
+
+
+def test_two_partitions_through_dg_materialize(sample, tmp_path):
+    """The plain Dagster testing path: ``dg.materialize`` of the staging assets."""
+    from assets.ingestion import ingestion_assets, landing_specs
+
+    landing, _ = sample
+    resource = HarmoniResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "wh"), scope="35.13")
+    monthly = [a for a in ingestion_assets if a.key.path[1] != "statistics"]
+    with dg.instance_for_test() as instance:
+        for month in PERIODS:
+            result = dg.materialize([*landing_specs, *monthly], partition_key=month, resources={"harmoni": resource}, instance=instance)
+            assert result.success
+            counts = {
+                m.asset_key.path[1]: m.metadata["rows_accepted"].value
+                for node in ("staging__survey_responses", "staging__fkdm_reports")
+                for m in result.asset_materializations_for_node(node)
+            }
+            assert set(counts) == {"survey_responses", "fkdm_reports"} and counts["survey_responses"] > 0
+    wh = Warehouse(tmp_path / "wh", catalog_tables())
+    periods = wh.query("SELECT DISTINCT period FROM {staging.survey_responses} ORDER BY 1").fetchall()
+    assert [p[0] for p in periods] == PERIODS
