@@ -95,6 +95,7 @@ class Warehouse:
         publication refreshes the catalog."""
         self.root = Path(root).resolve()
         self.tables = dict(tables or {})
+        self._deferred = 0
         self.parquet_dir = self.root / "parquet"
         self.tmp_dir = self.root / ".tmp"
         self.catalog_path = self.root / "harmoni.duckdb"
@@ -159,9 +160,21 @@ class Warehouse:
         published.path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, published.path)
         self.prune(published.table, published.period, published.path.name.split(VERSION_SEP, 1)[0])
-        if self.tables:
+        if self.tables and not self._deferred:
             self.build_catalog()
         return published
+
+    @contextlib.contextmanager
+    def one_catalog_refresh(self):
+        """Publications inside this block refresh the catalog once, at its end (an
+        ingestion publishes staging and two audit parts: one rebuild, not three)."""
+        self._deferred += 1
+        try:
+            yield self
+        finally:
+            self._deferred -= 1
+            if self.tables and not self._deferred:
+                self.build_catalog()
 
     def prune(self, table: str, period: str, part: str, grace: float = GRACE_SECONDS) -> None:
         """Delete versions whose successor has been current for longer than ``grace``."""

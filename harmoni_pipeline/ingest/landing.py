@@ -12,7 +12,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-SOURCES = ("survey", "fkdm", "stats")
 EXTENSIONS = {
     "survey": (".csv", ".xlsx"),
     "fkdm": (".csv", ".xlsx"),

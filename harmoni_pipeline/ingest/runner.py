@@ -189,6 +189,16 @@ def ingest_partition(
         counts = pd.concat(rejected_frames)["rule"].value_counts()
         report.rejected_by_rule = {str(k): int(v) for k, v in counts.items()}
 
+    with warehouse.one_catalog_refresh():
+        _publish(report, accepted_frames, rejected_frames, warehouse, run_id, pseudonymizer.key_id)
+    return report
+
+
+
+def _publish(report: IngestReport, accepted_frames, rejected_frames, warehouse: Warehouse, run_id: str, key_id: str) -> None:
+    """Audit first (it records unreadable files even when the partition fails), then
+    staging and the publication log."""
+    source, period = report.source, report.period
     now = dt.datetime.now(dt.timezone.utc)
     warehouse.write_partition(
         "audit.source_files", period, audit.source_files_table(report.files, run_id, now), part=source
@@ -196,7 +206,7 @@ def ingest_partition(
     warehouse.write_partition(
         "audit.rejected_rows",
         period,
-        audit.rejected_rows_table(rejected_frames, run_id, pseudonymizer.key_id),
+        audit.rejected_rows_table(rejected_frames, run_id, key_id),
         part=source,
     )
     if report.errors:
@@ -209,5 +219,3 @@ def ingest_partition(
     report.staging = warehouse.write_partition(table, period, staging)
     report.schema = staging.schema
     warehouse.log_publication(report.staging, run_id)
-    return report
-
