@@ -73,12 +73,33 @@ def run_partitions(plan: list[tuple[str, str]], *, progress=print) -> None:
             raise SystemExit(f"harmoni: {job_name} {key} failed: {_failure_reason(result)}")
 
 
-def plan_runs(periods: list[str], landing: Path) -> list[tuple[str, str]]:
-    """Statistics years up to the last period's year, then every month."""
-    last_year = max(periods)[:4]
+def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None) -> list[tuple[str, str]]:
+    """The runs that materialise ``periods``, in order: statistics years up to the last
+    period's year; the landing months among the eleven before the first period (its
+    windows need them) and any earlier landing month not yet staged (the response dedup
+    looks back to the first arrival); then every period, ingested and scored
+    (``harmoni_monthly``). A month without a landing folder is empty: nothing to stage."""
+    from harmoni_pipeline.partitions import FIRST_MONTH
+    from harmoni_pipeline.periods import shift
+
+    first, last_year = min(periods), max(periods)[:4]
     stats_dir = landing / "stats"
     years = sorted(p.name for p in stats_dir.iterdir() if p.is_dir() and p.name.isdigit() and p.name <= last_year) if stats_dir.is_dir() else []
-    return [("ingest_statistics", y) for y in years] + [("ingest_monthly", p) for p in periods]
+    window_start = max(shift(first, -11), FIRST_MONTH)
+    staged = Path(warehouse) / "parquet" / "staging" if warehouse else None
+    before: set[str] = set()
+    for source, table in (("survey", "survey_responses"), ("fkdm", "fkdm_reports")):
+        folder = landing / source
+        months = [p.name for p in folder.iterdir() if p.is_dir() and FIRST_MONTH <= p.name < first] if folder.is_dir() else []
+        for month in months:
+            in_window = month >= window_start
+            if in_window or staged is None or not (staged / table / f"period={month}").is_dir():
+                before.add(month)
+    return (
+        [("ingest_statistics", y) for y in years]
+        + [("ingest_monthly", p) for p in sorted(before)]
+        + [("harmoni_monthly", p) for p in periods]
+    )
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -109,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _set_env(args)
     settings = Settings.from_env()
     periods = _periods(args)
-    run_partitions(plan_runs(periods, settings.landing_dir))
+    run_partitions(plan_runs(periods, settings.landing_dir, settings.warehouse_dir))
     print_summary(settings, periods)
     return 0
 
@@ -132,7 +153,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from harmoni_pipeline.periods import month_range
 
     periods = month_range(args.start, args.end)
-    run_partitions(plan_runs(periods, landing))
+    run_partitions(plan_runs(periods, landing, settings.warehouse_dir))
     print_summary(settings, periods)
     print(f"\nDagster runs are in {os.environ['DAGSTER_HOME']} (`make ui`); "
           f"the catalog is {settings.catalog_path} (duckdb -readonly).")
@@ -151,10 +172,12 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def print_summary(settings, periods: list[str]) -> None:
-    from harmoni_pipeline.summary import ingestion_summary
+    from harmoni_pipeline.summary import ingestion_summary, scores_summary
 
     print()
     print(ingestion_summary(settings.warehouse_dir, periods))
+    print()
+    print(scores_summary(settings.warehouse_dir, max(periods)))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,12 +6,26 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingestion import ingestion_assets, landing_specs
+from assets.marts import mart_assets, mart_specs
 from harmoni_pipeline.resources import HarmoniResource
 
 ingest_monthly_job = dg.define_asset_job(
     "ingest_monthly",
     selection=dg.AssetSelection.assets(["staging", "survey_responses"], ["staging", "fkdm_reports"]),
     description="Ingest one month of survey exports and FKDM reports.",
+)
+MONTHLY_STAGING = dg.AssetSelection.assets(["staging", "survey_responses"], ["staging", "fkdm_reports"])
+MARTS = dg.AssetSelection.groups("marts")
+
+harmoni_monthly_job = dg.define_asset_job(
+    "harmoni_monthly",
+    selection=MONTHLY_STAGING | MARTS,
+    description="Ingest one month's survey exports and FKDM reports, then score the month (every mart).",
+)
+score_monthly_job = dg.define_asset_job(
+    "score_monthly",
+    selection=MARTS,
+    description="Score one month from what is staged (after a statistics delivery or a methodology change).",
 )
 ingest_statistics_job = dg.define_asset_job(
     "ingest_statistics",
@@ -24,8 +38,8 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     resources = {"harmoni": HarmoniResource()}
     resources.update(resource_overrides or {})
     return dg.Definitions(
-        assets=[*landing_specs, *ingestion_assets],
-        jobs=[ingest_monthly_job, ingest_statistics_job],
+        assets=[*landing_specs, *mart_specs, *ingestion_assets, *mart_assets],
+        jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job],
         resources=resources,
     )
 

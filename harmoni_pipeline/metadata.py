@@ -25,3 +25,17 @@ def source_files_table(files: list[dict]) -> dg.TableMetadataValue:
             ]
         ),
     )
+
+
+def column_lineage(lineage: dict[str, list[tuple[str, str]]]) -> dg.TableColumnLineage:
+    """``{column: [(schema.table, column)]}`` → ``dagster/column_lineage`` (asset keys are
+    the table names split at the dot, as the assets are keyed)."""
+    return dg.TableColumnLineage(
+        deps_by_column={
+            column: [
+                dg.TableColumnDep(asset_key=dg.AssetKey(table.split(".")), column_name=dep)
+                for table, dep in dict.fromkeys(deps)
+            ]
+            for column, deps in lineage.items()
+        }
+    )

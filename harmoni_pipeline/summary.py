@@ -54,3 +54,26 @@ def ingestion_summary(warehouse_dir: Path, periods: list[str]) -> str:
         out += ["", "Rejections by rule (one row per broken rule; see audit.rejected_rows):",
                 _table(rules, ["source", "rule", "rows"])]
     return "\n".join(out)
+
+
+def scores_summary(warehouse_dir: Path, period: str) -> str:
+    """The latest period's kecamatan: IHaI, category, IKN, risk level, quadrant."""
+    wh = Warehouse(warehouse_dir, catalog_tables())
+    rows = wh.query(
+        """
+        SELECT h.kode_kecamatan, h.nama_kecamatan,
+               round(h.ihai, 1) AS ihai, i.kategori, round(h.ikn, 1) AS ikn, h.tingkat_kerawanan,
+               CASE WHEN k.alert_merah THEN 'ya' ELSE '' END AS alert, coalesce(h.kuadran, '(' || h.alasan_null || ')')
+        FROM {marts.harmoni_kewaspadaan} h
+        JOIN {marts.ihai_kecamatan} i USING (period, kode_kecamatan)
+        JOIN {marts.ikn_kecamatan} k USING (period, kode_kecamatan)
+        WHERE h.period = ?
+        ORDER BY h.kode_kecamatan
+        """,
+        [period],
+    ).fetchall()
+    if not rows:
+        return f"Scores {period}: nothing published."
+    head = ["kode", "kecamatan", "IHaI", "kategori", "IKN", "kerawanan", "alert", "kuadran"]
+    note = "IKN here is HM-2026.1 (survey + FKDM + BPS pillars), not the official Kemendagri IKN."
+    return "\n".join([f"Scores {period} (methodology HM-2026.1; unrounded values in marts.*):", _table(rows, head), note])

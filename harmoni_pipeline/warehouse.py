@@ -120,6 +120,11 @@ class Warehouse:
         found = self.versions(table, period, part)
         return found[-1] if found else None
 
+    def read_partition(self, table: str, period: str, part: str = "data") -> pa.Table | None:
+        """The current version of one partition, or ``None`` if never published."""
+        path = self.current_file(table, period, part)
+        return None if path is None else pq.read_table(path)
+
     def current_files(self, table: str) -> list[Path]:
         """The current version of every (partition, part) of a table, placeholder excluded."""
         latest: dict[tuple[str, str], Path] = {}
@@ -194,6 +199,24 @@ class Warehouse:
         tmp, published = self.stage(table, period, data, part)
         return self.publish(tmp, published)
 
+    def publish_all(self, tables: dict[str, pa.Table], period: str, run_id: str) -> dict[str, Published]:
+        """Publish several tables' ``period`` partitions together: every file is written
+        first (a failure leaves all of them unpublished), then each is renamed into
+        place and logged; the catalog is refreshed once."""
+        staged = {}
+        try:
+            for name, data in tables.items():
+                staged[name] = self.stage(name, period, data)
+        except BaseException:
+            for tmp, _ in staged.values():
+                self.discard(tmp)
+            raise
+        with self.one_catalog_refresh():
+            published = {name: self.publish(tmp, pub) for name, (tmp, pub) in staged.items()}
+            for pub in published.values():
+                self.log_publication(pub, run_id)
+        return published
+
     # ---- publication log --------------------------------------------------------
     def last_publication_sha(self, table: str, period: str) -> str | None:
         folder = self.partition_dir("audit.publications", period)
@@ -237,10 +260,14 @@ class Warehouse:
             os.replace(tmp, path)
         return path
 
-    def select_sql(self, table: str) -> str:
+    def select_sql(self, table: str, up_to: str | None = None) -> str:
         """A SELECT over the current version of every partition of ``table``, files
-        listed explicitly (absolute paths we built ourselves, quoted as SQL literals)."""
-        files = [self.placeholder(table), *self.current_files(table)]
+        listed explicitly (absolute paths we built ourselves, quoted as SQL literals).
+        ``up_to``: only partitions whose period key is ≤ it (keys compare as text)."""
+        current = self.current_files(table)
+        if up_to is not None:
+            current = [f for f in current if f.parent.name.split("=", 1)[1] <= up_to]
+        files = [self.placeholder(table), *current]
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         return f"SELECT * FROM read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
 

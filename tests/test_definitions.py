@@ -19,7 +19,17 @@ EXPECTED = {
     "staging/survey_responses": ("staging", {"landing/survey"}, "monthly"),
     "staging/fkdm_reports": ("staging", {"landing/fkdm"}, "monthly"),
     "staging/statistics": ("staging", {"landing/stats"}, "yearly"),
+    "landing/penanggung_jawab": (None, set(), None),
 }
+SURVEY_WINDOW = {"staging/survey_responses", "staging/statistics"}
+EVENTS = SURVEY_WINDOW | {"staging/fkdm_reports"}
+for _table in ("ihai_kecamatan", "ihai_variabel", "ihai_kabupaten", "ihai_provinsi"):
+    EXPECTED[f"marts/{_table}"] = ("marts", SURVEY_WINDOW, "monthly")
+for _table in ("ikn_kecamatan", "ikn_dimensi", "ikn_konteks", "ikn_kabupaten", "ikn_provinsi"):
+    EXPECTED[f"marts/{_table}"] = ("marts", EVENTS, "monthly")
+EXPECTED["marts/harmoni_kewaspadaan"] = (
+    "marts", {"marts/ihai_kecamatan", "marts/ikn_kecamatan", "landing/penanggung_jawab"}, "monthly"
+)
 
 
 def test_asset_graph_snapshot():
@@ -38,7 +48,24 @@ def test_asset_graph_snapshot():
             assert pd.timezone == "Asia/Jakarta"
         elif partitions == "yearly":
             assert pd.get_partition_keys()[0] == "2022" and pd.timezone == "Asia/Jakarta"
-    assert {j.name for j in defs.resolve_all_job_defs()} >= {"ingest_monthly", "ingest_statistics"}
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {
+        "ingest_monthly", "ingest_statistics", "harmoni_monthly", "score_monthly"
+    }
+
+
+def test_marts_read_a_twelve_month_window_of_staging():
+    """The survey and FKDM windows: a mart partition depends on its month and the eleven
+    before it (fewer at the first periods: those do not exist)."""
+    import dagster as dg
+
+    graph = defs.resolve_asset_graph()
+    key = dg.AssetKey(["marts", "ikn_kecamatan"])
+    for upstream in (["staging", "survey_responses"], ["staging", "fkdm_reports"]):
+        mapping = graph.get(key).partition_mappings[dg.AssetKey(upstream)]
+        assert isinstance(mapping, dg.TimeWindowPartitionMapping)
+        assert (mapping.start_offset, mapping.end_offset) == (-11, 0)
+    stats = graph.get(key).partition_mappings[dg.AssetKey(["staging", "statistics"])]
+    assert isinstance(stats, dg.TimeWindowPartitionMapping) and stats.start_offset == 0
 
 
 def test_dg_check_defs(tmp_path):

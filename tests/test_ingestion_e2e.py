@@ -211,8 +211,12 @@ def test_cli_run_over_a_foreign_landing_zone(sample, tmp_path):
         capture_output=True, text=True, env=env, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "ingest_monthly 2025-12: ok" in proc.stdout
+    assert "ingest_monthly 2025-10: ok" in proc.stdout  # the window's earlier landing month
+    assert "harmoni_monthly 2025-11: ok" in proc.stdout and "harmoni_monthly 2025-12: ok" in proc.stdout
     assert "survey" in proc.stdout and "rejected" in proc.stdout
+    # the demo table of the latest period: every kecamatan with its quadrant or reason
+    assert "Scores 2025-12" in proc.stdout and "35.13.24" in proc.stdout
+    assert "not the official Kemendagri IKN" in proc.stdout
 
 
 def test_two_partitions_through_dg_materialize(sample, tmp_path):

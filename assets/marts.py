@@ -1,0 +1,157 @@
+"""Mart assets: IHaI, IKN and their integration per kecamatan, kabupaten/kota and province,
+one partition per reporting month (methodology HM-2026.1)."""
+
+import warnings
+
+import dagster as dg
+
+from harmoni_pipeline import methodology as methodology_mod
+from harmoni_pipeline.metadata import column_lineage, column_schema
+from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.regions import Regions
+from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.scoring import marts
+from harmoni_pipeline.scoring.integration import AssignmentError
+from harmoni_pipeline.scoring.lineage import mart_lineage
+from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+
+SCORING_CODE_VERSION = "hm-2026.1-1"
+OWNERS = ["team:data-engineering"]
+NOT_OFFICIAL = "The HM-2026.1 IKN adds FKDM and BPS evidence pillars: it is not the official Kemendagri IKN figure."
+
+# The survey and event windows are the partition's month and the eleven before it; the
+# response dedup and the latest report versions also look at every earlier staged month.
+with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta in 1.13, and needed
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    WINDOW = dg.TimeWindowPartitionMapping(start_offset=-11, end_offset=0, allow_nonexistent_upstream_partitions=True)
+    SAME_YEAR = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
+SURVEY = dg.AssetDep(dg.AssetKey(["staging", "survey_responses"]), partition_mapping=WINDOW)
+FKDM = dg.AssetDep(dg.AssetKey(["staging", "fkdm_reports"]), partition_mapping=WINDOW)
+STATS = dg.AssetDep(dg.AssetKey(["staging", "statistics"]), partition_mapping=SAME_YEAR)
+
+DESCRIPTIONS = {
+    "marts.ihai_kecamatan": "IHaI per kecamatan (0–100 and 0–10), category, 95 % CI, four dimensions, PPA aspects, "
+    "PER–PAR gap flag; raked survey weights over the 12-month window; NULL scores unless status = ok (n ≥ min_n).",
+    "marts.ihai_variabel": "IHaI variable × aspect (PER, PAR, AKS, ALL) scores with their n, for kecamatan with status = ok.",
+    "marts.ihai_kabupaten": "IHaI per kabupaten/kota: adult-population-weighted mean over kecamatan with status = ok, with coverage.",
+    "marts.ihai_provinsi": "IHaI per province over the kecamatan in scope, adult-population-weighted, with coverage.",
+    "marts.ikn_kecamatan": "IKN per kecamatan: survey (S), event (E = E1, E2, E3 from FKDM) and context (C, BPS) pillars, "
+    "weighted geometric mean, category, kerawanan with the red-alert override, status. " + NOT_OFFICIAL,
+    "marts.ikn_dimensi": "IKN survey dimensions KN1–KN5 × aspect scores with their n, for kecamatan whose survey pillar is reported.",
+    "marts.ikn_konteks": "Context indicators behind each kecamatan's C pillar: value, year, normalised score, and whether it "
+    "was inherited from the kabupaten.",
+    "marts.ikn_kabupaten": "IKN per kabupaten/kota: total-population-weighted mean with coverage; kecamatan at Tinggi. " + NOT_OFFICIAL,
+    "marts.ikn_provinsi": "IKN per province over the kecamatan in scope. " + NOT_OFFICIAL,
+    "marts.harmoni_kewaspadaan": "IHaI × IKN quadrant per kecamatan with its recommendation and the responsible position "
+    "(landing/reference/penanggung_jawab.csv); alasan_null says why a quadrant is missing.",
+}
+
+
+def _key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(table.split("."))
+
+
+def _spec(table: str, deps: list) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=_key(table),
+        description=DESCRIPTIONS[table],
+        deps=deps,
+        group_name="marts",
+        kinds={"parquet", "duckdb"},
+        owners=OWNERS,
+        tags={"index": table.split(".")[1].split("_")[0]},
+        code_version=SCORING_CODE_VERSION,
+        partitions_def=monthly_partitions,
+        metadata={"dagster/column_schema": column_schema(MART_SCHEMAS[table]), "methodology_version": methodology_mod.load().version},
+    )
+
+
+def _context(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> marts.PeriodContext:
+    settings = harmoni.settings()
+    return marts.PeriodContext(
+        period=context.partition_key,
+        warehouse=harmoni.warehouse(),
+        regions=Regions.load(),
+        scope=settings.scope,
+        methodology=methodology_mod.load(),
+        run_id=context.run_id,
+    )
+
+
+def _publish(context: dg.AssetExecutionContext, ctx: marts.PeriodContext, result: marts.MartSet):
+    """Publish every table of the set together, then report one materialisation each."""
+    for warning in result.warnings:
+        context.log.warning(warning)
+    lineage = {table: column_lineage(deps) for table, deps in mart_lineage(ctx.methodology).items()}
+    published = ctx.warehouse.publish_all(result.tables, ctx.period, ctx.run_id)
+    for table, pub in published.items():
+        yield dg.MaterializeResult(
+            asset_key=_key(table),
+            metadata={
+                "dagster/row_count": pub.rows,
+                "dagster/uri": dg.MetadataValue.path(pub.uri),
+                "dagster/column_lineage": lineage[table],
+                "methodology_version": ctx.methodology.version,
+                "methodology_sha256": ctx.methodology.sha256,
+                "scope": ctx.scope,
+                "content_sha256": pub.content_sha256,
+                "facts": dg.MetadataValue.json(result.facts),
+                "warnings": "\n".join(result.warnings) or "none",
+            },
+        )
+
+
+@dg.multi_asset(
+    name="ihai_marts",
+    specs=[_spec(t, [SURVEY, STATS]) for t in marts.IHAI_TABLES],
+    partitions_def=monthly_partitions,
+)
+def ihai_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
+    """IHaI marts of one month (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_ihai`)."""
+    ctx = _context(context, harmoni)
+    yield from _publish(context, ctx, marts.build_ihai(ctx))
+
+
+@dg.multi_asset(
+    name="ikn_marts",
+    specs=[_spec(t, [SURVEY, FKDM, STATS]) for t in marts.IKN_TABLES],
+    partitions_def=monthly_partitions,
+)
+def ikn_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
+    """IKN marts of one month (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_ikn`)."""
+    ctx = _context(context, harmoni)
+    yield from _publish(context, ctx, marts.build_ikn(ctx))
+
+
+ASSIGNMENTS = dg.AssetSpec(
+    key=["landing", "penanggung_jawab"],
+    description="Maintained assignment table landing/reference/penanggung_jawab.csv: the responsible position "
+    "and unit per kecamatan (kode_kecamatan, penanggung_jawab; see docs/scoring.md).",
+    group_name="landing",
+    kinds={"csv"},
+    owners=OWNERS,
+    tags={"source": "reference"},
+)
+
+
+@dg.multi_asset(
+    name="integration_marts",
+    specs=[_spec("marts.harmoni_kewaspadaan", [_key("marts.ihai_kecamatan"), _key("marts.ikn_kecamatan"), ASSIGNMENTS.key])],
+    partitions_def=monthly_partitions,
+)
+def integration_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
+    """IHaI × IKN quadrant of one month, from the month's published kecamatan marts."""
+    ctx = _context(context, harmoni)
+    ihai = ctx.warehouse.read_partition("marts.ihai_kecamatan", ctx.period)
+    ikn = ctx.warehouse.read_partition("marts.ikn_kecamatan", ctx.period)
+    if ihai is None or ikn is None:
+        raise dg.Failure(f"marts {ctx.period}: ihai_kecamatan and ikn_kecamatan must be published first", allow_retries=False)
+    try:
+        result = marts.build_integration(ctx, harmoni.settings().landing_dir, ihai, ikn)
+    except AssignmentError as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from exc
+    yield from _publish(context, ctx, result)
+
+
+mart_assets = [ihai_marts, ikn_marts, integration_marts]
+mart_specs = [ASSIGNMENTS]

@@ -1,0 +1,113 @@
+"""The staging rows one period's scores use, read with DuckDB from the current Parquet files.
+
+Room: selection rules over staging — which survey responses form the window of period M
+(methodology §1.4), which FKDM report versions count (§3 E), which statistics values are
+current (data-contracts §3.3). Formulas live in the other scoring modules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from harmoni_pipeline.periods import parse_period, shift
+from harmoni_pipeline.tables import STAGING_TABLES
+from harmoni_pipeline.warehouse import Warehouse
+
+SURVEY_COLUMNS = ["response_id", "period", "file_order", "line", "kode_kecamatan", "jenis_kelamin", "umur"]
+FKDM_COLUMNS = [
+    "no_laporan", "period", "file_order", "line", "kode_kecamatan", "tgl_lapor", "tgl_kejadian",
+    "kualifikasi", "status", "tgl_tindak_lanjut", "tgl_selesai",
+]
+STATS_COLUMNS = [
+    "kode_wilayah", "tahun", "indikator", "jenis_kelamin", "kelompok_umur", "nilai",
+    "period", "source_path", "file_order", "line",
+]
+
+
+def month_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a ``YYYY-MM`` period."""
+    year, month = parse_period(period)
+    first = dt.date(year, month, 1)
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def _quoted(columns: list[str], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f'{prefix}"{c}"' for c in columns)
+
+
+def survey_window(warehouse: Warehouse, period: str, items: list[str], window_months: int) -> pd.DataFrame:
+    """Responses whose first arrival is in ``period``−(window−1) … ``period``, one row each,
+    with the values of their first copy.
+
+    A response's first copy is its earliest (arrival period, file in path order, line)
+    over every staged period ≤ ``period``; a response first seen before the window is
+    out even when re-exported inside it."""
+    table = STAGING_TABLES["survey"]
+    warehouse.ensure_placeholder(table, warehouse.tables[table])
+    start = shift(period, -(window_months - 1))
+    every = warehouse.select_sql(table, up_to=period)
+    sql = f"""
+        WITH arrivals AS (
+            SELECT response_id, min(period) AS first_period
+            FROM ({every})
+            GROUP BY response_id
+            HAVING min(period) >= $start
+        )
+        SELECT {_quoted(SURVEY_COLUMNS + items, "s")}
+        FROM ({every}) AS s
+        JOIN arrivals AS a ON s.response_id = a.response_id AND s.period = a.first_period
+        QUALIFY row_number() OVER (PARTITION BY s.response_id ORDER BY s.file_order, s.line) = 1
+        ORDER BY s.kode_kecamatan, s.response_id
+    """
+    con = duckdb.connect()
+    try:
+        return con.execute(sql, {"start": start}).df()
+    finally:
+        con.close()
+
+
+def fkdm_latest(warehouse: Warehouse, period: str) -> pd.DataFrame:
+    """The latest accepted version of every FKDM report that arrived up to the end of
+    ``period`` (later arrival month, then later file in path order, then later line).
+    ``ditolak`` reports are kept here; the event rules exclude them."""
+    table = STAGING_TABLES["fkdm"]
+    warehouse.ensure_placeholder(table, warehouse.tables[table])
+    sql = f"""
+        SELECT {_quoted(FKDM_COLUMNS)}
+        FROM ({warehouse.select_sql(table, up_to=period)})
+        QUALIFY row_number() OVER (PARTITION BY no_laporan ORDER BY period DESC, file_order DESC, line DESC) = 1
+        ORDER BY no_laporan
+    """
+    con = duckdb.connect()
+    try:
+        df = con.execute(sql).df()
+    finally:
+        con.close()
+    for col in ("tgl_lapor", "tgl_kejadian", "tgl_tindak_lanjut", "tgl_selesai"):
+        df[col] = pd.to_datetime(df[col])
+    return df
+
+
+def statistics_current(warehouse: Warehouse, year: int) -> pd.DataFrame:
+    """Statistics values with ``tahun`` ≤ ``year`` from arrival years ≤ ``year``; of a key
+    delivered more than once, the latest arrival (later year folder, then later file name)."""
+    table = STAGING_TABLES["stats"]
+    warehouse.ensure_placeholder(table, warehouse.tables[table])
+    sql = f"""
+        SELECT {_quoted(STATS_COLUMNS)}
+        FROM ({warehouse.select_sql(table, up_to=f"{year:04d}")})
+        WHERE tahun <= $year
+        QUALIFY row_number() OVER (
+            PARTITION BY kode_wilayah, tahun, indikator, jenis_kelamin, kelompok_umur
+            ORDER BY period DESC, file_order DESC, line DESC NULLS LAST) = 1
+    """
+    con = duckdb.connect()
+    try:
+        return con.execute(sql, {"year": year}).df()
+    finally:
+        con.close()

@@ -1,0 +1,202 @@
+"""The mart tables (data-contracts §4) and the builders that compute one period of them.
+
+Room: schemas (pyarrow, exactly the contract's columns plus ``period``,
+``methodology_version`` and ``run_id``), reading a period's inputs from the warehouse,
+calling the formula modules, and shaping their results into Arrow tables with region
+names. Publishing is the Dagster asset's (through the warehouse); no Dagster here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from harmoni_pipeline.methodology import Methodology
+from harmoni_pipeline.periods import parse_period
+from harmoni_pipeline.regions import Regions
+from harmoni_pipeline.scoring import context as context_mod
+from harmoni_pipeline.scoring import events as events_mod
+from harmoni_pipeline.scoring import ihai as ihai_mod
+from harmoni_pipeline.scoring import ikn as ikn_mod
+from harmoni_pipeline.scoring import inputs, integration, population, survey
+from harmoni_pipeline.scoring.rollup import weighted_rollup
+from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.warehouse import Warehouse
+
+IHAI_TABLES = ["marts.ihai_kecamatan", "marts.ihai_variabel", "marts.ihai_kabupaten", "marts.ihai_provinsi"]
+IKN_TABLES = ["marts.ikn_kecamatan", "marts.ikn_dimensi", "marts.ikn_konteks", "marts.ikn_kabupaten", "marts.ikn_provinsi"]
+INTEGRATION_TABLES = ["marts.harmoni_kewaspadaan"]
+
+
+@dataclass
+class PeriodContext:
+    """Everything a period's builders share: where to read, what is in scope, the rules."""
+
+    period: str
+    warehouse: Warehouse
+    regions: Regions
+    scope: str
+    methodology: Methodology
+    run_id: str
+
+    @property
+    def year(self) -> int:
+        return parse_period(self.period)[0]
+
+    def kecamatan(self) -> pd.DataFrame:
+        """Kecamatan in scope: ``kode, nama, kode_kabupaten, kode_provinsi``, sorted by code."""
+        kec = self.regions.kecamatan_in_scope(self.scope)
+        return kec.sort_values("kode").reset_index(drop=True)
+
+    def codes(self) -> pd.Index:
+        return pd.Index(self.kecamatan()["kode"].astype(str), name="kode_kecamatan")
+
+
+@dataclass
+class MartSet:
+    """One period of one group of marts, ready to publish, with what auditors want to see."""
+
+    tables: dict[str, pa.Table]
+    facts: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def to_table(frame: pd.DataFrame, name: str, ctx: PeriodContext) -> pa.Table:
+    """Shape a frame into the mart's schema: add ``period``, ``methodology_version``,
+    ``run_id``; NaN → NULL; refuse a missing column."""
+    schema = MART_SCHEMAS[name]
+    frame = frame.copy()
+    frame["period"] = ctx.period
+    frame["methodology_version"] = ctx.methodology.version
+    frame["run_id"] = ctx.run_id
+    missing = [c for c in schema.names if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{name}: columns missing from the computed frame: {missing}")
+    arrays = []
+    for f in schema:
+        col = frame[f.name]
+        if pa.types.is_floating(f.type):
+            col = pd.to_numeric(col, errors="raise").astype("float64")
+            arrays.append(pa.array(col.to_numpy(), type=f.type, from_pandas=True))
+        else:
+            arrays.append(pa.array(col.astype(object).where(col.notna(), None).tolist(), type=f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _names(ctx: PeriodContext, frame: pd.DataFrame) -> pd.DataFrame:
+    kec = ctx.kecamatan().rename(columns={"kode": "kode_kecamatan", "nama": "nama_kecamatan"})
+    return frame.merge(kec[["kode_kecamatan", "nama_kecamatan", "kode_kabupaten", "kode_provinsi"]], on="kode_kecamatan", how="left")
+
+
+def _rollups(ctx: PeriodContext, frame: pd.DataFrame, value: str, weight: str, counted: pd.Series, bands, count_name: str, count_of: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kabupaten and province roll-ups of a kecamatan frame with names, category and count."""
+    out = []
+    for level, names in (("kode_kabupaten", ctx.regions.kabupaten), ("kode_provinsi", ctx.regions.provinsi)):
+        rolled = weighted_rollup(frame, level, value, weight, counted)
+        counts = count_of.fillna(False).astype(bool).astype(int).groupby(frame[level]).sum()
+        rolled[count_name] = rolled[level].map(counts).fillna(0).astype("int64")
+        rolled["kategori"] = bands.classify(rolled[value])
+        label = "nama_kabupaten" if level == "kode_kabupaten" else "nama_provinsi"
+        rolled[label] = rolled[level].map(names.set_index("kode")["nama"]).astype("string")
+        out.append(rolled)
+    return out[0], out[1]
+
+
+def _population(ctx: PeriodContext, codes: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
+    stats = inputs.statistics_current(ctx.warehouse, ctx.year)
+    return stats, population.population_table(stats, pd.Series(codes), ctx.methodology)
+
+
+def build_ihai(ctx: PeriodContext) -> MartSet:
+    m = ctx.methodology
+    codes = ctx.codes()
+    variables = list(m.ihai["variables"])
+    window = inputs.survey_window(ctx.warehouse, ctx.period, [f"{v}_{a}" for v in variables for a in m.aspects], m.window_months)
+    _, pop = _population(ctx, codes)
+    scores = survey.score_index(window, variables, codes, pop, m)
+    kec = _names(ctx, ihai_mod.ihai_kecamatan(scores, m))
+    kec["p_adult"] = kec["kode_kecamatan"].map(pop["p_adult"])
+    ok = kec["status"] == survey.OK
+    kab, prov = _rollups(ctx, kec, "ihai", "p_adult", ok, m.ihai_bands, "n_kecamatan_ok", ok)
+    variabel = scores.long("variabel")
+    tables = {
+        "marts.ihai_kecamatan": to_table(kec, "marts.ihai_kecamatan", ctx),
+        "marts.ihai_variabel": to_table(variabel, "marts.ihai_variabel", ctx),
+        "marts.ihai_kabupaten": to_table(kab, "marts.ihai_kabupaten", ctx),
+        "marts.ihai_provinsi": to_table(prov, "marts.ihai_provinsi", ctx),
+    }
+    facts = _survey_facts(window, scores, kec)
+    return MartSet(tables, facts)
+
+
+def _survey_facts(window: pd.DataFrame, scores: survey.IndexScores, kec: pd.DataFrame) -> dict:
+    rake = scores.raking
+    has = scores.n > 0
+    return {
+        "window_responses": int(len(window)),
+        "respondents": int(scores.n.sum()),
+        "status_counts": {str(k): int(v) for k, v in kec["status"].value_counts().sort_index().items()},
+        "weighting_counts": {str(k): int(v) for k, v in pd.Series(scores.weighting[has]).value_counts().sort_index().items()},
+        "raking_max_rounds": int(rake.rounds.max()) if len(rake.rounds) else 0,
+        "raking_not_converged": int((has & ~rake.converged).sum()),
+    }
+
+
+def build_ikn(ctx: PeriodContext) -> MartSet:
+    m = ctx.methodology
+    kecamatan = ctx.kecamatan()
+    codes = ctx.codes()
+    dims = m.ikn_dimensions
+    window = inputs.survey_window(ctx.warehouse, ctx.period, [f"{d}_{a}" for d in dims for a in m.aspects], m.window_months)
+    stats, pop = _population(ctx, codes)
+    scores = survey.score_index(window, dims, codes, pop, m)
+    reports = inputs.fkdm_latest(ctx.warehouse, ctx.period)
+    events = events_mod.event_pillar(reports, codes, pop["p_total"], ctx.period, m)
+    ctx_values = context_mod.context_values(stats, kecamatan, m)
+    ctx_pillar = context_mod.context_pillar(ctx_values, codes, m)
+    kec = _names(ctx, ikn_mod.ikn_kecamatan(scores, events, ctx_pillar, m))
+    kec["p_total"] = kec["kode_kecamatan"].map(pop["p_total"])
+    tinggi = (kec["tingkat_kerawanan"] == m.risk_bands.labels[0]).fillna(False)
+    kab, prov = _rollups(ctx, kec, "ikn", "p_total", kec["ikn"].notna(), m.ikn_bands, "n_kecamatan_tinggi", tinggi)
+    dimensi = scores.long("dimensi")
+    tables = {
+        "marts.ikn_kecamatan": to_table(kec, "marts.ikn_kecamatan", ctx),
+        "marts.ikn_dimensi": to_table(dimensi, "marts.ikn_dimensi", ctx),
+        "marts.ikn_konteks": to_table(ctx_values, "marts.ikn_konteks", ctx),
+        "marts.ikn_kabupaten": to_table(kab, "marts.ikn_kabupaten", ctx),
+        "marts.ikn_provinsi": to_table(prov, "marts.ikn_provinsi", ctx),
+    }
+    facts = _survey_facts(window, scores, kec)
+    counted = events_mod.counted_reports(reports, m)
+    facts.update(
+        reports_latest_versions=int(len(reports)),
+        reports_in_window=int(kec["n_laporan"].sum()),
+        red_alerts=int(kec["alert_merah"].sum()),
+        context_inherited=int(ctx_values["diwarisi"].sum()),
+        reports_counted=int(len(counted)),
+    )
+    return MartSet(tables, facts)
+
+
+def build_integration(ctx: PeriodContext, landing: Path, ihai: pa.Table, ikn: pa.Table) -> MartSet:
+    """The integration mart from the period's published IHaI and IKN kecamatan marts."""
+    kecamatan = ctx.kecamatan()
+    found = integration.read_assignments(landing, set(ctx.regions.kecamatan["kode"].astype(str)))
+    frame = integration.harmoni_kewaspadaan(ihai.to_pandas(), ikn.to_pandas(), found.table, ctx.methodology)
+    frame = frame[frame["kode_kecamatan"].isin(kecamatan["kode"])]
+    frame = _names(ctx, frame)
+    missing = sorted(set(kecamatan["kode"]) - set(found.table))
+    warnings = list(found.warnings)
+    if missing and found.path is not None:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        warnings.append(f"{integration.ASSIGNMENT_FILE}: no penanggung_jawab for {len(missing)} kecamatan in scope: {shown}")
+    facts = {
+        "assignment_file_sha256": found.sha256,
+        "kecamatan_without_penanggung_jawab": missing,
+        "quadrant_counts": {str(k): int(v) for k, v in frame["kuadran"].value_counts(dropna=False).sort_index(key=lambda s: s.astype(str)).items()},
+    }
+    return MartSet({"marts.harmoni_kewaspadaan": to_table(frame, "marts.harmoni_kewaspadaan", ctx)}, facts, warnings)
+
