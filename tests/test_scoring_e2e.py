@@ -185,3 +185,18 @@ def test_rerunning_a_period_republishes_identical_content(scored):
     for table, frame in before.items():
         pd.testing.assert_frame_equal(_mart(wh, table, period).drop(columns="run_id"), frame)
     assert wh.query("SELECT count(*) FROM {audit.publications}").fetchone()[0] == pubs_before
+
+
+def test_every_analyst_example_runs_as_written(scored):
+    """docs/analyst.md: each ```sql block runs on a read-only catalog and returns rows."""
+    import re
+    from pathlib import Path
+
+    _, wh, _ = scored
+    text = (Path(__file__).resolve().parents[1] / "docs" / "analyst.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 8
+    con = duckdb.connect(str(wh.catalog_path), read_only=True)
+    for sql in blocks:
+        rows = con.execute(sql).fetchall()
+        assert rows, sql
