@@ -56,8 +56,12 @@ def ingestion_summary(warehouse_dir: Path, periods: list[str]) -> str:
     return "\n".join(out)
 
 
-def scores_summary(warehouse_dir: Path, period: str) -> str:
-    """The latest period's kecamatan: IHaI, category, IKN, risk level, quadrant."""
+SUMMARY_ROWS = 40
+
+
+def scores_summary(warehouse_dir: Path, period: str, limit: int = SUMMARY_ROWS) -> str:
+    """The latest period's kecamatan: IHaI, category, IKN, risk level, quadrant. In a
+    large scope, the ``limit`` most urgent (quadrant priority, red alert, lowest IKN)."""
     wh = Warehouse(warehouse_dir, catalog_tables())
     rows = wh.query(
         """
@@ -68,12 +72,19 @@ def scores_summary(warehouse_dir: Path, period: str) -> str:
         JOIN {marts.ihai_kecamatan} i USING (period, kode_kecamatan)
         JOIN {marts.ikn_kecamatan} k USING (period, kode_kecamatan)
         WHERE h.period = ?
-        ORDER BY h.kode_kecamatan
         """,
         [period],
     ).fetchall()
+    total = len(rows)
+    if total > limit:
+        priority = {"kurang-harmonis-rawan": 0, "harmonis-rawan": 1, "kurang-harmonis-aman": 2}
+        rows = sorted(rows, key=lambda r: (priority.get(r[7], 3), r[6] != "ya", r[4] if r[4] is not None else 1e9))[:limit]
+    rows = sorted(rows, key=lambda r: r[0])
     if not rows:
         return f"Scores {period}: nothing published."
     head = ["kode", "kecamatan", "IHaI", "kategori", "IKN", "kerawanan", "alert", "kuadran"]
     note = "IKN here is HM-2026.1 (survey + FKDM + BPS pillars), not the official Kemendagri IKN."
-    return "\n".join([f"Scores {period} (methodology HM-2026.1; unrounded values in marts.*):", _table(rows, head), note])
+    title = f"Scores {period} (methodology HM-2026.1; unrounded values in marts.*)"
+    if total > limit:
+        title += f": the {limit} most urgent of {total} kecamatan (all in marts.harmoni_kewaspadaan)"
+    return "\n".join([title + ":", _table(rows, head), note])

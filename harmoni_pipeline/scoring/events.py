@@ -17,6 +17,7 @@ import pandas as pd
 from harmoni_pipeline.methodology import Methodology
 from harmoni_pipeline.periods import shift
 from harmoni_pipeline.scoring.inputs import month_bounds
+from harmoni_pipeline.scoring.arrays import member
 
 
 def counted_reports(reports: pd.DataFrame, methodology: Methodology) -> pd.DataFrame:
@@ -36,7 +37,7 @@ def event_pillar(reports: pd.DataFrame, codes: pd.Index, p_total: pd.Series, per
     _, last_day = month_bounds(period)
     first_ts, last_ts = pd.Timestamp(first_day), pd.Timestamp(last_day)
 
-    window = kept[(kept["tgl_lapor"] >= first_ts) & (kept["tgl_lapor"] <= last_ts) & kept["kode_kecamatan"].isin(codes)].copy()
+    window = kept[(kept["tgl_lapor"] >= first_ts) & (kept["tgl_lapor"] <= last_ts) & member(kept["kode_kecamatan"], codes)].copy()
     cap = float(event["response_cap_days"])
     followed = window["tgl_tindak_lanjut"].fillna(window["tgl_selesai"])
     open_days = ((last_ts - window["tgl_lapor"]).dt.days).clip(upper=cap)
@@ -71,6 +72,6 @@ def event_pillar(reports: pd.DataFrame, codes: pd.Index, p_total: pd.Series, per
         & (kept["tgl_kejadian"] >= since)
         & (kept["tgl_kejadian"] <= last_ts)
     ]
-    out["alert_merah"] = codes.isin(red["kode_kecamatan"])
+    out["alert_merah"] = member(codes, red["kode_kecamatan"])
     out.index.name = "kode_kecamatan"
     return out

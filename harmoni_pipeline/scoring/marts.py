@@ -25,6 +25,7 @@ from harmoni_pipeline.scoring import inputs, integration, population, survey
 from harmoni_pipeline.scoring.rollup import weighted_rollup
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.warehouse import Warehouse
+from harmoni_pipeline.scoring.arrays import member
 
 IHAI_TABLES = ["marts.ihai_kecamatan", "marts.ihai_variabel", "marts.ihai_kabupaten", "marts.ihai_provinsi"]
 IKN_TABLES = ["marts.ikn_kecamatan", "marts.ikn_dimensi", "marts.ikn_konteks", "marts.ikn_kabupaten", "marts.ikn_provinsi"]
@@ -186,7 +187,7 @@ def build_integration(ctx: PeriodContext, landing: Path, ihai: pa.Table, ikn: pa
     kecamatan = ctx.kecamatan()
     found = integration.read_assignments(landing, set(ctx.regions.kecamatan["kode"].astype(str)))
     frame = integration.harmoni_kewaspadaan(ihai.to_pandas(), ikn.to_pandas(), found.table, ctx.methodology)
-    frame = frame[frame["kode_kecamatan"].isin(kecamatan["kode"])]
+    frame = frame[member(frame["kode_kecamatan"], kecamatan["kode"])]
     frame = _names(ctx, frame)
     missing = sorted(set(kecamatan["kode"]) - set(found.table))
     warnings = list(found.warnings)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from harmoni_pipeline.methodology import Methodology
+from harmoni_pipeline.scoring.arrays import member
 
 POPULATION = "jumlah_penduduk"
 
@@ -39,7 +40,7 @@ def population_table(stats: pd.DataFrame, kecamatan: pd.Series, methodology: Met
     bands, sexes = band_labels(methodology), sex_labels(methodology)
     codes = pd.Index(pd.Series(kecamatan, dtype="string").unique(), name="kode_kecamatan")
     out = pd.DataFrame(index=codes)
-    pop = stats[(stats["indikator"] == POPULATION) & stats["kode_wilayah"].isin(codes)]
+    pop = stats[(stats["indikator"] == POPULATION) & member(stats["kode_wilayah"], codes)]
     latest = pop.groupby("kode_wilayah")["tahun"].transform("max")
     pop = pop[pop["tahun"] == latest]
     out["tahun_penduduk"] = pop.groupby("kode_wilayah")["tahun"].max().reindex(codes).astype("Int16")
@@ -63,7 +64,7 @@ def population_table(stats: pd.DataFrame, kecamatan: pd.Series, methodology: Met
         out[f"m_band_{band}"] = cells.get(band, pd.Series(dtype=float)).reindex(codes).fillna(0.0)
 
     adult_from_cross = total(adult_cross)
-    has_cross = pd.Series(codes.isin(cross["kode_wilayah"]), index=codes)
+    has_cross = pd.Series(member(codes, cross["kode_wilayah"]), index=codes)
     out["has_margins"] = (adult_from_cross.fillna(0.0) > 0).to_numpy()
     out["p_adult"] = adult_from_cross.where(has_cross, total(by_age[by_age["kelompok_umur"].isin(bands)]))
 

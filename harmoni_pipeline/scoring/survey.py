@@ -16,6 +16,7 @@ import pandas as pd
 from harmoni_pipeline.methodology import Methodology
 from harmoni_pipeline.scoring import raking
 from harmoni_pipeline.scoring.population import band_of_age, sex_labels
+from harmoni_pipeline.scoring.arrays import member
 
 OK, INSUFFICIENT, NO_DATA = "ok", "insufficient_sample", "no_data"
 ALL_ASPECTS = "ALL"
@@ -108,7 +109,7 @@ def score_index(
     of its items, per kecamatan of ``codes`` (responses of other kecamatan are ignored)."""
     aspects = methodology.aspects
     items = [f"{v}_{a}" for v in variables for a in aspects]
-    in_scope = window["kode_kecamatan"].isin(codes).to_numpy()
+    in_scope = member(window["kode_kecamatan"], codes)
     answered = window[items].notna().any(axis=1).to_numpy()
     frame = window[in_scope & answered]
     groups = len(codes)
