@@ -49,9 +49,9 @@ def context_values(stats: pd.DataFrame, kecamatan: pd.DataFrame, methodology: Me
     chosen = chosen[chosen["nilai"].notna()].copy()
 
     direction = chosen["indikator"].map({k: v[0] for k, v in spec.items()})
-    lo = chosen["indikator"].map({k: float(v[1]) for k, v in spec.items()})
-    hi = chosen["indikator"].map({k: float(v[2]) for k, v in spec.items()})
-    up = 100.0 * (chosen["nilai"] - lo) / (hi - lo)
+    lo = chosen["indikator"].map({k: float(v[1]) for k, v in spec.items()}).astype("float64")
+    hi = chosen["indikator"].map({k: float(v[2]) for k, v in spec.items()}).astype("float64")
+    up = 100.0 * (chosen["nilai"].astype("float64") - lo) / (hi - lo)
     chosen["skor"] = up.where(direction == "+", 100.0 - up).clip(0.0, 100.0)
     chosen = chosen.rename(columns={"kode_wilayah": "kode_wilayah_sumber"})
     return chosen[["kode_kecamatan", "indikator", "tahun", "nilai", "skor", "kode_wilayah_sumber", "diwarisi", "source_path"]].reset_index(drop=True)

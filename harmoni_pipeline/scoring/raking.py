@@ -36,7 +36,9 @@ class RakingResult:
 
 
 def _totals(group: np.ndarray, cell: np.ndarray, cells: int, groups: int, weights: np.ndarray) -> np.ndarray:
-    return np.bincount(group * cells + cell, weights=weights, minlength=groups * cells).reshape(groups, cells)
+    # float even when there is no respondent at all (bincount of nothing is int64)
+    totals = np.bincount(group * cells + cell, weights=weights, minlength=groups * cells).astype(float)
+    return totals.reshape(groups, cells)
 
 
 def _within(totals: np.ndarray, margins: np.ndarray, tolerance: float) -> np.ndarray:
@@ -103,11 +105,11 @@ def rake(
     converged |= unweighted
 
     untrimmed = w.copy()
-    sums = np.bincount(group, weights=w, minlength=groups)
+    sums = np.bincount(group, weights=w, minlength=groups).astype(float)
     mean = np.divide(sums, n, out=np.zeros(groups), where=n > 0)
     clipped = np.clip(w, trim_low * mean[group], trim_high * mean[group])
     target = np.where(unweighted, n, sex_m.sum(axis=1))
-    clipped_sums = np.bincount(group, weights=clipped, minlength=groups)
+    clipped_sums = np.bincount(group, weights=clipped, minlength=groups).astype(float)
     scale = np.divide(target, clipped_sums, out=np.ones(groups), where=clipped_sums > 0)
     weights = clipped * scale[group]
 
