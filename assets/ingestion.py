@@ -37,7 +37,9 @@ def _materialize(context: dg.AssetExecutionContext, harmoni: HarmoniResource, so
     settings = harmoni.settings()
     warehouse = harmoni.warehouse()
     try:
-        report = ingest_partition(source, context.partition_key, settings=settings, run_id=context.run_id, warehouse=warehouse)
+        report = ingest_partition(
+            source, context.partition_key, settings=settings, run_id=context.run_id, warehouse=warehouse, publish=False
+        )
     except IngestError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     for warning in report.warnings:
@@ -46,14 +48,14 @@ def _materialize(context: dg.AssetExecutionContext, harmoni: HarmoniResource, so
         metadata={
             "dagster/row_count": report.rows_accepted,
             "dagster/column_schema": column_schema(report.schema),
-            "dagster/uri": dg.MetadataValue.path(report.staging.uri),
+            "candidate": dg.MetadataValue.path(str(report.candidate)),
+            "publication": "by the blocking check 'expectations' when its suite passes (write-audit-publish)",
             "scope": settings.scope,
             "rows_read": report.rows_read,
             "rows_accepted": report.rows_accepted,
             "rows_rejected": report.rows_rejected,
             "rejected_by_rule": dg.MetadataValue.json(report.rejected_by_rule),
             "source_files": source_files_table(report.files),
-            "content_sha256": report.staging.content_sha256,
             "table": STAGING_TABLES[source],
         }
     )

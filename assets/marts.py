@@ -14,6 +14,7 @@ from harmoni_pipeline.scoring import marts
 from harmoni_pipeline.scoring.integration import AssignmentError
 from harmoni_pipeline.scoring.lineage import mart_lineage
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.warehouse import content_sha256
 
 SCORING_CODE_VERSION = "hm-2026.1-1"
 OWNERS = ["team:data-engineering"]
@@ -78,23 +79,25 @@ def _context(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> mar
     )
 
 
-def _publish(context: dg.AssetExecutionContext, ctx: marts.PeriodContext, result: marts.MartSet):
-    """Publish every table of the set together, then report one materialisation each."""
+def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContext, result: marts.MartSet):
+    """Write every table of the set as the run's pending candidate; the blocking check
+    'expectations' publishes them together when their suites pass (write-audit-publish)."""
     for warning in result.warnings:
         context.log.warning(warning)
     lineage = {table: column_lineage(deps) for table, deps in mart_lineage(ctx.methodology).items()}
-    published = ctx.warehouse.publish_all(result.tables, ctx.period, ctx.run_id)
-    for table, pub in published.items():
+    for table, data in result.tables.items():
+        path = ctx.warehouse.write_pending(table, ctx.period, data, ctx.run_id)
         yield dg.MaterializeResult(
             asset_key=_key(table),
             metadata={
-                "dagster/row_count": pub.rows,
-                "dagster/uri": dg.MetadataValue.path(pub.uri),
+                "dagster/row_count": data.num_rows,
                 "dagster/column_lineage": lineage[table],
+                "candidate": dg.MetadataValue.path(str(path)),
+                "publication": "by the blocking check 'expectations' when the suites pass (write-audit-publish)",
                 "methodology_version": ctx.methodology.version,
                 "methodology_sha256": ctx.methodology.sha256,
                 "scope": ctx.scope,
-                "content_sha256": pub.content_sha256,
+                "content_sha256": content_sha256(data),
                 "facts": dg.MetadataValue.json(result.facts),
                 "warnings": "\n".join(result.warnings) or "none",
             },
@@ -109,7 +112,7 @@ def _publish(context: dg.AssetExecutionContext, ctx: marts.PeriodContext, result
 def ihai_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
     """IHaI marts of one month (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_ihai`)."""
     ctx = _context(context, harmoni)
-    yield from _publish(context, ctx, marts.build_ihai(ctx))
+    yield from _write_candidates(context, ctx, marts.build_ihai(ctx))
 
 
 @dg.multi_asset(
@@ -120,7 +123,7 @@ def ihai_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
 def ikn_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
     """IKN marts of one month (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_ikn`)."""
     ctx = _context(context, harmoni)
-    yield from _publish(context, ctx, marts.build_ikn(ctx))
+    yield from _write_candidates(context, ctx, marts.build_ikn(ctx))
 
 
 ASSIGNMENTS = dg.AssetSpec(
@@ -150,7 +153,7 @@ def integration_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResourc
         result = marts.build_integration(ctx, harmoni.settings().landing_dir, ihai, ikn)
     except AssignmentError as exc:
         raise dg.Failure(str(exc), allow_retries=False) from exc
-    yield from _publish(context, ctx, result)
+    yield from _write_candidates(context, ctx, result)
 
 
 mart_assets = [ihai_marts, ikn_marts, integration_marts]

@@ -44,6 +44,15 @@ def _instance():
 
 
 def _failure_reason(result) -> str:
+    """One line: a failed blocking check (named, with its summary) first, else the first
+    failed step's message."""
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                key = evaluation.asset_check_key
+                summary = evaluation.description or "failed"
+                return f"blocking check '{key.name}' on {key.asset_key.to_user_string()} failed: {summary}"
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data

@@ -84,6 +84,7 @@ REFERENCE_DIR = Path(__file__).parent / "reference"
 WILAYAH_FILE = "wilayah_kemendagri_2025.csv"
 BRIDGE_FILE = "kecamatan_bps_kemendagri_2020.csv"
 POPULATION_FILE = "penduduk_kabkota_2025.csv"
+POPULATION_YEAR = 2025  # the year of POPULATION_FILE's figures
 AREA_FILE = "luas_wilayah.csv"
 VARIANTS_FILE = "name_variants.yaml"
 

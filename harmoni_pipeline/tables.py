@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from harmoni_pipeline.ingest.audit import AUDIT_TABLES
 from harmoni_pipeline.ingest.schemas import staging_schema
+from harmoni_pipeline.quality.results import VALIDATION_RESULTS_SCHEMA
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.warehouse import PUBLICATIONS_SCHEMA
 
@@ -24,5 +25,6 @@ def catalog_tables() -> dict[str, pa.Schema]:
     tables = {STAGING_TABLES[s]: staging_schema(s) for s in STAGING_TABLES}
     tables.update(AUDIT_TABLES)
     tables["audit.publications"] = PUBLICATIONS_SCHEMA
+    tables["audit.validation_results"] = VALIDATION_RESULTS_SCHEMA
     tables.update(MART_SCHEMAS)
     return tables

@@ -199,14 +199,14 @@ class Warehouse:
         tmp, published = self.stage(table, period, data, part)
         return self.publish(tmp, published)
 
-    def publish_all(self, tables: dict[str, pa.Table], period: str, run_id: str) -> dict[str, Published]:
+    def publish_all(self, tables: dict[str, pa.Table], period: str, run_id: str, part: str = "data") -> dict[str, Published]:
         """Publish several tables' ``period`` partitions together: every file is written
         first (a failure leaves all of them unpublished), then each is renamed into
         place and logged; the catalog is refreshed once."""
         staged = {}
         try:
             for name, data in tables.items():
-                staged[name] = self.stage(name, period, data)
+                staged[name] = self.stage(name, period, data, part)
         except BaseException:
             for tmp, _ in staged.values():
                 self.discard(tmp)
@@ -216,6 +216,44 @@ class Warehouse:
             for pub in published.values():
                 self.log_publication(pub, run_id)
         return published
+
+    # ---- write-audit-publish: candidates that checks must pass first -------------
+    def pending_dir(self, run_id: str) -> Path:
+        return self.root / ".pending" / run_id
+
+    def _pending_path(self, run_id: str, table: str, period: str, part: str) -> Path:
+        return self.pending_dir(run_id) / f"{table}{VERSION_SEP}{period}{VERSION_SEP}{part}.parquet"
+
+    def write_pending(self, table: str, period: str, data: pa.Table, run_id: str, part: str = "data") -> Path:
+        """Write a candidate partition that readers never see: data-quality checks read it
+        (:meth:`read_pending`) and publish it (:meth:`publish_pending`) only when they pass.
+        The run id names it, so a check in another process of the same run finds it."""
+        path = self._pending_path(run_id, table, period, part)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        pq.write_table(data, tmp, compression="zstd", row_group_size=256_000)
+        os.replace(tmp, path)
+        return path
+
+    def read_pending(self, table: str, period: str, run_id: str, part: str = "data") -> pa.Table | None:
+        path = self._pending_path(run_id, table, period, part)
+        return pq.read_table(path) if path.exists() else None
+
+    def publish_pending(self, tables: list[str], period: str, run_id: str, part: str = "data") -> dict[str, Published]:
+        """Publish the run's candidates of ``tables`` for ``period`` together (all or none
+        missing), then drop them. Returns what was published."""
+        found = {t: self.read_pending(t, period, run_id, part) for t in tables}
+        missing = [t for t, data in found.items() if data is None]
+        if missing:
+            raise FileNotFoundError(f"no pending candidate of {', '.join(missing)} {period} in run {run_id}")
+        published = self.publish_all(found, period, run_id, part=part)
+        for t in tables:
+            self._pending_path(run_id, t, period, part).unlink(missing_ok=True)
+        return published
+
+    def discard_pending(self, tables: list[str], period: str, run_id: str, part: str = "data") -> None:
+        for t in tables:
+            self._pending_path(run_id, t, period, part).unlink(missing_ok=True)
 
     # ---- publication log --------------------------------------------------------
     def last_publication_sha(self, table: str, period: str) -> str | None:

@@ -35,3 +35,15 @@ def write_canonical_survey(path: Path, rows: list[dict]) -> Path:
         lines.append(",".join(str(base[c]) for c in CANONICAL_HEADER))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def rows_across_scope(period: str, scope: str = "35.13") -> list[dict]:
+    """One valid canonical row per kecamatan in ``scope``, submitted in ``period`` — a
+    delivery that passes the survey coverage expectation (≥ 50 % of kecamatan)."""
+    from harmoni_pipeline.regions import Regions
+
+    codes = Regions.load().kecamatan_in_scope(scope)["kode"]
+    return [
+        {"response_id": f"R-{period}-{i:04d}", "submitted_at": f"{period}-10T09:00:00+07:00", "kode_kecamatan": code}
+        for i, code in enumerate(codes)
+    ]

@@ -17,7 +17,7 @@ from harmoni_pipeline.resources import HarmoniResource
 from harmoni_pipeline.sample import generate_landing_zone
 from harmoni_pipeline.tables import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
-from tests.landing_helpers import write_canonical_survey
+from tests.landing_helpers import rows_across_scope, write_canonical_survey
 
 PERIODS = ["2025-11", "2025-12"]
 
@@ -125,7 +125,7 @@ def test_materialisation_metadata_for_auditors(ingested):
     _, _, _, events = ingested
     for key, event in events.items():
         meta = event.asset_materialization.metadata
-        for name in ("dagster/row_count", "dagster/column_schema", "dagster/uri", "rows_read", "rows_accepted", "rows_rejected", "source_files"):
+        for name in ("dagster/row_count", "dagster/column_schema", "candidate", "rows_read", "rows_accepted", "rows_rejected", "source_files"):
             assert name in meta, (key, name)
         assert meta["dagster/row_count"].value == meta["rows_accepted"].value
         records = meta["source_files"].value.records
@@ -159,7 +159,7 @@ def _snapshot(wh: Warehouse, table: str):
 
 def test_duplicate_bytes_and_unreadable_files(tmp_path):
     landing, warehouse = tmp_path / "landing", tmp_path / "wh"
-    a = write_canonical_survey(landing / "survey" / "2025-10" / "a.csv", [{}, {}])
+    a = write_canonical_survey(landing / "survey" / "2025-10" / "a.csv", rows_across_scope("2025-10"))
     (landing / "survey" / "2025-11").mkdir(parents=True)
     (landing / "survey" / "2025-11" / "copy_of_a.csv").write_bytes(a.read_bytes())
     before = {p: p.read_bytes() for p in landing.rglob("*") if p.is_file()}
@@ -222,10 +222,12 @@ def test_cli_run_over_a_foreign_landing_zone(sample, tmp_path):
 def test_two_partitions_through_dg_materialize(sample, tmp_path):
     """The plain Dagster testing path: ``dg.materialize`` of the staging assets."""
     from assets.ingestion import ingestion_assets, landing_specs
+    from checks.staging import staging_checks
 
     landing, _ = sample
     resource = HarmoniResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "wh"), scope="35.13")
     monthly = [a for a in ingestion_assets if a.key.path[1] != "statistics"]
+    monthly += [c for c in staging_checks if next(iter(c.check_keys)).asset_key.path[1] != "statistics"]
     with dg.instance_for_test() as instance:
         for month in PERIODS:
             result = dg.materialize([*landing_specs, *monthly], partition_key=month, resources={"harmoni": resource}, instance=instance)

@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 
 from harmoni_pipeline.definitions import build_defs
-from tests.landing_helpers import write_canonical_survey
+from tests.landing_helpers import rows_across_scope, write_canonical_survey
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,8 @@ def test_production_config_uses_postgres_for_every_storage(pg_instance):
 @pytest.mark.postgres
 def test_materialisation_is_recorded_in_postgres(pg_instance, env):
     instance, db = pg_instance
-    write_canonical_survey(env["landing"] / "survey" / "2025-11" / "export.csv", [{}, {"umur": "15"}])
+    rows = rows_across_scope("2025-11") + [{"response_id": "R-too-young", "submitted_at": "2025-11-10T09:00:00+07:00", "umur": "15"}]
+    write_canonical_survey(env["landing"] / "survey" / "2025-11" / "export.csv", rows)
     defs = build_defs()
     result = defs.resolve_job_def("ingest_monthly").execute_in_process(partition_key="2025-11", instance=instance)
     assert result.success
@@ -54,7 +55,7 @@ def test_materialisation_is_recorded_in_postgres(pg_instance, env):
     event = instance.get_latest_materialization_event(dg.AssetKey(["staging", "survey_responses"]))
     meta = event.asset_materialization.metadata
     assert event.asset_materialization.partition == "2025-11"
-    assert meta["rows_read"].value == 2 and meta["rows_accepted"].value == 1 and meta["rows_rejected"].value == 1
+    assert meta["rows_read"].value == 25 and meta["rows_accepted"].value == 24 and meta["rows_rejected"].value == 1
 
     with psycopg2.connect(host=db["host"], port=db["port"], user=db["user"], dbname=db["db"]) as con:
         with con.cursor() as cur:
@@ -65,3 +66,8 @@ def test_materialisation_is_recorded_in_postgres(pg_instance, env):
                 (result.run_id,),
             )
             assert cur.fetchone()[0] == 2  # survey and FKDM staging
+            cur.execute(
+                "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_CHECK_EVALUATION'",
+                (result.run_id,),
+            )
+            assert cur.fetchone()[0] == 2  # their blocking expectation checks, recorded too

@@ -44,6 +44,7 @@ class IngestReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     staging: Published | None = None
+    candidate: Path | None = None      # when not published directly: the pending file
     schema: pa.Schema | None = None
 
 
@@ -115,8 +116,14 @@ def ingest_partition(
     run_id: str,
     warehouse: Warehouse | None = None,
     regions: Regions | None = None,
+    publish: bool = True,
 ) -> IngestReport:
     """Replace exactly the ``period`` partition of ``source`` in staging and audit.
+
+    The audit is published at once (it records what was delivered, also when the
+    partition is later blocked). Staging is published too, or — with ``publish=False``
+    (write-audit-publish) — written as the run's pending candidate, which the
+    data-quality check publishes only if it passes.
 
     Raises :class:`IngestError` (after recording the audit) when a file cannot be read
     at all; staging then keeps its last good partition."""
@@ -190,12 +197,13 @@ def ingest_partition(
         report.rejected_by_rule = {str(k): int(v) for k, v in counts.items()}
 
     with warehouse.one_catalog_refresh():
-        _publish(report, accepted_frames, rejected_frames, warehouse, run_id, pseudonymizer.key_id)
+        _publish(report, accepted_frames, rejected_frames, warehouse, run_id, pseudonymizer.key_id, publish)
     return report
 
 
 
-def _publish(report: IngestReport, accepted_frames, rejected_frames, warehouse: Warehouse, run_id: str, key_id: str) -> None:
+def _publish(report: IngestReport, accepted_frames, rejected_frames, warehouse: Warehouse, run_id: str, key_id: str,
+             publish: bool = True) -> None:
     """Audit first (it records unreadable files even when the partition fails), then
     staging and the publication log."""
     source, period = report.source, report.period
@@ -216,6 +224,9 @@ def _publish(report: IngestReport, accepted_frames, rejected_frames, warehouse: 
 
     staging = _to_arrow(accepted_frames, source)
     table = STAGING_TABLES[source]
-    report.staging = warehouse.write_partition(table, period, staging)
     report.schema = staging.schema
+    if not publish:
+        report.candidate = warehouse.write_pending(table, period, staging, run_id)
+        return
+    report.staging = warehouse.write_partition(table, period, staging)
     warehouse.log_publication(report.staging, run_id)

@@ -1,0 +1,71 @@
+"""The publication gate of write-audit-publish: validate a run's pending candidates,
+record every expectation's outcome, and publish the candidates only when all pass.
+
+Room: the order of that work and its audit trail (``audit.validation_results``). What is
+validated is :mod:`.validate`'s; how results reach Dagster is the checks' (``checks/``).
+A blocked candidate stays under ``.pending/<run_id>/`` for inspection; the last good
+partition stays published, byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pyarrow as pa
+
+from harmoni_pipeline.quality.gx_runner import ValidationReport
+from harmoni_pipeline.quality.results import results_table
+from harmoni_pipeline.warehouse import Published, Warehouse
+
+VALIDATION_RESULTS = "audit.validation_results"
+
+
+class MissingCandidate(RuntimeError):
+    """The run has no pending candidate to validate (the asset did not run in this run)."""
+
+
+@dataclass
+class GateResult:
+    passed: bool
+    report: ValidationReport
+    published: dict[str, Published] = field(default_factory=dict)
+
+
+def asset_part(asset: str) -> str:
+    return asset.replace("/", "__")
+
+
+def record(warehouse: Warehouse, outcomes, *, run_id: str, asset: str, partition: str, check_name: str,
+           blocking: bool, docs_by_suite: dict[str, str] | None = None) -> None:
+    """Append the outcomes to ``audit.validation_results`` (one part per asset and run)."""
+    table = results_table(outcomes, run_id=run_id, asset=asset, partition=partition, check_name=check_name,
+                          blocking=blocking, docs_by_suite=docs_by_suite)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    warehouse.write_partition(VALIDATION_RESULTS, partition, table, part=f"{asset_part(asset)}__{check_name}__{stamp}")
+
+
+def gate(
+    tables: list[str],
+    period: str,
+    *,
+    run_id: str,
+    warehouse: Warehouse,
+    validate: Callable[[dict[str, pa.Table]], ValidationReport],
+    asset: str,
+    check_name: str,
+) -> GateResult:
+    candidates = {t: warehouse.read_pending(t, period, run_id) for t in tables}
+    missing = [t for t, c in candidates.items() if c is None]
+    if missing:
+        raise MissingCandidate(
+            f"{', '.join(missing)} {period}: no candidate written by run {run_id} (materialise the asset and its check together)"
+        )
+    report = validate(candidates)
+    docs = {suite: page.as_uri() for suite, page in report.docs_pages.items()}
+    record(warehouse, report.outcomes, run_id=run_id, asset=asset, partition=period, check_name=check_name,
+           blocking=True, docs_by_suite=docs)
+    if not report.success:
+        return GateResult(False, report)
+    return GateResult(True, report, warehouse.publish_pending(tables, period, run_id))

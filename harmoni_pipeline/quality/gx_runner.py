@@ -1,0 +1,202 @@
+"""Run expectation suites with Great Expectations 1.x in an ephemeral context.
+
+Room: turning :class:`~harmoni_pipeline.quality.suites.Suite` objects and pandas batches
+into GX validations, one outcome per expectation, and GX Data Docs (HTML) on disk. GX is
+imported lazily (≈ 2.5 s) with analytics and progress bars off. ``dagster-ge`` is not
+used: it supports only GX < 1.0 and pandas < 3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from harmoni_pipeline.quality.suites import Suite
+
+SAMPLE_SIZE = 5
+
+
+@dataclass
+class Outcome:
+    """The result of one expectation on one batch."""
+
+    suite: str
+    batch: str
+    expectation: str
+    column: str | None
+    guards: str
+    success: bool
+    unexpected_count: int | None
+    unexpected_sample: list[str]
+    observed: str | None
+    error: str | None = None
+
+    def describe(self) -> str:
+        what = f"{self.suite}: {self.expectation}" + (f"({self.column})" if self.column else "")
+        detail = []
+        if self.unexpected_count:
+            detail.append(f"{self.unexpected_count} unexpected")
+        if self.unexpected_sample:
+            detail.append("e.g. " + ", ".join(self.unexpected_sample[:3]))
+        if self.observed is not None and not self.unexpected_count:
+            detail.append(f"observed {self.observed}")
+        if self.error:
+            detail.append(f"error: {self.error}")
+        return f"{what} — {self.guards}" + (f" [{'; '.join(detail)}]" if detail else "")
+
+
+@dataclass
+class ValidationReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    statistics: dict[str, dict] = field(default_factory=dict)   # per suite: GX statistics
+    docs_index: Path | None = None
+    docs_pages: dict[str, Path] = field(default_factory=dict)   # per suite: its validation page
+
+    @property
+    def success(self) -> bool:
+        return all(o.success for o in self.outcomes)
+
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    def merge(self, other: "ValidationReport") -> "ValidationReport":
+        self.outcomes.extend(other.outcomes)
+        self.statistics.update(other.statistics)
+        self.docs_pages.update(other.docs_pages)
+        self.docs_index = other.docs_index or self.docs_index
+        return self
+
+    def summary(self) -> str:
+        failed = self.failures()
+        if not failed:
+            return f"{len(self.outcomes)} expectations passed"
+        first = failed[0].describe()
+        more = f" (and {len(failed) - 1} more failed expectations)" if len(failed) > 1 else ""
+        return f"{len(failed)} of {len(self.outcomes)} expectations failed: {first}{more}"
+
+
+def _context(docs_dir: Path | None):
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        context.add_data_docs_site(
+            site_name="harmoni",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    return context
+
+
+def _text(value) -> str:
+    return str(value)[:200]
+
+
+def _outcome(suite: Suite, result) -> Outcome:
+    config = result.expectation_config
+    kwargs = dict(config.kwargs)
+    res = result.result or {}
+    meta = config.meta or {}
+    observed = res.get("observed_value")
+    sample = [_text(v) for v in (res.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+    error = None
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        error = str(result.exception_info.get("exception_message"))[:300]
+    column = kwargs.get("column") or (",".join(kwargs["column_list"]) if kwargs.get("column_list") else None)
+    return Outcome(
+        suite=suite.name,
+        batch=suite.batch,
+        expectation=config.type,
+        column=column,
+        guards=str(meta.get("guards", "")),
+        success=bool(result.success),
+        unexpected_count=None if res.get("unexpected_count") is None else int(res["unexpected_count"]),
+        unexpected_sample=sample,
+        observed=None if observed is None else _text(observed),
+        error=error,
+    )
+
+
+def referenced_columns(suite: Suite, frame: pd.DataFrame) -> list[str] | None:
+    """The columns a suite's expectations read (``None``: it needs the whole table).
+    GX filters the whole batch for every metric; validating only the columns used keeps
+    that cost proportional to the rules, not to the table's width."""
+    used: set[str] = set()
+    for e in suite.expectations:
+        if e["type"].startswith("expect_table_"):
+            return None
+        kwargs = e["kwargs"]
+        used.update([kwargs["column"]] if "column" in kwargs else kwargs.get("column_list", []))
+        used.update(token for token in re.findall(r"[A-Za-z_]\w*", kwargs.get("row_condition") or "") if token in frame.columns)
+    return [c for c in frame.columns if c in used]
+
+
+def suite_jobs(suites: list[Suite], batches: dict[str, pd.DataFrame], parameters: dict) -> list[tuple[Suite, pd.DataFrame, dict]]:
+    """Pair each suite with the batch it names (suites whose batch is absent are not run:
+    e.g. population totals when no row is of the reference's year)."""
+    return [(s, batches[s.batch], parameters) for s in suites if batches.get(s.batch) is not None]
+
+
+def run_suites(
+    jobs: list[tuple[Suite, pd.DataFrame, dict]],
+    *,
+    docs_dir: Path | None = None,
+    run_name: str = "harmoni",
+) -> ValidationReport:
+    """Validate each (suite, batch, parameters) in one ephemeral GX context, then build
+    one Data Docs site for all of them."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    context = _context(docs_dir)
+    source = context.data_sources.add_pandas("harmoni")
+    report = ValidationReport()
+    for n, (suite, frame, parameters) in enumerate(jobs):
+        columns = referenced_columns(suite, frame)
+        if columns is not None:
+            frame = frame[columns]
+        asset = source.add_dataframe_asset(f"{suite.batch}_{n}")
+        batch = asset.add_batch_definition_whole_dataframe("whole")
+        gx_suite = context.suites.add(
+            gx.ExpectationSuite(
+                name=suite.name,
+                expectations=[ExpectationConfiguration(**e).to_domain_obj() for e in suite.expectations],
+            )
+        )
+        definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite))
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=suite.name,
+                validation_definitions=[definition],
+                actions=[],
+                result_format={"result_format": "BASIC", "partial_unexpected_count": SAMPLE_SIZE},
+            )
+        )
+        result = checkpoint.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=parameters,
+            run_id=RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc)),
+        )
+        for identifier, validation in result.run_results.items():
+            report.statistics[suite.name] = dict(validation.statistics)
+            report.outcomes.extend(_outcome(suite, r) for r in validation.results)
+            if docs_dir is not None:
+                page = docs_dir / "validations" / Path(*identifier.to_tuple()[:-1]) / f"{identifier.to_tuple()[-1]}.html"
+                report.docs_pages[suite.name] = page
+    if docs_dir is not None and report.statistics:
+        context.build_data_docs(site_names=["harmoni"])  # once, for every suite of this call
+        report.docs_index = docs_dir / "index.html"
+    return report

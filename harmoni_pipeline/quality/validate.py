@@ -1,0 +1,69 @@
+"""Validate a candidate partition before it is published (write-audit-publish).
+
+Room: for a staging candidate or a set of mart candidates, build the batches its suites
+name, run them, and say where the Data Docs are. Publishing, and reporting to Dagster,
+are the asset checks' (``checks/``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from harmoni_pipeline.methodology import Methodology
+from harmoni_pipeline.quality import batches as b
+from harmoni_pipeline.quality.gx_runner import ValidationReport, run_suites, suite_jobs
+from harmoni_pipeline.quality.suites import load_suites
+from harmoni_pipeline.regions import Regions
+from harmoni_pipeline.tables import STAGING_TABLES
+from harmoni_pipeline.warehouse import Warehouse
+
+
+def docs_dir(warehouse: Warehouse, asset: str, partition: str, run_id: str) -> Path:
+    """GX Data Docs built for one run's check of one asset partition:
+    ``<warehouse>/data_docs/<asset>/<partition>/<run_id>/index.html``."""
+    return warehouse.root / "data_docs" / asset.replace("/", "__") / partition / run_id
+
+
+def _audit(warehouse: Warehouse, table: str, period: str, part: str) -> pd.DataFrame:
+    data = warehouse.read_partition(table, period, part)
+    if data is None:
+        data = warehouse.tables[table].empty_table()
+    return b.as_frame(data)
+
+
+def staging_batches(source: str, period: str, candidate: pa.Table, warehouse: Warehouse, regions: Regions,
+                    scope: str, methodology: Methodology) -> dict[str, pd.DataFrame]:
+    frame = b.as_frame(candidate)
+    rows = {"survey": lambda: b.survey_rows(frame, period, methodology), "fkdm": lambda: b.fkdm_rows(frame),
+            "stats": lambda: b.stats_rows(frame)}[source]()
+    files = b.files_frame(_audit(warehouse, "audit.source_files", period, source),
+                          _audit(warehouse, "audit.rejected_rows", period, source))
+    in_scope = regions.kecamatan_in_scope(scope)["kode"] if source == "survey" else None
+    out = {"schema": frame.head(0), "rows": rows, "files": files, "partition": b.partition_frame(files, frame if source == "survey" else None, in_scope)}
+    if source == "stats":
+        population = b.population_frame(frame, regions, scope, methodology)
+        if population is not None:
+            out["population"] = population
+    return out
+
+
+def validate_staging(source: str, period: str, candidate: pa.Table, *, warehouse: Warehouse, regions: Regions,
+                     scope: str, methodology: Methodology, run_name: str, docs: Path | None) -> ValidationReport:
+    table = STAGING_TABLES[source]
+    jobs = suite_jobs(
+        load_suites(table),
+        staging_batches(source, period, candidate, warehouse, regions, scope, methodology),
+        b.staging_parameters(source, period, scope, methodology),
+    )
+    return run_suites(jobs, docs_dir=docs, run_name=run_name)
+
+
+def validate_marts(candidates: dict[str, pa.Table], period: str, *, methodology: Methodology, run_name: str,
+                   docs: Path | None) -> ValidationReport:
+    jobs = []
+    for table, data in candidates.items():
+        jobs += suite_jobs(load_suites(table), {"rows": b.as_frame(data)}, b.mart_parameters(table, period, methodology))
+    return run_suites(jobs, docs_dir=docs, run_name=run_name)
