@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets.ingestion import ingestion_assets, landing_specs
 from assets.marts import mart_assets, mart_specs
+from checks.diagnostics import diagnostic_checks
 from checks.marts import mart_checks
 from checks.staging import staging_checks
 from harmoni_pipeline.resources import HarmoniResource
@@ -41,7 +42,7 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     resources.update(resource_overrides or {})
     return dg.Definitions(
         assets=[*landing_specs, *mart_specs, *ingestion_assets, *mart_assets],
-        asset_checks=[*staging_checks, *mart_checks],
+        asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
         jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job],
         resources=resources,
     )

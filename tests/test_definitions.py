@@ -77,3 +77,17 @@ def test_dg_check_defs(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "All definitions loaded successfully" in proc.stdout + proc.stderr
+
+
+def test_every_staging_table_and_mart_group_has_a_blocking_expectations_check():
+    import dagster as dg
+
+    graph = defs.resolve_asset_graph()
+    specs = {(k.asset_key.to_user_string(), k.name): graph.get_check_spec(k) for k in graph.asset_check_keys}
+    for asset in ("staging/survey_responses", "staging/fkdm_reports", "staging/statistics",
+                  "marts/ihai_kecamatan", "marts/ikn_kecamatan", "marts/harmoni_kewaspadaan"):
+        assert specs[(asset, "expectations")].blocking, asset
+    for name in ("straight_lining", "fast_completion", "cronbach_alpha", "repeated_respondents"):
+        assert not specs[("staging/survey_responses", name)].blocking
+    ihai_check = specs[("marts/ihai_kecamatan", "expectations")]
+    assert {d.asset_key for d in ihai_check.additional_deps} >= {dg.AssetKey(["marts", "ihai_variabel"])}

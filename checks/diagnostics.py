@@ -1,0 +1,63 @@
+"""Non-blocking (WARN) survey diagnostics on ``staging/survey_responses``: straight-lining,
+fast completion, Cronbach's alpha per PPA block, repeated respondent keys. Thresholds in
+``checks/diagnostics.yaml``; a warning never stops publication."""
+
+import dagster as dg
+
+from checks.common import partitioned_check
+from harmoni_pipeline import methodology
+from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.quality import diagnostics
+from harmoni_pipeline.quality.gate import record
+from harmoni_pipeline.quality.gx_runner import Outcome
+from harmoni_pipeline.resources import HarmoniResource
+
+TABLE = "staging.survey_responses"
+ASSET = "staging/survey_responses"
+DESCRIPTIONS = {
+    "straight_lining": "Share of respondents (≥ 10 items answered) who gave one answer to every item.",
+    "fast_completion": "Share of timed (Kobo start/end) responses completed implausibly fast.",
+    "cronbach_alpha": "Cronbach's alpha of each PPA block (the three items of a variable), warn below 0.6.",
+    "repeated_respondents": "Share of respondent keys (pseudonymised NIK/e-mail/phone) behind several responses.",
+}
+
+
+def _partition(harmoni: HarmoniResource, period: str, run_id: str):
+    """This run's candidate, or — once the blocking check has published it — the partition."""
+    warehouse = harmoni.warehouse()
+    data = warehouse.read_pending(TABLE, period, run_id)
+    if data is None:
+        data = warehouse.read_partition(TABLE, period)
+    return warehouse, data
+
+
+def diagnostic_check(name: str) -> dg.AssetChecksDefinition:
+    @partitioned_check(
+        asset=dg.AssetKey(TABLE.split(".")),
+        name=name,
+        blocking=False,
+        partitions_def=monthly_partitions,
+        description=DESCRIPTIONS[name] + " Non-blocking (WARN).",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, harmoni: HarmoniResource) -> dg.AssetCheckResult:
+        period, run_id = context.partition_key, context.run.run_id
+        warehouse, data = _partition(harmoni, period, run_id)
+        if data is None:
+            return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, description="no survey partition to diagnose")
+        result = diagnostics.run_diagnostics(data.to_pandas(), methodology.load())[name]
+        outcome = Outcome(suite="diagnostics", batch="rows", expectation=name, column=None, guards=DESCRIPTIONS[name],
+                          success=result.passed, unexpected_count=None, unexpected_sample=result.samples,
+                          observed=result.summary)
+        record(warehouse, [outcome], run_id=run_id, asset=ASSET, partition=period, check_name=name, blocking=False)
+        return dg.AssetCheckResult(
+            passed=result.passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=result.summary,
+            metadata={"summary": result.summary, "measures": dg.MetadataValue.json(result.measures),
+                      "examples": ", ".join(result.samples) or "none"},
+        )
+
+    return _check
+
+
+diagnostic_checks = [diagnostic_check(name) for name in diagnostics.NAMES]
