@@ -10,6 +10,7 @@ from assets.marts import mart_assets, mart_specs
 from checks.diagnostics import diagnostic_checks
 from checks.marts import mart_checks
 from checks.staging import staging_checks
+from harmoni_pipeline.automation import monthly_schedule, run_failure_alert
 from harmoni_pipeline.resources import HarmoniResource
 
 ingest_monthly_job = dg.define_asset_job(
@@ -44,6 +45,8 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
         assets=[*landing_specs, *mart_specs, *ingestion_assets, *mart_assets],
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
         jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job],
+        schedules=[monthly_schedule(harmoni_monthly_job)],
+        sensors=[run_failure_alert],
         resources=resources,
     )
 

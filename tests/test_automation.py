@@ -1,0 +1,90 @@
+"""The monthly schedule's partition, and the run-failure alert: recorded on disk and
+POSTed (Slack-compatible JSON) to a real local HTTP server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import threading
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from harmoni_pipeline.automation import previous_month
+from harmoni_pipeline.definitions import build_defs, defs
+from harmoni_pipeline.resources import HarmoniResource
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+@pytest.mark.parametrize(
+    ("moment", "period"),
+    [
+        (dt.datetime(2026, 1, 5, 2, 0, tzinfo=JAKARTA), "2025-12"),
+        (dt.datetime(2026, 3, 5, 2, 0, tzinfo=JAKARTA), "2026-02"),
+        (dt.datetime(2025, 7, 5, 2, 0, tzinfo=JAKARTA), "2025-06"),
+    ],
+)
+def test_the_monthly_schedule_runs_the_previous_month(moment, period):
+    schedule = defs.resolve_schedule_def("harmoni_monthly_schedule")
+    assert schedule.cron_schedule == "0 2 5 * *" and schedule.execution_timezone == "Asia/Jakarta"
+    assert schedule.job_name == "harmoni_monthly"
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=moment, repository_def=defs.get_repository_def()
+        )
+        requests = schedule.evaluate_tick(context).run_requests
+    assert [r.partition_key for r in requests] == [period]
+    assert previous_month(moment) == period
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Hook.received.append((self.headers["Content-Type"], json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Hook.received.clear()
+    yield f"http://127.0.0.1:{server.server_port}/hook", _Hook.received
+    server.shutdown()
+
+
+def test_a_failed_run_is_recorded_and_posted_to_the_webhook(env, webhook, monkeypatch):
+    url, received = webhook
+    monkeypatch.setenv("HARMONI_ALERT_WEBHOOK", url)
+    broken = env["landing"] / "survey" / "2025-10" / "broken.csv"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"\x00\x01garbage\xff" * 40)
+    local = build_defs({"harmoni": HarmoniResource()})
+    with dg.instance_for_test() as instance:
+        result = local.resolve_job_def("ingest_monthly").execute_in_process(
+            partition_key="2025-10", instance=instance, raise_on_error=False
+        )
+        assert not result.success
+        run = instance.get_run_by_id(result.run_id)
+        failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+        context = dg.build_run_status_sensor_context(
+            sensor_name="harmoni_run_failure_alert", dagster_instance=instance, dagster_run=run, dagster_event=failure,
+        ).for_run_failure()
+        local.resolve_sensor_def("harmoni_run_failure_alert")(context)
+    assert len(received) == 1
+    content_type, payload = received[0]
+    assert content_type == "application/json"
+    assert "ingest_monthly 2025-10 failed" in payload["text"] and "broken.csv" in payload["text"]
+    assert payload["alert"]["run_id"] == result.run_id
+    log = (env["warehouse"] / "alerts" / "alerts.jsonl").read_text().splitlines()
+    assert json.loads(log[-1])["partition"] == "2025-10"
