@@ -78,6 +78,17 @@ class ParsedFile:
         return int(self.rejected.drop_duplicates(subset=[key])[key].shape[0])
 
 
+def input_row_keys(rejected: pd.DataFrame) -> pd.Series:
+    """Which input row each audit row is about: the line (and, in a workbook, the sheet —
+    the ``Sheet!…`` prefix of ``column``); for JSON, where ``line`` is NULL, the
+    ``datacontent`` key held in ``column``. Several audit rows (rules) of one input row
+    share a key."""
+    column = rejected["column"].astype("string")
+    sheet = column.str.extract(r"^(.*)!", expand=False).fillna("")
+    by_line = rejected["line"].astype("Int64").astype("string") + "|" + sheet
+    return by_line.where(rejected["line"].notna(), "key:" + column.fillna(""))
+
+
 def empty_rejected() -> pd.DataFrame:
     return pd.DataFrame(
         {

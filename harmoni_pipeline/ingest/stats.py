@@ -81,7 +81,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFile
+from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFile, input_row_keys
 from harmoni_pipeline.ingest.readers import read_csv_table, read_xlsx_cells, xlsx_sheet_names
 from harmoni_pipeline.ingest.schemas import STATS_PARSED
 
@@ -142,12 +142,7 @@ class StatsParsedFile(ParsedFile):
     @property
     def rows_rejected(self) -> int:
         rej = self.rejected
-        if rej.empty:
-            return 0
-        if rej["line"].isna().all():  # JSON: the datacontent key names the row
-            return int(rej["column"].nunique())
-        sheet = rej["column"].astype("string").str.extract(r"^(.*)!", expand=False).fillna("")
-        return int(pd.DataFrame({"line": rej["line"], "sheet": sheet}).drop_duplicates().shape[0])
+        return 0 if rej.empty else int(input_row_keys(rej).nunique())
 
 
 # ----------------------------------------------------------------------------- entry point

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from harmoni_pipeline.ingest.common import input_row_keys
 from harmoni_pipeline.items import all_items
 from harmoni_pipeline.methodology import Methodology
 from harmoni_pipeline.regions import POPULATION_YEAR, Regions
@@ -122,10 +123,11 @@ def files_frame(source_files: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFr
     """One row per landing file of the partition: counts, out-of-scope rows and the share
     of rejected rows among rows in scope (``rows_counted``)."""
     files = source_files[source_files["duplicate_of"].isna()].copy()
-    oos = rejected[rejected["rule"] == "out_of_scope"].groupby("sha256")["line"].nunique()
-    other = rejected[rejected["rule"] != "out_of_scope"][["sha256", "line"]].drop_duplicates()
-    in_scope_rejected = other.merge(rejected[rejected["rule"] == "out_of_scope"][["sha256", "line"]].drop_duplicates(),
-                                    on=["sha256", "line"], how="left", indicator=True)
+    rows = pd.DataFrame({"sha256": rejected["sha256"], "row": input_row_keys(rejected), "rule": rejected["rule"]})
+    out_of_scope = rows[rows["rule"] == "out_of_scope"][["sha256", "row"]].drop_duplicates()
+    oos = out_of_scope.groupby("sha256").size()
+    other = rows[rows["rule"] != "out_of_scope"][["sha256", "row"]].drop_duplicates()
+    in_scope_rejected = other.merge(out_of_scope, on=["sha256", "row"], how="left", indicator=True)
     in_scope_rejected = in_scope_rejected[in_scope_rejected["_merge"] == "left_only"].groupby("sha256").size()
     files["rows_out_of_scope"] = files["sha256"].map(oos).fillna(0).astype("int64")
     files["rows_rejected_in_scope"] = files["sha256"].map(in_scope_rejected).fillna(0).astype("int64")

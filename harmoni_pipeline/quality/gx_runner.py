@@ -110,6 +110,9 @@ def _outcome(suite: Suite, result) -> Outcome:
     res = result.result or {}
     meta = config.meta or {}
     observed = res.get("observed_value")
+    mismatched = (res.get("details") or {}).get("mismatched")
+    if mismatched:  # a schema failure: say which columns, not the whole list present
+        observed = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in mismatched.items() if v)
     sample = [_text(v) for v in (res.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
     error = None
     if result.exception_info and result.exception_info.get("raised_exception"):

@@ -1,0 +1,585 @@
+"""The expectation suites (``checks/suites/*.json``) against real sample data, without Dagster.
+
+One module-scoped world: a generated landing zone (35.13, 2025-06, seed 3) ingested into a
+temporary warehouse (staging + audit), and the ten marts computed from it. Every suite must
+pass on that clean data; planted defects must fail — and fail exactly the expectation whose
+``meta.guards`` names the planted rule. Plants of one kind (row rules of a source, mart
+rules) share one GX run: each sits on its own row, so each expectation's unexpected count
+says which plant it caught, and the set of failures must equal the set of plants.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from harmoni_pipeline import methodology as methodology_mod
+from harmoni_pipeline.ingest.audit import REJECTED_ROWS_SCHEMA, SOURCE_FILES_SCHEMA
+from harmoni_pipeline.ingest.runner import ingest_partition
+from harmoni_pipeline.items import all_items
+from harmoni_pipeline.methodology import Methodology
+from harmoni_pipeline.quality import batches as b
+from harmoni_pipeline.quality import suites as suites_mod
+from harmoni_pipeline.quality.gx_runner import Outcome, ValidationReport
+from harmoni_pipeline.quality.suites import SUITES_DIR, load_suites, suite_file
+from harmoni_pipeline.quality.validate import staging_batches, validate_marts, validate_staging
+from harmoni_pipeline.regions import POPULATION_YEAR, Regions
+from harmoni_pipeline.sample import generate_landing_zone
+from harmoni_pipeline.scoring import population
+from harmoni_pipeline.scoring.marts import PeriodContext, build_ihai, build_ikn, build_integration
+from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.settings import Settings
+from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
+from harmoni_pipeline.warehouse import Warehouse
+
+SCOPE = "35.13"
+MONTH = "2025-06"
+PERIODS = {"survey": MONTH, "fkdm": MONTH, "stats": "2025"}
+PII_KEY = "quality-suites-test-key"
+OUTSIDE_KECAMATAN = "35.14.01"  # Kab. Pasuruan: a real kecamatan, outside the scope
+BATCHES = {"schema", "rows", "files", "partition", "population"}
+
+# data-contracts §3.4: the rule vocabulary, and the row rules each staging suite must guard
+VOCABULARY = {"missing_field", "invalid_value", "invalid_date", "out_of_scale", "age_out_of_range", "unknown_region",
+              "ambiguous_region", "out_of_scope", "date_order", "duplicate_in_file", "empty_response"}
+ROW_RULES = {
+    "survey": {"missing_field", "invalid_value", "invalid_date", "out_of_scale", "age_out_of_range", "unknown_region",
+               "out_of_scope", "duplicate_in_file", "empty_response"},
+    "fkdm": {"missing_field", "invalid_value", "date_order", "duplicate_in_file", "unknown_region", "out_of_scope"},
+    "stats": {"invalid_value", "out_of_scale", "duplicate_in_file"},
+}
+NON_RULE_GUARDS = {"partition", "provenance"}  # rows-suite guards that are not §3.4 rejection rules
+
+SUITE_TABLES = sorted([*STAGING_TABLES.values(), *MART_SCHEMAS])
+
+
+# ----------------------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    landing: Path
+    warehouse: Warehouse
+    settings: Settings
+    regions: Regions
+    methodology: Methodology
+    staging: dict[str, pa.Table]   # source -> clean staging partition
+    marts: dict[str, pa.Table]     # table -> clean mart partition of MONTH
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> World:
+    tmp = tmp_path_factory.mktemp("quality_suites")
+    landing = tmp / "landing"
+    generate_landing_zone(landing, start=MONTH, end=MONTH, seed=3, scope=SCOPE)
+    settings = Settings.from_env(landing_dir=landing, warehouse_dir=tmp / "wh", scope=SCOPE, pii_key=PII_KEY, environ={})
+    warehouse = Warehouse(settings.warehouse_dir, catalog_tables())
+    regions = Regions.load()
+    methodology = methodology_mod.load()
+    staging = {}
+    for source, period in PERIODS.items():
+        report = ingest_partition(source, period, settings=settings, run_id="t", warehouse=warehouse, regions=regions)
+        assert not report.errors and report.rows_accepted > 0, (source, report.errors)
+        staging[source] = warehouse.read_partition(STAGING_TABLES[source], period)
+    ctx = PeriodContext(MONTH, warehouse, regions, SCOPE, methodology, "run")
+    ihai, ikn = build_ihai(ctx), build_ikn(ctx)
+    integration = build_integration(ctx, landing, ihai.tables["marts.ihai_kecamatan"], ikn.tables["marts.ikn_kecamatan"])
+    marts = {**ihai.tables, **ikn.tables, **integration.tables}
+    assert set(marts) == set(MART_SCHEMAS)
+    return World(landing, warehouse, settings, regions, methodology, staging, marts)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def edit(table: pa.Table, change: Callable[[pd.DataFrame], pd.DataFrame]) -> pa.Table:
+    """A copy of ``table`` changed through pandas, back in the table's own schema."""
+    return pa.Table.from_pandas(change(table.to_pandas()), schema=table.schema, preserve_index=False)
+
+
+def check_staging(world: World, source: str, candidate: pa.Table, *, warehouse: Warehouse | None = None,
+                  period: str | None = None, docs: Path | None = None) -> ValidationReport:
+    return validate_staging(source, period or PERIODS[source], candidate, warehouse=warehouse or world.warehouse,
+                            regions=world.regions, scope=SCOPE, methodology=world.methodology, run_name="test", docs=docs)
+
+
+def check_marts(world: World, candidates: dict[str, pa.Table]) -> ValidationReport:
+    return validate_marts(candidates, MONTH, methodology=world.methodology, run_name="test", docs=None)
+
+
+def rules_named(guards: str) -> set[str]:
+    """The rule ids a guards text starts with: ``"unknown_region/out_of_scope: …"``."""
+    head = guards.split(":", 1)[0] if ":" in guards else ""
+    return {r.strip() for r in head.split("/") if re.fullmatch(r"[a-z_]+", r.strip())}
+
+
+def only_failure(report: ValidationReport) -> Outcome:
+    failed = report.failures()
+    assert len(failed) == 1, report.summary() + "\n" + "\n".join(o.describe() for o in failed)
+    return failed[0]
+
+
+def audit_frames(world: World, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    period = PERIODS[source]
+    files = world.warehouse.read_partition("audit.source_files", period, source).to_pandas()
+    rejected = world.warehouse.read_partition("audit.rejected_rows", period, source).to_pandas()
+    return files, rejected
+
+
+def warehouse_with_audit(tmp: Path, source: str, files: pd.DataFrame, rejected: pd.DataFrame) -> Warehouse:
+    """A warehouse holding only ``source``'s audit partition (what validate_staging reads)."""
+    wh = Warehouse(tmp / "wh_audit", catalog_tables())
+    period = PERIODS[source]
+    wh.write_partition("audit.source_files", period,
+                       pa.Table.from_pandas(files, schema=SOURCE_FILES_SCHEMA, preserve_index=False), part=source)
+    wh.write_partition("audit.rejected_rows", period,
+                       pa.Table.from_pandas(rejected, schema=REJECTED_ROWS_SCHEMA, preserve_index=False), part=source)
+    return wh
+
+
+def file_record(files: pd.DataFrame, sha: str, path: str, fmt: str, read: int, accepted: int, rejected: int) -> dict:
+    return {"sha256": sha, "path": path, "source": files["source"].iloc[0], "period": files["period"].iloc[0],
+            "format": fmt, "bytes": 1000, "rows_read": read, "rows_accepted": accepted, "rows_rejected": rejected,
+            "duplicate_of": None, "error": None, "warnings": None, "ingested_at": files["ingested_at"].iloc[0],
+            "run_id": "t"}
+
+
+def rejected_records(sha: str, path: str, source: str, period: str, lines, rule: str, column, value: str = "x") -> list[dict]:
+    columns = column if isinstance(column, list) else [column] * len(lines)
+    return [{"sha256": sha, "path": path, "line": line, "source": source, "period": period, "rule": rule,
+             "column": col, "value": value, "message": f"planted {rule}", "pii_key_id": "k", "run_id": "t"}
+            for line, col in zip(lines, columns)]
+
+
+def append(frame: pd.DataFrame, records: list[dict]) -> pd.DataFrame:
+    return pd.concat([frame, pd.DataFrame(records)], ignore_index=True)
+
+
+def expectation_count(table: str) -> int:
+    return sum(len(s.expectations) for s in load_suites(table))
+
+
+def parameters_used(value) -> set[str]:
+    if isinstance(value, dict):
+        if "$PARAMETER" in value:
+            return {value["$PARAMETER"]}
+        return set().union(*(parameters_used(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(parameters_used(v) for v in value)) if value else set()
+    return set()
+
+
+# ----------------------------------------------------------------------------- 1. the suite files
+
+
+def test_every_checked_table_has_exactly_one_suite_file():
+    assert sorted(p.stem for p in SUITES_DIR.glob("*.json")) == SUITE_TABLES
+
+
+@pytest.mark.parametrize("table", SUITE_TABLES)
+def test_suite_file_loads_and_every_expectation_names_the_rule_it_guards(table):
+    suites = load_suites(table)
+    raw = json.loads(suite_file(table).read_text(encoding="utf-8"))
+    assert raw["table"] == table and suites
+    batches = [s.batch for s in suites]
+    assert len(batches) == len(set(batches)) and set(batches) <= BATCHES
+    if table.startswith("marts."):
+        assert batches == ["rows"]
+    else:
+        assert {"schema", "rows", "files", "partition"} <= set(batches)
+    source = {t: s for s, t in STAGING_TABLES.items()}.get(table)
+    params = (b.staging_parameters(source, PERIODS[source], SCOPE, methodology_mod.load()) if source
+              else b.mart_parameters(table, MONTH, methodology_mod.load()))
+    for suite in suites:
+        assert suite.name == f"{table}.{suite.batch}"
+        assert suite.expectations, suite.name
+        for e in suite.expectations:
+            guards = e["meta"]["guards"]
+            assert isinstance(guards, str) and guards.strip(), (suite.name, e)
+            assert e["type"].startswith("expect_"), e
+            # every run-time placeholder is one the batch builder provides
+            assert parameters_used(e["kwargs"]) <= set(params), (suite.name, e["type"], e["kwargs"])
+
+
+def test_a_suite_file_without_guards_or_naming_another_table_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(suites_mod, "SUITES_DIR", tmp_path)
+    expectation = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}, "meta": {}}
+    (tmp_path / "staging.x.json").write_text(json.dumps(
+        {"table": "staging.x", "suites": [{"name": "staging.x.rows", "batch": "rows", "expectations": [expectation]}]}))
+    with pytest.raises(ValueError, match="meta.guards"):
+        load_suites("staging.x")
+    (tmp_path / "staging.y.json").write_text(json.dumps({"table": "staging.x", "suites": []}))
+    with pytest.raises(ValueError, match="expected 'staging.y'"):
+        load_suites("staging.y")
+
+
+@pytest.mark.parametrize("source", ["survey", "fkdm", "stats"])
+def test_staging_rows_suite_guards_every_row_rule_of_the_contract(source):
+    (rows,) = [s for s in load_suites(STAGING_TABLES[source]) if s.batch == "rows"]
+    named = set().union(*(rules_named(e["meta"]["guards"]) for e in rows.expectations))
+    missing = ROW_RULES[source] - named
+    assert not missing, f"{source}: no expectation guards {sorted(missing)}"
+    # every rule id a guard names is one of §3.4 (no misspelt rule that would guard nothing)
+    assert named - NON_RULE_GUARDS <= VOCABULARY, sorted(named - NON_RULE_GUARDS - VOCABULARY)
+
+
+# ----------------------------------------------------------------------------- 2. clean data passes
+
+
+@pytest.mark.parametrize("source", ["survey", "fkdm", "stats"])
+def test_clean_staging_partition_passes_every_suite(world, source):
+    table = STAGING_TABLES[source]
+    report = check_staging(world, source, world.staging[source])
+    assert report.success, report.summary()
+    assert len(report.outcomes) == expectation_count(table)  # every expectation was evaluated
+    assert not [o for o in report.outcomes if o.error]
+    expected = {"schema", "rows", "files", "partition"} | ({"population"} if source == "stats" else set())
+    assert {o.batch for o in report.outcomes} == expected
+
+
+def test_clean_marts_pass_every_suite(world):
+    report = check_marts(world, world.marts)
+    assert report.success, report.summary()
+    assert {o.suite for o in report.outcomes} == {f"{t}.rows" for t in MART_SCHEMAS}
+    assert len(report.outcomes) == sum(expectation_count(t) for t in MART_SCHEMAS)
+    assert not [o for o in report.outcomes if o.error]
+
+
+def test_data_docs_pages_are_written_for_every_suite(world, tmp_path):
+    docs = tmp_path / "docs"
+    report = check_staging(world, "fkdm", world.staging["fkdm"], docs=docs)
+    assert report.success, report.summary()
+    assert report.docs_index == docs / "index.html" and report.docs_index.is_file()
+    assert set(report.docs_pages) == {s.name for s in load_suites("staging.fkdm_reports")}
+    for suite, page in report.docs_pages.items():
+        assert page.is_file(), page
+        assert page.is_relative_to(docs) and page.suffix == ".html"
+        html = page.read_text(encoding="utf-8")
+        assert "<html" in html.lower() and suite in html
+    assert "staging.fkdm_reports.rows" in report.docs_index.read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- 3. planted defects fail
+
+
+@dataclass(frozen=True)
+class Plant:
+    group: str          # which combined run it is part of
+    name: str
+    suite: str
+    expectation: str
+    column: str
+    guards: str         # a fragment of the guarding expectation's meta.guards
+    rule: str | None    # the §3.4 rule the guards must name (None: a mart rule)
+    count: int          # unexpected rows expected
+    sample: str | None  # a value expected among the unexpected sample
+
+
+SV, FK, ST = "staging.survey_responses.rows", "staging.fkdm_reports.rows", "staging.statistics.rows"
+PLANTS = [
+    Plant("survey", "age 12", SV, "expect_column_values_to_be_between", "umur", "age_out_of_range", "age_out_of_range", 1, "12"),
+    Plant("survey", "sex X", SV, "expect_column_values_to_be_in_set", "jenis_kelamin", "sex is L or P", "invalid_value", 1, "X"),
+    Plant("survey", "sex missing", SV, "expect_column_values_to_not_be_null", "jenis_kelamin", "required survey fields", "missing_field", 1, None),
+    Plant("survey", "item 7", SV, "expect_column_values_to_be_null", "item_out_of_scale", "within its scale", "out_of_scale", 1, "X01_PER"),
+    Plant("survey", "kecamatan outside scope", SV, "expect_column_values_to_match_regex", "kode_kecamatan", "in scope", "out_of_scope", 1, OUTSIDE_KECAMATAN),
+    Plant("survey", "submitted after the month", SV, "expect_column_values_to_be_in_set", "after_period_end", "arrival month", "invalid_date", 1, "True"),
+    Plant("survey", "no item answered", SV, "expect_column_values_to_be_between", "items_answered", "at least one item", "empty_response", 1, "0"),
+    Plant("survey", "response id twice in a file", SV, "expect_compound_columns_to_be_unique", "source_sha256,response_id", "response id once per file", "duplicate_in_file", 2, None),
+    Plant("fkdm", "kualifikasi ungu", FK, "expect_column_values_to_be_in_set", "kualifikasi", "invalid_value: kualifikasi", "invalid_value", 1, "ungu"),
+    Plant("fkdm", "kejadian after lapor", FK, "expect_column_values_to_be_in_set", "dates_in_order", "tgl_kejadian ≤ tgl_lapor", "date_order", 1, "False"),
+    Plant("fkdm", "lapor after tindak lanjut", FK, "expect_column_values_to_be_in_set", "dates_in_order", "tgl_kejadian ≤ tgl_lapor", "date_order", 1, "False"),
+    Plant("fkdm", "no_laporan twice in a file", FK, "expect_compound_columns_to_be_unique", "source_sha256,no_laporan", "a report once per file", "duplicate_in_file", 2, None),
+    Plant("fkdm", "kecamatan outside scope", FK, "expect_column_values_to_match_regex", "kode_kecamatan", "in scope", "out_of_scope", 1, OUTSIDE_KECAMATAN),
+    Plant("stats", "negative population", ST, "expect_column_values_to_be_between", "nilai", "a number ≥ 0", "invalid_value", 1, "-1.0"),
+    Plant("stats", "percentage 130", ST, "expect_column_values_to_be_between", "nilai", "percentage within 0–100", "out_of_scale", 1, "130.0"),
+    Plant("stats", "value twice in a file", ST, "expect_compound_columns_to_be_unique",
+          "source_sha256,kode_wilayah,tahun,indikator,jenis_kelamin,kelompok_umur", "a value once per file", "duplicate_in_file", 2, None),
+    Plant("marts", "ihai 101", "marts.ihai_kecamatan.rows", "expect_column_values_to_be_between", "ihai", "scores within 0–100: ihai", None, 1, "101.0"),
+    Plant("marts", "ihai 85 labelled Sedang", "marts.ihai_kecamatan.rows", "expect_column_values_to_be_between", "ihai", "kategori = Sedang matches its band", None, 1, "85.0"),
+    Plant("marts", "ihai where insufficient_sample", "marts.ihai_kecamatan.rows", "expect_column_values_to_be_null", "ihai", "NULL where status is not ok (§5): ihai", None, 1, "55.0"),
+    Plant("marts", "kode_kecamatan twice", "marts.ihai_kecamatan.rows", "expect_column_values_to_be_unique", "kode_kecamatan", "one row per kode_kecamatan", None, 2, None),
+    Plant("marts", "Rendah with red alert", "marts.ikn_kecamatan.rows", "expect_column_values_to_be_in_set", "tingkat_kerawanan", "red-alert override", None, 1, "Rendah"),
+    Plant("marts", "quadrant and alasan_null", "marts.harmoni_kewaspadaan.rows", "expect_column_values_to_be_null", "alasan_null", "alasan_null only when the quadrant is NULL", None, 1, None),
+]
+
+
+def _survey_plants(world: World) -> ValidationReport:
+    def change(df: pd.DataFrame) -> pd.DataFrame:
+        sha = df["source_sha256"].value_counts().index[0]  # rows of the largest file
+        r = df.index[df["source_sha256"] == sha][:11]
+        items = all_items()
+        jakarta = "Asia/Jakarta"
+        df.loc[r[0], "umur"] = 12
+        df.loc[r[1], "jenis_kelamin"] = "X"
+        df.loc[r[2], "jenis_kelamin"] = None
+        df.loc[r[3], "X01_PER"] = 7
+        df.loc[r[4], ["kode_kecamatan", "kode_desa"]] = [OUTSIDE_KECAMATAN, OUTSIDE_KECAMATAN + ".2001"]
+        df.loc[r[5], "submitted_at"] = pd.Timestamp("2025-07-01 00:00:00", tz=jakarta).tz_convert("UTC")
+        df.loc[r[6], items] = np.nan
+        df.loc[r[7], "response_id"] = df.loc[r[8], "response_id"]
+        # not defects: the last instant of the month (Jakarta) and an item answered at each end of the scale
+        df.loc[r[9], "submitted_at"] = pd.Timestamp("2025-06-30 23:59:59.999999", tz=jakarta).tz_convert("UTC")
+        df.loc[r[10], items] = np.nan
+        df.loc[r[10], ["X01_PER", "KN5_AKS"]] = [1, 5]
+        return df
+
+    return check_staging(world, "survey", edit(world.staging["survey"], change))
+
+
+def _fkdm_plants(world: World) -> ValidationReport:
+    def change(df: pd.DataFrame) -> pd.DataFrame:
+        sha = df["source_sha256"].value_counts().index[0]
+        r = df.index[df["source_sha256"] == sha][:7]
+        day = pd.Timedelta(days=1)
+        df.loc[r[0], "kualifikasi"] = "ungu"
+        lapor = pd.Timestamp(df.loc[r[1], "tgl_lapor"])
+        df.loc[r[1], ["tgl_kejadian", "tgl_tindak_lanjut", "tgl_selesai"]] = [(lapor + day).date(), None, None]
+        lapor = pd.Timestamp(df.loc[r[2], "tgl_lapor"])
+        df.loc[r[2], ["tgl_kejadian", "tgl_tindak_lanjut", "tgl_selesai"]] = [lapor.date(), (lapor - day).date(), None]
+        df.loc[r[3], "no_laporan"] = df.loc[r[4], "no_laporan"]
+        df.loc[r[5], ["kode_kecamatan", "kode_desa"]] = [OUTSIDE_KECAMATAN, OUTSIDE_KECAMATAN + ".2001"]
+        # not a defect: every date on the same day
+        lapor = pd.Timestamp(df.loc[r[6], "tgl_lapor"])
+        df.loc[r[6], ["tgl_kejadian", "tgl_tindak_lanjut", "tgl_selesai"]] = [lapor.date()] * 3
+        return df
+
+    return check_staging(world, "fkdm", edit(world.staging["fkdm"], change))
+
+
+def _stats_plants(world: World) -> ValidationReport:
+    def change(df: pd.DataFrame) -> pd.DataFrame:
+        pop = df.index[df["indikator"] == population.POPULATION]
+        smallest = df.loc[pop, "nilai"].idxmin()  # so the kabupaten total stays within 2 %
+        df.loc[smallest, "nilai"] = -1.0
+        pct = df.index[df["indikator"].str.startswith("pct_")]
+        df.loc[pct[0], "nilai"] = 130.0
+        df.loc[pct[1], "nilai"] = 100.0  # not a defect: the top of the scale
+        tpt = df.index[df["indikator"] == "tpt"][0]
+        return pd.concat([df, df.loc[[tpt]]], ignore_index=True)
+
+    return check_staging(world, "stats", edit(world.staging["stats"], change))
+
+
+def _mart_plants(world: World) -> ValidationReport:
+    def ihai(df: pd.DataFrame) -> pd.DataFrame:
+        ok = df.index[df["status"] == "ok"]
+        tinggi = df.index[(df["status"] == "ok") & (df["kategori"] == "Tinggi")]
+        sedang = df.index[(df["status"] == "ok") & (df["kategori"] == "Sedang")]
+        thin = df.index[df["status"] == "insufficient_sample"]
+        df.loc[tinggi[0], "ihai"] = 101.0
+        df.loc[sedang[0], "ihai"] = 85.0
+        df.loc[thin[0], "ihai"] = 55.0
+        copy = ok.difference([tinggi[0], sedang[0]])[0]
+        return pd.concat([df, df.loc[[copy]]], ignore_index=True)
+
+    def ikn(df: pd.DataFrame) -> pd.DataFrame:
+        rendah = df.index[(df["tingkat_kerawanan"] == "Rendah") & ~df["alert_merah"].astype(bool)]
+        df.loc[rendah[0], "alert_merah"] = True
+        return df
+
+    def integration(df: pd.DataFrame) -> pd.DataFrame:
+        placed = df.index[df["kuadran"].notna()]
+        df.loc[placed[0], "alasan_null"] = "ihai:insufficient_sample"
+        return df
+
+    marts = world.marts
+    return check_marts(world, {
+        "marts.ihai_kecamatan": edit(marts["marts.ihai_kecamatan"], ihai),
+        "marts.ikn_kecamatan": edit(marts["marts.ikn_kecamatan"], ikn),
+        "marts.harmoni_kewaspadaan": edit(marts["marts.harmoni_kewaspadaan"], integration),
+    })
+
+
+PLANTED_RUNS = {"survey": _survey_plants, "fkdm": _fkdm_plants, "stats": _stats_plants, "marts": _mart_plants}
+
+
+@pytest.fixture(scope="module")
+def planted(world) -> Callable[[str], ValidationReport]:
+    """One GX run per group of plants, made on first use."""
+    reports: dict[str, ValidationReport] = {}
+
+    def report(group: str) -> ValidationReport:
+        if group not in reports:
+            reports[group] = PLANTED_RUNS[group](world)
+        return reports[group]
+
+    return report
+
+
+def _matches(o: Outcome, plant: Plant) -> bool:
+    return o.suite == plant.suite and o.expectation == plant.expectation and o.column == plant.column \
+        and plant.guards in o.guards
+
+
+@pytest.mark.parametrize("plant", PLANTS, ids=lambda p: f"{p.group}-{p.name.replace(' ', '_')}")
+def test_a_planted_defect_fails_the_expectation_guarding_its_rule(planted, plant):
+    report = planted(plant.group)
+    assert not report.success
+    (outcome,) = [o for o in report.outcomes if _matches(o, plant)]
+    assert not outcome.success, outcome.describe()
+    if plant.rule:
+        assert plant.rule in rules_named(outcome.guards), outcome.guards
+    same = [p for p in PLANTS if p.group == plant.group and _matches(outcome, p)]
+    assert outcome.unexpected_count == sum(p.count for p in same), outcome.describe()
+    if plant.sample is not None:
+        assert plant.sample in outcome.unexpected_sample, outcome.describe()
+
+
+@pytest.mark.parametrize("group", list(PLANTED_RUNS))
+def test_planted_defects_fail_nothing_but_their_guards(planted, group):
+    report = planted(group)
+    plants = [p for p in PLANTS if p.group == group]
+    unexplained = [o.describe() for o in report.failures() if not any(_matches(o, p) for p in plants)]
+    assert not unexplained, unexplained
+    assert not [o for o in report.outcomes if o.error]
+
+
+def test_survey_missing_column_fails_the_schema_suite(world):
+    candidate = world.staging["survey"].drop_columns(["pendidikan"])
+    failure = only_failure(check_staging(world, "survey", candidate))
+    assert (failure.suite, failure.batch, failure.expectation) == (
+        "staging.survey_responses.schema", "schema", "expect_table_columns_to_match_set")
+    assert rules_named(failure.guards) == {"schema"}
+
+
+def test_survey_file_with_rejected_share_above_20_percent_fails_the_files_batch(world, tmp_path):
+    files, rejected = audit_frames(world, "survey")
+    sha, path = "f" * 64, "survey/2025-06/zz_kiriman_susulan.csv"
+    # 100 rows: 30 break a row rule (5 of them two rules: counted once), 10 are out of scope
+    # (they do not count), 60 accepted → 30 of 90 rows in scope rejected
+    files = append(files, [file_record(files, sha, path, "canonical", read=100, accepted=60, rejected=40)])
+    rejected = append(rejected, rejected_records(sha, path, "survey", MONTH, range(2, 32), "age_out_of_range", "umur", "12")
+                      + rejected_records(sha, path, "survey", MONTH, range(2, 7), "invalid_value", "jenis_kelamin", "X")
+                      + rejected_records(sha, path, "survey", MONTH, range(32, 42), "out_of_scope", "kode_kecamatan",
+                                         OUTSIDE_KECAMATAN))
+    wh = warehouse_with_audit(tmp_path, "survey", files, rejected)
+    failure = only_failure(check_staging(world, "survey", world.staging["survey"], warehouse=wh))
+    assert (failure.suite, failure.column) == ("staging.survey_responses.files", "rejected_share")
+    assert "rejected share per file" in failure.guards and failure.unexpected_count == 1
+    assert math.isclose(float(failure.unexpected_sample[0]), 30 / 90)
+
+
+def test_survey_partition_rejected_share_above_20_percent_fails_the_partition_batch(world, tmp_path):
+    """Small files (under 50 rows in scope) are not judged one by one, but they count for
+    the partition: 10 files of 45 rows, all rejected, lift the month above 20 %."""
+    files, rejected = audit_frames(world, "survey")
+    new_files, new_rejected = [], []
+    for k in range(10):
+        sha, path = f"{k:064x}", f"survey/2025-06/zz_kecil_{k}.csv"
+        new_files.append(file_record(files, sha, path, "canonical", read=45, accepted=0, rejected=45))
+        new_rejected += rejected_records(sha, path, "survey", MONTH, range(2, 47), "missing_field", "umur", "")
+    wh = warehouse_with_audit(tmp_path, "survey", append(files, new_files), append(rejected, new_rejected))
+    report = check_staging(world, "survey", world.staging["survey"], warehouse=wh)
+    failure = only_failure(report)
+    assert (failure.suite, failure.column) == ("staging.survey_responses.partition", "rejected_share")
+    assert "≤ 20 %" in failure.guards
+    assert float(failure.unexpected_sample[0]) > 0.2
+    (per_file,) = [o for o in report.outcomes if o.suite.endswith(".files") and o.column == "rejected_share"]
+    assert per_file.success
+
+
+def test_survey_coverage_below_half_of_the_kecamatan_fails_the_partition_batch(world):
+    def few(df: pd.DataFrame) -> pd.DataFrame:
+        keep = sorted(df["kode_kecamatan"].unique())[:3]
+        return df[df["kode_kecamatan"].isin(keep)]
+
+    failure = only_failure(check_staging(world, "survey", edit(world.staging["survey"], few)))
+    assert (failure.suite, failure.column) == ("staging.survey_responses.partition", "coverage")
+    assert "coverage" in failure.guards
+    in_scope = len(world.regions.kecamatan_in_scope(SCOPE))
+    assert math.isclose(float(failure.unexpected_sample[0]), 3 / in_scope)
+
+
+def test_stats_population_off_by_5_percent_fails_the_population_batch(world):
+    def inflate(df: pd.DataFrame) -> pd.DataFrame:
+        rows = (df["indikator"] == population.POPULATION) & (df["tahun"] == POPULATION_YEAR)
+        df.loc[rows, "nilai"] = df.loc[rows, "nilai"] * 1.05
+        return df
+
+    candidate = edit(world.staging["stats"], inflate)
+    frame = staging_batches("stats", "2025", candidate, world.warehouse, world.regions, SCOPE,
+                            world.methodology)["population"]
+    assert list(frame["kode_kabupaten"]) == ["35.13"]
+    reference = pd.read_csv(Path(population.__file__).parents[1] / "reference" / "penduduk_kabkota_2025.csv",
+                            dtype={"kode": str}).set_index("kode")
+    assert frame["reference_total"].iloc[0] == reference.loc["35.13", "total"]  # the file the batch compares with
+    assert math.isclose(frame["relative_difference"].iloc[0], 0.05, abs_tol=1e-9)
+    failure = only_failure(check_staging(world, "stats", candidate))
+    assert (failure.suite, failure.column) == ("staging.statistics.population", "relative_difference")
+    assert "within 2 %" in failure.guards
+
+
+# ----------------------------------------------------------------------------- 4. an empty month
+
+
+def test_an_empty_month_passes_and_coverage_is_not_applied(world):
+    month = "2025-07"  # no landing folder: ingestion records no file and stages no row
+    report = ingest_partition("survey", month, settings=world.settings, run_id="t", warehouse=world.warehouse,
+                              regions=world.regions)
+    assert report.files == [] and report.rows_read == 0
+    candidate = world.warehouse.read_partition("staging.survey_responses", month)
+    assert candidate.num_rows == 0
+    partition = staging_batches("survey", month, candidate, world.warehouse, world.regions, SCOPE,
+                                world.methodology)["partition"]
+    assert partition["files"].iloc[0] == 0 and pd.isna(partition["coverage"].iloc[0])
+    result = check_staging(world, "survey", candidate, period=month)
+    assert result.success, result.summary()
+    assert len(result.outcomes) == expectation_count("staging.survey_responses")
+    (coverage,) = [o for o in result.outcomes if o.column == "coverage"]
+    assert coverage.success and not coverage.unexpected_count
+
+
+# ----------------------------------------------------------------------------- the files batch's row counting
+
+
+def test_files_batch_excludes_out_of_scope_rows_and_counts_a_row_once():
+    files = pd.DataFrame([{"path": "a.csv", "sha256": "a", "format": "canonical", "rows_read": 100, "rows_accepted": 50,
+                           "rows_rejected": 50, "duplicate_of": None, "error": None}])
+    rejected = pd.DataFrame(
+        rejected_records("a", "a.csv", "survey", MONTH, range(2, 42), "out_of_scope", "kode_kecamatan")
+        + rejected_records("a", "a.csv", "survey", MONTH, range(42, 52), "age_out_of_range", "umur")
+        + rejected_records("a", "a.csv", "survey", MONTH, range(42, 47), "invalid_value", "jenis_kelamin")
+        + rejected_records("a", "a.csv", "survey", MONTH, range(2, 4), "missing_field", "umur"))  # also out of scope
+    row = b.files_frame(files, rejected).iloc[0]
+    assert (row["rows_out_of_scope"], row["rows_rejected_in_scope"], row["rows_counted"]) == (40, 10, 60)
+    assert math.isclose(row["rejected_share"], 10 / 60) and bool(row["balanced"])
+
+
+def test_bps_json_file_with_half_its_entries_rejected_fails_the_files_batch(world, tmp_path):
+    files, rejected = audit_frames(world, "stats")
+    sha, path = "e" * 64, "stats/2025/bps_webapi_3513_var999_2025.json"
+    files = append(files, [file_record(files, sha, path, "bps_json", read=60, accepted=30, rejected=30)])
+    keys = [f"35130{k:02d}9990{k % 3}125" for k in range(30)]
+    rejected = append(rejected, rejected_records(sha, path, "stats", "2025", [None] * 30, "invalid_value", keys, "-"))
+    wh = warehouse_with_audit(tmp_path, "stats", files, rejected)
+    report = check_staging(world, "stats", world.staging["stats"], warehouse=wh)
+    failure = only_failure(report)
+    assert (failure.suite, failure.column) == ("staging.statistics.files", "rejected_share")
+    assert math.isclose(float(failure.unexpected_sample[0]), 0.5)
+
+
+@pytest.mark.parametrize("layout", ["bps_json_out_of_scope", "dalam_angka_two_sheets"])
+def test_files_batch_counts_rejected_rows_as_the_parser_identifies_them(layout):
+    if layout == "bps_json_out_of_scope":  # a national file read for one kabupaten
+        read, accepted = 100, 5
+        rejected = (rejected_records("j", "j.json", "stats", "2025", [None] * 90, "out_of_scope", [f"oos{k}" for k in range(90)])
+                    + rejected_records("j", "j.json", "stats", "2025", [None] * 5, "invalid_value", [f"bad{k}" for k in range(5)]))
+        expected = (90, 5, 10)
+    else:
+        read, accepted = 60, 50
+        rejected = (rejected_records("j", "j.xlsx", "stats", "2025", range(8, 13), "invalid_value", [f"Tabel 3.1!C{k}" for k in range(8, 13)])
+                    + rejected_records("j", "j.xlsx", "stats", "2025", range(8, 13), "invalid_value", [f"Tabel 4.2!D{k}" for k in range(8, 13)]))
+        expected = (0, 10, 60)
+    files = pd.DataFrame([{"path": "j", "sha256": "j", "format": layout, "rows_read": read, "rows_accepted": accepted,
+                           "rows_rejected": read - accepted, "duplicate_of": None, "error": None}])
+    row = b.files_frame(files, pd.DataFrame(rejected)).iloc[0]
+    assert (row["rows_out_of_scope"], row["rows_rejected_in_scope"], row["rows_counted"]) == expected
