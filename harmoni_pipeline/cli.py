@@ -180,6 +180,21 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check one file before it is landed (:mod:`harmoni_pipeline.filecheck`): 0 every
+    row accepted, 1 rows rejected, 2 unreadable (one line on stderr)."""
+    from harmoni_pipeline.filecheck import check_file, render
+
+    report = check_file(args.file, source=args.source, scope=args.scope, period=args.period)
+    if hasattr(sys.stdout, "reconfigure"):  # file values may hold characters the terminal lacks
+        sys.stdout.reconfigure(errors="backslashreplace")
+    if not report.readable:
+        print(f"harmoni: {report.error}", file=sys.stderr)
+        return 2
+    print(render(report))
+    return report.exit_code
+
+
 def print_summary(settings, periods: list[str]) -> None:
     from harmoni_pipeline.summary import ingestion_summary, scores_summary
 
@@ -222,6 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     common(p)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("validate", help="check one file before it is dropped into the landing zone")
+    p.add_argument("file")
+    p.add_argument("--source", choices=("survey", "fkdm", "stats"), help="default: from the path, else detected")
+    p.add_argument("--scope", help="35.13 | 35 | ALL (default $HARMONI_SCOPE or 35.13)")
+    p.add_argument("--period", help="arrival month YYYY-MM (default: the folder's YYYY-MM, else the current month)")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("catalog", help="rebuild the DuckDB catalog of views")
     common(p, landing=False)

@@ -12,6 +12,7 @@ What the readers guarantee
   becomes ``Unnamed: N`` (N = 0-based column position) unless its column holds no value
   at all, in which case the column is dropped (spreadsheets save trailing empty columns).
   Two headers with the same name make the file unreadable.
+  So does a header of more than 16,384 fields (``MAX_COLUMNS``, a spreadsheet's limit).
 - ``lines`` is the physical line of the row: CSV header = line 1, counting real newlines
   (a quoted cell spanning two lines shifts every later line), blank lines included in
   the count; XLSX: the 1-based sheet row.
@@ -54,6 +55,7 @@ STRING = pd.StringDtype("pyarrow")
 _NL, _CR, _QUOTE = 10, 13, 34
 _WHITESPACE_BYTES = np.array([9, 10, 11, 12, 13, 32], dtype=np.uint8)
 _BINARY_PROBE = 65536
+MAX_COLUMNS = 16_384  # the most columns a spreadsheet holds (Excel, LibreOffice Calc)
 
 
 @dataclass
@@ -207,6 +209,10 @@ def read_csv_table(path: Path, display_path: str) -> RawTable:
     except (csv.Error, StopIteration) as exc:
         raise UnreadableFile(display_path, f"unreadable header line: {exc}") from None
     n_columns = len(raw_names)
+    if n_columns > MAX_COLUMNS:  # e.g. a whole table on one line; building the columns would take minutes
+        raise UnreadableFile(
+            display_path, f"the header line has {n_columns} fields, more than a spreadsheet holds ({MAX_COLUMNS})"
+        )
     data_lines = lines[1:]
     body = data[starts[1] :] if starts.size > 1 else b""
 
@@ -221,10 +227,10 @@ def read_csv_table(path: Path, display_path: str) -> RawTable:
             bad_rows.append(f"{where}{row.actual_columns} fields where the header has {row.expected_columns}")
             return "error"
 
-        try:
-            table = pacsv.read_csv(
+        def parse(use_threads: bool) -> pa.Table:
+            return pacsv.read_csv(
                 pa.py_buffer(body),
-                read_options=pacsv.ReadOptions(column_names=placeholder, block_size=1 << 24),
+                read_options=pacsv.ReadOptions(column_names=placeholder, block_size=1 << 24, use_threads=use_threads),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row
                 ),
@@ -235,7 +241,17 @@ def read_csv_table(path: Path, display_path: str) -> RawTable:
                     quoted_strings_can_be_null=True,
                 ),
             )
+
+        try:
+            table = parse(use_threads=True)
         except (pa.ArrowInvalid, pa.ArrowException) as exc:
+            if bad_rows and not bad_rows[0].startswith("line "):
+                # the threaded reader does not know row numbers: find the line serially
+                bad_rows.clear()
+                try:
+                    parse(use_threads=False)
+                except (pa.ArrowInvalid, pa.ArrowException):
+                    pass
             reason = bad_rows[0] if bad_rows else str(exc).splitlines()[0]
             raise UnreadableFile(display_path, f"malformed CSV: {reason}") from None
         if table.num_rows != data_lines.size:

@@ -343,6 +343,8 @@ def _extract_bps_json(path, display_path, regions, scope, config):
         body = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UnreadableFile(display_path, f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise UnreadableFile(display_path, "invalid JSON: nested too deeply") from None
     if not isinstance(body, dict):
         raise UnreadableFile(display_path, "not a BPS WebAPI body: the JSON is not an object")
     status = str(body.get("status", "")).upper()
