@@ -65,3 +65,98 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
         return
     if status is not None:
         context.log.info(f"alert posted (HTTP {status})")
+
+
+REFRESH_TAG = "harmoni/refresh"
+RESCORE_TAG = "harmoni/rescore_from"
+SCORED_ASSET = dg.AssetKey(["marts", "harmoni_kewaspadaan"])
+
+
+def landing_sensor(jobs: list) -> dg.SensorDefinition:
+    """The landing-zone sensor, requesting runs of ``jobs`` (staging and scoring)."""
+
+    @dg.sensor(
+        name="harmoni_landing_sensor",
+        jobs=jobs,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Watches the landing zone; for files new, changed or removed (by SHA-256) requests the staging "
+        "runs of their partitions once, then (harmoni_refresh_sensor) re-scores every scored month from the first "
+        "one affected. The cursor holds the last snapshot and survives restarts.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext):
+        return landing_requests(context)
+
+    return _sensor
+
+
+def landing_requests(context: dg.SensorEvaluationContext):
+    import hashlib
+    import json
+
+    from harmoni_pipeline.ingest.landing import HashCache
+    from harmoni_pipeline.landing_watch import changed_paths, plan, snapshot
+    from harmoni_pipeline.partitions import FIRST_MONTH
+    from harmoni_pipeline.settings import Settings
+
+    settings = Settings.from_env()
+    cache = HashCache(settings.warehouse_dir / ".cache" / "landing_sha256.json")
+    current = snapshot(settings.landing_dir, cache)
+    cache.save()
+    previous = json.loads(context.cursor) if context.cursor else {}
+    paths = changed_paths(previous, current)
+    if not paths:
+        return dg.SkipReason("no landing file is new, changed or removed")
+    refresh = plan(paths, FIRST_MONTH)
+    refresh_id = hashlib.sha256(json.dumps(sorted((p, current.get(p) or "") for p in paths)).encode()).hexdigest()[:16]
+    tags = {REFRESH_TAG: refresh_id, RESCORE_TAG: refresh.rescore_from or "", "harmoni/trigger": "landing"}
+    requests = [
+        dg.RunRequest(run_key=f"{refresh_id}:{job}:{partition}", job_name=job, partition_key=partition, tags=tags)
+        for job, partition in refresh.staging
+    ]
+    context.update_cursor(json.dumps(current, sort_keys=True))
+    context.log.info(f"{len(paths)} landing file(s) changed: {', '.join(paths[:5])}{' …' if len(paths) > 5 else ''}")
+    if not requests:  # only the assignment table changed: re-score directly
+        scored = sorted(context.instance.get_materialized_partitions(SCORED_ASSET))
+        requests = [
+            dg.RunRequest(run_key=f"{refresh_id}:score_monthly:{p}", job_name="score_monthly", partition_key=p, tags=tags)
+            for p in refresh.rescore(scored)
+        ]
+    return requests
+
+
+def rescore_requests(instance, run) -> list:
+    """When every staging run of a landing refresh has succeeded, the score runs of every
+    already-scored month from the first affected one (each month once: run keys)."""
+    from harmoni_pipeline.landing_watch import RefreshPlan
+
+    refresh_id = run.tags.get(REFRESH_TAG)
+    if not refresh_id:
+        return []
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={REFRESH_TAG: refresh_id}))
+    staging = [r for r in runs if r.job_name in ("ingest_monthly", "ingest_statistics")]
+    if not staging or any(r.status != dg.DagsterRunStatus.SUCCESS for r in staging):
+        return []  # others still running (a later success re-evaluates), or one failed (alerted)
+    scored = sorted(instance.get_materialized_partitions(SCORED_ASSET))
+    plan = RefreshPlan(rescore_from=run.tags.get(RESCORE_TAG) or None)
+    tags = {REFRESH_TAG: refresh_id, "harmoni/trigger": "landing"}
+    return [
+        dg.RunRequest(run_key=f"{refresh_id}:score_monthly:{p}", job_name="score_monthly", partition_key=p, tags=tags)
+        for p in plan.rescore(scored)
+    ]
+
+
+def refresh_sensor(score_job, staging_jobs: list) -> dg.SensorDefinition:
+    @dg.run_status_sensor(
+        name="harmoni_refresh_sensor",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=staging_jobs,
+        request_job=score_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="After the last staging run of a landing refresh succeeds, re-scores the months it affects.",
+    )
+    def _sensor(context: dg.RunStatusSensorContext):
+        requests = rescore_requests(context.instance, context.dagster_run)
+        return requests or dg.SkipReason("nothing to re-score (not a landing refresh, or its staging runs are not all done)")
+
+    return _sensor

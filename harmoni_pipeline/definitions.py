@@ -10,7 +10,7 @@ from assets.marts import mart_assets, mart_specs
 from checks.diagnostics import diagnostic_checks
 from checks.marts import mart_checks
 from checks.staging import staging_checks
-from harmoni_pipeline.automation import monthly_schedule, run_failure_alert
+from harmoni_pipeline.automation import landing_sensor, monthly_schedule, refresh_sensor, run_failure_alert
 from harmoni_pipeline.resources import HarmoniResource
 
 ingest_monthly_job = dg.define_asset_job(
@@ -46,7 +46,11 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
         jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job],
         schedules=[monthly_schedule(harmoni_monthly_job)],
-        sensors=[run_failure_alert],
+        sensors=[
+            run_failure_alert,
+            landing_sensor([ingest_monthly_job, ingest_statistics_job, score_monthly_job]),
+            refresh_sensor(score_monthly_job, [ingest_monthly_job, ingest_statistics_job]),
+        ],
         resources=resources,
     )
 

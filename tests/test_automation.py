@@ -29,13 +29,14 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 )
 def test_the_monthly_schedule_runs_the_previous_month(moment, period):
     schedule = defs.resolve_schedule_def("harmoni_monthly_schedule")
+    repository = defs.get_repository_def()  # outside any test instance (Dagster caches its load context)
     assert schedule.cron_schedule == "0 2 5 * *" and schedule.execution_timezone == "Asia/Jakarta"
     assert schedule.job_name == "harmoni_monthly"
     with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=moment, repository_def=defs.get_repository_def()
-        )
-        requests = schedule.evaluate_tick(context).run_requests
+        with dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=moment, repository_def=repository
+        ) as context:
+            requests = schedule.evaluate_tick(context).run_requests
     assert [r.partition_key for r in requests] == [period]
     assert previous_month(moment) == period
 
@@ -70,6 +71,7 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(env, webhook, monkey
     broken.parent.mkdir(parents=True)
     broken.write_bytes(b"\x00\x01garbage\xff" * 40)
     local = build_defs({"harmoni": HarmoniResource()})
+    sensor = local.resolve_sensor_def("harmoni_run_failure_alert")  # resolved outside the test instance
     with dg.instance_for_test() as instance:
         result = local.resolve_job_def("ingest_monthly").execute_in_process(
             partition_key="2025-10", instance=instance, raise_on_error=False
@@ -77,10 +79,10 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(env, webhook, monkey
         assert not result.success
         run = instance.get_run_by_id(result.run_id)
         failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
-        context = dg.build_run_status_sensor_context(
+        with dg.build_run_status_sensor_context(
             sensor_name="harmoni_run_failure_alert", dagster_instance=instance, dagster_run=run, dagster_event=failure,
-        ).for_run_failure()
-        local.resolve_sensor_def("harmoni_run_failure_alert")(context)
+        ) as status_context:
+            sensor(status_context.for_run_failure())
     assert len(received) == 1
     content_type, payload = received[0]
     assert content_type == "application/json"

@@ -70,4 +70,4 @@ def test_materialisation_is_recorded_in_postgres(pg_instance, env):
                 "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_CHECK_EVALUATION'",
                 (result.run_id,),
             )
-            assert cur.fetchone()[0] == 2  # their blocking expectation checks, recorded too
+            assert cur.fetchone()[0] == 6  # 2 blocking expectation checks + 4 survey diagnostics, recorded too

@@ -1,0 +1,75 @@
+"""The landing-zone sensor: fires once per new file, again when its bytes change, not on
+restart (the cursor is the snapshot); and the refresh plan it derives."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from harmoni_pipeline.automation import REFRESH_TAG, RESCORE_TAG, SCORED_ASSET, rescore_requests
+from harmoni_pipeline.definitions import build_defs
+from harmoni_pipeline.landing_watch import changed_paths, plan
+from harmoni_pipeline.resources import HarmoniResource
+from tests.landing_helpers import rows_across_scope, write_canonical_survey
+
+
+def test_plan_restages_the_partitions_and_rescores_from_the_first_affected_month():
+    p = plan(["survey/2025-10/a.csv", "fkdm/2025-08/b.xlsx", "stats/2025/c.json"], "2022-01")
+    assert p.staging == [("ingest_statistics", "2025"), ("ingest_monthly", "2025-08"), ("ingest_monthly", "2025-10")]
+    assert p.rescore_from == "2025-01"
+    assert p.rescore(["2024-12", "2025-01", "2025-09"]) == ["2025-01", "2025-09"]
+    p = plan(["reference/penanggung_jawab.csv"], "2022-01")
+    assert p.staging == [] and p.rescore_from == "2022-01"
+    assert changed_paths({"a": "1", "b": "2"}, {"a": "1", "b": "3", "c": "4"}) == ["b", "c"]
+    assert changed_paths({"a": "1"}, {}) == ["a"]  # a removed file changes its partition too
+
+
+def _evaluate(defs, instance, cursor):
+    sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
+    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def()) as context:
+        result = sensor.evaluate_tick(context)
+    return result.run_requests or [], result.cursor
+
+
+def _defs():
+    """Definitions resolved outside any test instance (Dagster caches the load context of
+    the first resolution; inside ``instance_for_test`` it would outlive the instance)."""
+    defs = build_defs({"harmoni": HarmoniResource()})
+    defs.get_repository_def()
+    return defs
+
+
+def test_fires_once_per_new_file_again_when_bytes_change_and_not_on_restart(env):
+    defs, fresh = _defs(), _defs()
+    path = write_canonical_survey(env["landing"] / "survey" / "2025-10" / "export.csv", rows_across_scope("2025-10"))
+    with dg.instance_for_test() as instance:
+        requests, cursor = _evaluate(defs, instance, None)
+        assert [(r.job_name, r.partition_key) for r in requests] == [("ingest_monthly", "2025-10")]
+        assert requests[0].tags[RESCORE_TAG] == "2025-10"
+        again, cursor2 = _evaluate(defs, instance, cursor)
+        assert again == [] and cursor2 in (None, cursor)
+        # a restart: a new evaluation from the persisted cursor sees nothing new
+        restarted, _ = _evaluate(fresh, instance, cursor)
+        assert restarted == []
+        # same name, other bytes: fires again, with another run key
+        write_canonical_survey(path, rows_across_scope("2025-10")[:20])
+        changed, _ = _evaluate(defs, instance, cursor)
+        assert [(r.job_name, r.partition_key) for r in changed] == [("ingest_monthly", "2025-10")]
+        assert changed[0].run_key != requests[0].run_key
+    assert path.exists()  # the sensor never touches the landing zone
+
+
+def test_after_the_staging_runs_succeed_every_scored_month_from_the_first_affected_is_rescored(env):
+    write_canonical_survey(env["landing"] / "survey" / "2025-10" / "export.csv", rows_across_scope("2025-10"))
+    defs = _defs()
+    tags = {REFRESH_TAG: "r1", RESCORE_TAG: "2025-10"}
+    with dg.instance_for_test() as instance:
+        for month in ("2025-09", "2025-10", "2025-11"):  # months scored earlier
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SCORED_ASSET, partition=month))
+        result = defs.resolve_job_def("ingest_monthly").execute_in_process(partition_key="2025-10", instance=instance, tags=tags)
+        assert result.success
+        run = instance.get_run_by_id(result.run_id)
+        requests = rescore_requests(instance, run)
+        assert [(r.job_name, r.partition_key) for r in requests] == [("score_monthly", "2025-10"), ("score_monthly", "2025-11")]
+        assert len({r.run_key for r in requests}) == 2
+        untagged = defs.resolve_job_def("ingest_monthly").execute_in_process(partition_key="2025-10", instance=instance)
+        assert rescore_requests(instance, instance.get_run_by_id(untagged.run_id)) == []
