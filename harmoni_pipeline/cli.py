@@ -83,30 +83,32 @@ def run_partitions(plan: list[tuple[str, str]], *, progress=print) -> None:
 
 
 def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None) -> list[tuple[str, str]]:
-    """The runs that materialise ``periods``, in order: statistics years up to the last
-    period's year; the landing months among the eleven before the first period (its
-    windows need them) and any earlier landing month not yet staged (the response dedup
-    looks back to the first arrival); then every period, ingested and scored
-    (``harmoni_monthly``). A month without a landing folder is empty: nothing to stage."""
+    """The runs that materialise ``periods``, in order: the statistics years up to the
+    last period's year and the landing months before the first period (its windows and
+    the response dedup look back) — each only when its staging is not current (its
+    landing files changed since it was staged, or it never was) — then every period,
+    ingested and scored (``harmoni_monthly``). A month without a landing folder is empty:
+    nothing to stage."""
+    from harmoni_pipeline.ingest.runner import staging_is_current
     from harmoni_pipeline.partitions import FIRST_MONTH
-    from harmoni_pipeline.periods import shift
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
 
     first, last_year = min(periods), max(periods)[:4]
-    stats_dir = landing / "stats"
-    years = sorted(p.name for p in stats_dir.iterdir() if p.is_dir() and p.name.isdigit() and p.name <= last_year) if stats_dir.is_dir() else []
-    window_start = max(shift(first, -11), FIRST_MONTH)
-    staged = Path(warehouse) / "parquet" / "staging" if warehouse else None
-    before: set[str] = set()
-    for source, table in (("survey", "survey_responses"), ("fkdm", "fkdm_reports")):
+    wh = Warehouse(warehouse, catalog_tables()) if warehouse else None
+
+    def stale(sources: tuple[str, ...], period: str) -> bool:
+        return wh is None or not all(staging_is_current(s, period, landing=landing, warehouse=wh) for s in sources)
+
+    def folders(source: str, keep) -> set[str]:
         folder = landing / source
-        months = [p.name for p in folder.iterdir() if p.is_dir() and FIRST_MONTH <= p.name < first] if folder.is_dir() else []
-        for month in months:
-            in_window = month >= window_start
-            if in_window or staged is None or not (staged / table / f"period={month}").is_dir():
-                before.add(month)
+        return {p.name for p in folder.iterdir() if p.is_dir() and keep(p.name)} if folder.is_dir() else set()
+
+    years = folders("stats", lambda name: name.isdigit() and FIRST_MONTH[:4] <= name <= last_year)
+    months = folders("survey", lambda name: FIRST_MONTH <= name < first) | folders("fkdm", lambda name: FIRST_MONTH <= name < first)
     return (
-        [("ingest_statistics", y) for y in years]
-        + [("ingest_monthly", p) for p in sorted(before)]
+        [("ingest_statistics", y) for y in sorted(years) if stale(("stats",), y)]
+        + [("ingest_monthly", m) for m in sorted(months) if stale(("survey", "fkdm"), m)]
         + [("harmoni_monthly", p) for p in periods]
     )
 

@@ -88,6 +88,20 @@ def test_every_suite_passes_on_clean_sample_data_and_is_recorded(published):
         assert all(_mart_files(wh, period).values())
 
 
+def test_run_restages_only_what_changed_in_the_landing_zone(published):
+    from harmoni_pipeline.cli import plan_runs
+
+    tmp, landing, _, wh = published
+    assert plan_runs(["2025-06"], landing, wh.root) == [("harmoni_monthly", "2025-06")]
+    assert plan_runs(["2025-07"], landing, wh.root) == [("harmoni_monthly", "2025-07")]
+    extra = write_canonical_survey(landing / "survey" / "2025-05" / "zz_extra.csv", [{"submitted_at": "2025-05-10T09:00:00+07:00"}])
+    try:
+        assert plan_runs(["2025-06"], landing, wh.root) == [("ingest_monthly", "2025-05"), ("harmoni_monthly", "2025-06")]
+    finally:
+        extra.unlink()
+    assert plan_runs(["2025-06"], landing, wh.root) == [("harmoni_monthly", "2025-06")]
+
+
 def test_a_bad_file_added_to_a_published_month_is_blocked_and_the_marts_stay(published):
     tmp, landing, env, wh = published
     before = _mart_files(wh, "2025-06")

@@ -202,6 +202,24 @@ def ingest_partition(
 
 
 
+def staging_is_current(source: str, period: str, *, landing: Path, warehouse: Warehouse) -> bool:
+    """Whether the published staging partition was ingested from exactly the files now in
+    its landing folder (same paths, same SHA-256, none unreadable) — then re-ingesting it
+    would change nothing. A partition never staged is not current."""
+    if warehouse.current_file(STAGING_TABLES[source], period) is None:
+        return False
+    audit_table = warehouse.read_partition("audit.source_files", period, part=source)
+    if audit_table is None:
+        return False
+    recorded = audit_table.select(["path", "sha256", "error"]).to_pylist()
+    if any(r["error"] for r in recorded):
+        return False
+    cache = HashCache(warehouse.root / ".cache" / "landing_sha256.json")
+    present = {(f.rel_path, f.sha256) for f in partition_files(landing, source, period, cache)}
+    cache.save()
+    return present == {(r["path"], r["sha256"]) for r in recorded}
+
+
 def _publish(report: IngestReport, accepted_frames, rejected_frames, warehouse: Warehouse, run_id: str, key_id: str,
              publish: bool = True) -> None:
     """Audit first (it records unreadable files even when the partition fails), then
