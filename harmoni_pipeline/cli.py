@@ -197,6 +197,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """Recent runs and partition status on the instance ``DAGSTER_HOME`` points at."""
+    from harmoni_pipeline.definitions import defs
+    from harmoni_pipeline.status import render
+
+    print(render(_instance(), defs, limit=args.limit))
+    return 0
+
+
 def print_summary(settings, periods: list[str]) -> None:
     from harmoni_pipeline.summary import ingestion_summary, scores_summary
 
@@ -246,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scope", help="35.13 | 35 | ALL (default $HARMONI_SCOPE or 35.13)")
     p.add_argument("--period", help="arrival month YYYY-MM (default: the folder's YYYY-MM, else the current month)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("status", help="recent runs and which partitions are materialised, failed or missing")
+    p.add_argument("--limit", type=int, default=10, help="recent runs to show (default 10)")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("catalog", help="rebuild the DuckDB catalog of views")
     common(p, landing=False)

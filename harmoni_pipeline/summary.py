@@ -14,7 +14,7 @@ from harmoni_pipeline.tables import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 
-def _table(rows: list[tuple], headers: list[str]) -> str:
+def text_table(rows: list[tuple], headers: list[str]) -> str:
     cells = [headers] + [["" if v is None else str(v) for v in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in cells]
@@ -49,10 +49,10 @@ def ingestion_summary(warehouse_dir: Path, periods: list[str]) -> str:
         [keys],
     ).fetchall()
     out = [f"Ingestion {periods[0]} .. {periods[-1]} (statistics {years[0]}..{years[-1]}):",
-           _table(files, ["source", "files", "duplicates", "unreadable", "rows read", "accepted", "rejected"])]
+           text_table(files, ["source", "files", "duplicates", "unreadable", "rows read", "accepted", "rejected"])]
     if rules:
         out += ["", "Rejections by rule (one row per broken rule; see audit.rejected_rows):",
-                _table(rules, ["source", "rule", "rows"])]
+                text_table(rules, ["source", "rule", "rows"])]
     return "\n".join(out)
 
 
@@ -87,4 +87,4 @@ def scores_summary(warehouse_dir: Path, period: str, limit: int = SUMMARY_ROWS) 
     title = f"Scores {period} (methodology HM-2026.1; unrounded values in marts.*)"
     if total > limit:
         title += f": the {limit} most urgent of {total} kecamatan (all in marts.harmoni_kewaspadaan)"
-    return "\n".join([title + ":", _table(rows, head), note])
+    return "\n".join([title + ":", text_table(rows, head), note])

@@ -138,3 +138,16 @@ def test_a_bad_file_added_to_a_published_month_is_blocked_and_the_marts_stay(pub
     assert proc.returncode != 0 and "staging/survey_responses" in proc.stderr
     for table in MART_SCHEMAS:
         assert wh.current_file(table, "2025-07") is None, table
+
+
+def test_status_shows_runs_and_partitions_on_the_instance(published):
+    """`harmoni status` on the instance DAGSTER_HOME points at, after the blocked runs above."""
+    _, _, env, _ = published
+    proc = _run(env, "status", "--limit", "20")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "harmoni_monthly" in out and "FAILURE" in out and "SUCCESS" in out
+    cells = next(l for l in out.splitlines() if l.startswith("marts/harmoni_kewaspadaan")).split("  ")
+    cells = [c.strip() for c in cells if c.strip()]
+    # 2025-06 and 2025-07: their latest runs were blocked upstream (2025-06's last good marts stay published)
+    assert cells[1] == "2025-05" and cells[2] == "2025-06, 2025-07"

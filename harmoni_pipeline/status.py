@@ -1,0 +1,67 @@
+"""``harmoni status``: what the Dagster instance knows — recent runs, and per asset which
+partitions are materialised, failed or missing.
+
+Room: reading the instance (public ``DagsterInstance`` API) and formatting it for the
+terminal. Works on whichever instance ``DAGSTER_HOME`` points at (Postgres in
+production, the embedded SQLite one for the demo).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from harmoni_pipeline.summary import text_table
+
+STATUS_ASSETS = [
+    ["staging", "survey_responses"], ["staging", "fkdm_reports"], ["staging", "statistics"],
+    ["marts", "ihai_kecamatan"], ["marts", "ikn_kecamatan"], ["marts", "harmoni_kewaspadaan"],
+]
+
+
+def _ranges(keys: list[str]) -> str:
+    """Sorted partition keys, shown whole when few, else as ``first..last (count)``."""
+    if not keys:
+        return "-"
+    return ", ".join(keys) if len(keys) <= 4 else f"{keys[0]}..{keys[-1]} ({len(keys)})"
+
+
+def asset_status(instance: dg.DagsterInstance, defs: dg.Definitions, until: str | None = None) -> list[tuple]:
+    """Per asset: partitions materialised, failed, and missing between the first
+    materialised partition and ``until`` (default: the last materialised one)."""
+    graph = defs.resolve_asset_graph()
+    rows = []
+    for path in STATUS_ASSETS:
+        key = dg.AssetKey(path)
+        partitions_def = graph.get(key).partitions_def
+        every = partitions_def.get_partition_keys()
+        status = instance.get_status_by_partition(key, every, partitions_def) or {}
+        done = sorted(k for k, v in status.items() if v == dg.AssetPartitionStatus.MATERIALIZED)
+        failed = sorted(k for k, v in status.items() if v == dg.AssetPartitionStatus.FAILED)
+        running = sorted(k for k, v in status.items() if v == dg.AssetPartitionStatus.IN_PROGRESS)
+        last = until or (done[-1] if done else None)
+        span = [k for k in every if done and done[0] <= k <= (last or done[-1])]
+        missing = [k for k in span if k not in status or status[k] is None]
+        rows.append((key.to_user_string(), _ranges(done), _ranges(failed), _ranges(running), _ranges(missing)))
+    return rows
+
+
+def recent_runs(instance: dg.DagsterInstance, limit: int = 10) -> list[tuple]:
+    out = []
+    for run in instance.get_runs(limit=limit):
+        record = instance.get_run_record_by_id(run.run_id)
+        started = record.start_time if record else None
+        stamp = "" if not started else dt.datetime.fromtimestamp(started, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        out.append((run.run_id[:8], run.job_name, run.tags.get("dagster/partition", ""), run.status.value, stamp))
+    return out
+
+
+def render(instance: dg.DagsterInstance, defs: dg.Definitions, limit: int = 10) -> str:
+    runs = recent_runs(instance, limit)
+    parts = [f"Dagster instance: {instance.root_directory}", "", f"Recent runs (latest {limit}):"]
+    parts.append(text_table(runs, ["run", "job", "partition", "status", "started"]) if runs else "  none")
+    parts += ["", "Partitions by asset (failed: the latest attempt failed or was blocked — the last good version stays "
+              "published; missing: never materialised between the first and the last materialised):",
+              text_table(asset_status(instance, defs), ["asset", "materialised", "failed", "in progress", "missing"])]
+    return "\n".join(parts)
