@@ -95,7 +95,10 @@ def landing_requests(context: dg.SensorEvaluationContext):
     import json
 
     from harmoni_pipeline.ingest.landing import HashCache
+    from harmoni_pipeline.ingest.runner import staging_is_current
     from harmoni_pipeline.landing_watch import changed_paths, plan, snapshot
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
     from harmoni_pipeline.partitions import FIRST_MONTH
     from harmoni_pipeline.settings import Settings
 
@@ -108,6 +111,14 @@ def landing_requests(context: dg.SensorEvaluationContext):
     if not paths:
         return dg.SkipReason("no landing file is new, changed or removed")
     refresh = plan(paths, FIRST_MONTH)
+    # A partition already staged from exactly these files (a first tick after a manual
+    # run, or a change already ingested) needs no run.
+    warehouse = Warehouse(settings.warehouse_dir, catalog_tables())
+    sources = {"ingest_monthly": ("survey", "fkdm"), "ingest_statistics": ("stats",)}
+    refresh.staging = [
+        (job, partition) for job, partition in refresh.staging
+        if not all(staging_is_current(src, partition, landing=settings.landing_dir, warehouse=warehouse) for src in sources[job])
+    ]
     refresh_id = hashlib.sha256(json.dumps(sorted((p, current.get(p) or "") for p in paths)).encode()).hexdigest()[:16]
     tags = {REFRESH_TAG: refresh_id, RESCORE_TAG: refresh.rescore_from or "", "harmoni/trigger": "landing"}
     requests = [
@@ -116,7 +127,9 @@ def landing_requests(context: dg.SensorEvaluationContext):
     ]
     context.update_cursor(json.dumps(current, sort_keys=True))
     context.log.info(f"{len(paths)} landing file(s) changed: {', '.join(paths[:5])}{' …' if len(paths) > 5 else ''}")
-    if not requests:  # only the assignment table changed: re-score directly
+    first_tick = not context.cursor  # a baseline: nothing to re-score for files seen before
+    if not requests and not first_tick and any(p.startswith("reference/") for p in paths):
+        # only the assignment table changed: re-score directly
         scored = sorted(context.instance.get_materialized_partitions(SCORED_ASSET))
         requests = [
             dg.RunRequest(run_key=f"{refresh_id}:score_monthly:{p}", job_name="score_monthly", partition_key=p, tags=tags)

@@ -73,3 +73,6 @@ def test_after_the_staging_runs_succeed_every_scored_month_from_the_first_affect
         assert len({r.run_key for r in requests}) == 2
         untagged = defs.resolve_job_def("ingest_monthly").execute_in_process(partition_key="2025-10", instance=instance)
         assert rescore_requests(instance, instance.get_run_by_id(untagged.run_id)) == []
+        # a sensor started on a warehouse already staged from these files requests nothing
+        first_tick, cursor = _evaluate(defs, instance, None)
+        assert first_tick == [] and cursor
