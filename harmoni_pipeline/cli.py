@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
-    if not os.environ.get("HARMONI_PII_KEY") and args.command != "sample":
+    if not os.environ.get("HARMONI_PII_KEY") and args.command not in ("sample", "status", "catalog"):
         print("harmoni: HARMONI_PII_KEY is not set: pseudonymising with the development key", file=sys.stderr)
         warnings.filterwarnings("ignore", category=DevelopmentKeyWarning)
     try:
