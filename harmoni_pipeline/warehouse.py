@@ -45,6 +45,7 @@ PLACEHOLDER_PARTITION = "period=0000-00"
 PLACEHOLDER_PART = "_placeholder"
 CATALOG_VERSION = "2"
 GRACE_SECONDS = 6 * 3600.0
+PENDING_KEEP_SECONDS = 7 * 24 * 3600.0  # a blocked candidate stays this long for inspection
 VERSION_SEP = "~"
 
 # Publication log: what was published when (data-contracts §4, audit.publications).
@@ -229,11 +230,28 @@ class Warehouse:
         (:meth:`read_pending`) and publish it (:meth:`publish_pending`) only when they pass.
         The run id names it, so a check in another process of the same run finds it."""
         path = self._pending_path(run_id, table, period, part)
+        self.prune_pending()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
         pq.write_table(data, tmp, compression="zstd", row_group_size=256_000)
         os.replace(tmp, path)
         return path
+
+    def prune_pending(self, keep: float = PENDING_KEEP_SECONDS) -> None:
+        """Delete the candidates of runs whose folder is older than ``keep`` (blocked
+        candidates are kept a week for inspection; published ones are already gone)."""
+        root = self.root / ".pending"
+        if not root.is_dir():
+            return
+        now = time.time()
+        for run_dir in root.iterdir():
+            try:
+                if now - run_dir.stat().st_mtime > keep:
+                    for f in run_dir.iterdir():
+                        f.unlink(missing_ok=True)
+                    run_dir.rmdir()
+            except OSError:
+                continue
 
     def read_pending(self, table: str, period: str, run_id: str, part: str = "data") -> pa.Table | None:
         path = self._pending_path(run_id, table, period, part)

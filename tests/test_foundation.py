@@ -150,3 +150,25 @@ def test_superseded_versions_are_pruned_after_the_grace_period(tmp_path):
     wh.prune("staging.t", "2025-01", "data", grace=-1)
     assert len(wh.versions("staging.t", "2025-01")) == 1
     assert pq.read_table(wh.current_file("staging.t", "2025-01")).num_rows == 3
+
+
+def test_pending_candidates_are_invisible_until_published_and_old_ones_are_pruned(tmp_path):
+    import os
+    import time
+
+    import pyarrow as pa
+
+    from harmoni_pipeline.warehouse import PENDING_KEEP_SECONDS, Warehouse
+
+    schema = pa.schema([("period", pa.string()), ("x", pa.int64())])
+    wh = Warehouse(tmp_path / "wh", {"marts.t": schema})
+    data = pa.table({"period": ["2025-01"], "x": [1]}, schema=schema)
+    wh.write_pending("marts.t", "2025-01", data, "old-run")
+    old = wh.pending_dir("old-run")
+    past = time.time() - PENDING_KEEP_SECONDS - 60
+    os.utime(old, (past, past))
+    wh.write_pending("marts.t", "2025-01", data, "new-run")
+    assert not old.exists()  # a week-old blocked candidate is gone
+    assert wh.current_file("marts.t", "2025-01") is None  # a candidate is not published
+    published = wh.publish_pending(["marts.t"], "2025-01", "new-run")
+    assert published["marts.t"].rows == 1 and wh.read_pending("marts.t", "2025-01", "new-run") is None
