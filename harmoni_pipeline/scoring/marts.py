@@ -123,12 +123,7 @@ def build_ihai(ctx: PeriodContext) -> MartSet:
     ok = kec["status"] == survey.OK
     kab, prov = _rollups(ctx, kec, "ihai", "p_adult", ok, m.ihai_bands, "n_kecamatan_ok", ok)
     variabel = scores.long("variabel")
-    tables = {
-        "marts.ihai_kecamatan": to_table(kec, "marts.ihai_kecamatan", ctx),
-        "marts.ihai_variabel": to_table(variabel, "marts.ihai_variabel", ctx),
-        "marts.ihai_kabupaten": to_table(kab, "marts.ihai_kabupaten", ctx),
-        "marts.ihai_provinsi": to_table(prov, "marts.ihai_provinsi", ctx),
-    }
+    tables = {name: to_table(frame, name, ctx) for name, frame in zip(IHAI_TABLES, (kec, variabel, kab, prov))}
     facts = _survey_facts(window, scores, kec)
     return MartSet(tables, facts)
 
@@ -163,13 +158,7 @@ def build_ikn(ctx: PeriodContext) -> MartSet:
     tinggi = (kec["tingkat_kerawanan"] == m.risk_bands.labels[0]).fillna(False)
     kab, prov = _rollups(ctx, kec, "ikn", "p_total", kec["ikn"].notna(), m.ikn_bands, "n_kecamatan_tinggi", tinggi)
     dimensi = scores.long("dimensi")
-    tables = {
-        "marts.ikn_kecamatan": to_table(kec, "marts.ikn_kecamatan", ctx),
-        "marts.ikn_dimensi": to_table(dimensi, "marts.ikn_dimensi", ctx),
-        "marts.ikn_konteks": to_table(ctx_values, "marts.ikn_konteks", ctx),
-        "marts.ikn_kabupaten": to_table(kab, "marts.ikn_kabupaten", ctx),
-        "marts.ikn_provinsi": to_table(prov, "marts.ikn_provinsi", ctx),
-    }
+    tables = {name: to_table(frame, name, ctx) for name, frame in zip(IKN_TABLES, (kec, dimensi, ctx_values, kab, prov))}
     facts = _survey_facts(window, scores, kec)
     counted = events_mod.counted_reports(reports, m)
     facts.update(
