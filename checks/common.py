@@ -7,6 +7,9 @@ import dagster as dg
 from harmoni_pipeline.quality.gate import GateResult, MissingCandidate, gate
 
 CHECK_NAME = "expectations"
+# Steps that publish into the warehouse queue in this Dagster concurrency pool (its limit
+# is `pools.default_limit` in dagster.yaml, 1, or `dagster instance concurrency set`).
+PUBLISH_POOL = "warehouse_publish"
 
 
 def partitioned_check(**kwargs):
