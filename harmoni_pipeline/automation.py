@@ -1,10 +1,14 @@
-"""Schedules and sensors of the code location: the monthly run, and the alert on failure.
+"""Schedules and sensors of the code location: the monthly run, the landing-zone and
+refresh sensors, the alert on failure and the freshness alert.
 
-Room: Dagster declarations only; messages and delivery are :mod:`harmoni_pipeline.alerts`'.
-The landing-zone sensor lives in :mod:`harmoni_pipeline.landing_sensor`.
+Room: Dagster declarations; messages and delivery are :mod:`harmoni_pipeline.alerts`',
+what changed in the landing zone :mod:`harmoni_pipeline.landing_watch`'s, what is due
+:mod:`harmoni_pipeline.freshness`'.
 """
 
 from __future__ import annotations
+
+import os
 
 import dagster as dg
 
@@ -43,18 +47,13 @@ def monthly_schedule(job) -> dg.ScheduleDefinition:
     monitor_all_code_locations=False,
 )
 def run_failure_alert(context: dg.RunFailureSensorContext):
+    from harmoni_pipeline.run_outcome import run_failure_reason
     from harmoni_pipeline.settings import Settings
 
     run = context.dagster_run
-    reason = context.failure_event.message if context.failure_event else "run failed"
-    for event in context.get_step_failure_events():
-        data = event.step_failure_data
-        if data and data.user_failure_data and data.user_failure_data.description:
-            reason = data.user_failure_data.description
-            break
-        if data and data.error:
-            reason = data.error.message
-            break
+    reason = run_failure_reason(context.instance, run.run_id)
+    if reason == "run failed" and context.failure_event and context.failure_event.message:
+        reason = context.failure_event.message
     alert = make_alert(run.run_id, run.job_name, run.tags.get("dagster/partition"), reason)
     path = record_alert(alert, Settings.from_env().warehouse_dir)
     context.log.info(f"alert recorded in {path}")
@@ -78,7 +77,7 @@ def landing_sensor(jobs: list) -> dg.SensorDefinition:
     @dg.sensor(
         name="harmoni_landing_sensor",
         jobs=jobs,
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=int(os.environ.get("HARMONI_LANDING_SENSOR_SECONDS", "60")),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Watches the landing zone; for files new, changed or removed (by SHA-256) requests the staging "
         "runs of their partitions once, then (harmoni_refresh_sensor) re-scores every scored month from the first "
@@ -173,3 +172,43 @@ def refresh_sensor(score_job, staging_jobs: list) -> dg.SensorDefinition:
         return requests or dg.SkipReason("nothing to re-score (not a landing refresh, or its staging runs are not all done)")
 
     return _sensor
+
+
+def freshness_alerts(warehouse_dir, now, last_alerted: str | None):
+    """The freshness alert due at ``now`` (once per month: not if ``last_alerted`` is that
+    month), recorded and posted; returns ``(period checked, alert or None)``."""
+    from harmoni_pipeline import freshness
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
+
+    result = freshness.check(Warehouse(warehouse_dir, catalog_tables()), now)
+    if not result.overdue or result.period == last_alerted:
+        return result, None
+    alert = make_alert("-", "freshness", result.period, result.reason, kind="overdue")
+    record_alert(alert, warehouse_dir)
+    try:
+        post_alert(alert)
+    except OSError:  # recorded; the webhook may be down
+        pass
+    return result, alert
+
+
+@dg.sensor(
+    name="harmoni_freshness_sensor",
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="The previous month's marts are due by the 10th (Asia/Jakarta): from then on, if a due mart has no "
+    "published partition for that month, records an alert and POSTs it to HARMONI_ALERT_WEBHOOK, once per month.",
+)
+def freshness_sensor(context: dg.SensorEvaluationContext):
+    import datetime as dt
+
+    from harmoni_pipeline.settings import Settings
+
+    result, alert = freshness_alerts(Settings.from_env().warehouse_dir, dt.datetime.now(dt.timezone.utc),
+                                     context.cursor)
+    if alert is None:
+        return dg.SkipReason(result.reason if result.overdue else f"marts of {result.period} are published")
+    context.update_cursor(result.period)
+    context.log.warning(alert.text)
+    return dg.SkipReason(f"alerted: {result.reason}")
