@@ -114,7 +114,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if args.scores_only:
         plan = [("score_monthly", p) for p in periods]
     else:
-        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir)
+        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False)
     targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
     explicit = {
         field: os.environ[var]

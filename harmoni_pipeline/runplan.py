@@ -10,13 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None) -> list[tuple[str, str]]:
+def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None, *,
+              restage_periods: bool = True) -> list[tuple[str, str]]:
     """The runs that materialise ``periods``, in order: the statistics years up to the
     last period's year and the landing months before the first period (its windows and
     the response dedup look back) — each only when its staging is not current (its
     landing files changed since it was staged, or it never was) — then every period,
     ingested and scored (``harmoni_monthly``). A month without a landing folder is empty:
-    nothing to stage."""
+    nothing to stage. ``restage_periods=False``: the periods too are staged only when not
+    current (``ingest_monthly``), then scored (``score_monthly``)."""
     from harmoni_pipeline.ingest.runner import staging_is_current
     from harmoni_pipeline.partitions import FIRST_MONTH
     from harmoni_pipeline.tables import catalog_tables
@@ -37,7 +39,9 @@ def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None) 
     return (
         [("ingest_statistics", y) for y in sorted(years) if stale(("stats",), y)]
         + [("ingest_monthly", m) for m in sorted(months) if stale(("survey", "fkdm"), m)]
-        + [("harmoni_monthly", p) for p in periods]
+        + ([("harmoni_monthly", p) for p in periods] if restage_periods else
+           [("ingest_monthly", p) for p in periods if stale(("survey", "fkdm"), p)]
+           + [("score_monthly", p) for p in periods])
     )
 
 
