@@ -105,6 +105,7 @@ def landing_requests(context: dg.SensorEvaluationContext):
     cache = HashCache(settings.warehouse_dir / ".cache" / "landing_sha256.json")
     current = snapshot(settings.landing_dir, cache)
     cache.save()
+    first_tick = not context.cursor  # a baseline: nothing to re-score for files seen before
     previous = json.loads(context.cursor) if context.cursor else {}
     paths = changed_paths(previous, current)
     if not paths:
@@ -126,7 +127,6 @@ def landing_requests(context: dg.SensorEvaluationContext):
     ]
     context.update_cursor(json.dumps(current, sort_keys=True))
     context.log.info(f"{len(paths)} landing file(s) changed: {', '.join(paths[:5])}{' …' if len(paths) > 5 else ''}")
-    first_tick = not context.cursor  # a baseline: nothing to re-score for files seen before
     if not requests and not first_tick and any(p.startswith("reference/") for p in paths):
         # only the assignment table changed: re-score directly
         scored = sorted(context.instance.get_materialized_partitions(SCORED_ASSET))

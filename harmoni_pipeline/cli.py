@@ -38,10 +38,14 @@ def _instance():
     if not home:
         home = str(Path(".dagster_home").resolve())
         os.environ["DAGSTER_HOME"] = home
-    Path(home).mkdir(parents=True, exist_ok=True)
-    config = Path(home) / "dagster.yaml"
-    if not config.exists():
-        config.write_text(EMBEDDED_DAGSTER_YAML, encoding="utf-8")
+        Path(home).mkdir(parents=True, exist_ok=True)
+        config = Path(home) / "dagster.yaml"
+        if not config.exists():
+            config.write_text(EMBEDDED_DAGSTER_YAML, encoding="utf-8")
+    elif not (Path(home) / "dagster.yaml").exists():
+        # A DAGSTER_HOME without dagster.yaml is Dagster's default SQLite storage there —
+        # legal, but in production usually a missing file: say so instead of showing nothing.
+        print(f"harmoni: {home} has no dagster.yaml: using Dagster's default SQLite storage there", file=sys.stderr)
     return dg.DagsterInstance.get()
 
 

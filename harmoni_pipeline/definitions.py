@@ -46,17 +46,26 @@ ingest_statistics_job = dg.define_asset_job(
 )
 
 
-EXECUTORS = {"multiprocess": dg.multiprocess_executor, "in_process": dg.in_process_executor}
+EXECUTORS = ("multiprocess", "in_process", "k8s")
 
 
 def executor_from_env(environ=None) -> dg.ExecutorDefinition:
     """``HARMONI_EXECUTOR``: ``multiprocess`` (default: one process per step, steps of a run
-    in parallel) or ``in_process`` (one process per run: no per-step start-up cost, for
-    small machines where runs, not steps, are the parallelism)."""
+    in parallel), ``in_process`` (one process per run: no per-step start-up cost, for
+    small machines where runs, not steps, are the parallelism) or ``k8s`` (one Kubernetes
+    Job per step; needs ``dagster-k8s``, installed in the deployment image only)."""
     name = (os.environ if environ is None else environ).get("HARMONI_EXECUTOR", "multiprocess").strip() or "multiprocess"
-    if name not in EXECUTORS:
-        raise ValueError(f"HARMONI_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}")
-    return EXECUTORS[name]
+    if name == "multiprocess":
+        return dg.multiprocess_executor
+    if name == "in_process":
+        return dg.in_process_executor
+    if name == "k8s":
+        try:
+            from dagster_k8s import k8s_job_executor
+        except ImportError as exc:
+            raise ValueError("HARMONI_EXECUTOR=k8s needs the package dagster-k8s (docs/deployment.md)") from exc
+        return k8s_job_executor
+    raise ValueError(f"HARMONI_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}")
 
 
 def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:

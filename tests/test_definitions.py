@@ -104,3 +104,15 @@ def test_only_the_publishing_gates_queue_in_the_publish_pool():
         assert gates, job_name
         assert {name for name, pool in pools.items() if pool == PUBLISH_POOL} == gates, job_name
         assert not {name: pool for name, pool in pools.items() if pool and pool != PUBLISH_POOL}
+
+
+def test_the_executor_is_chosen_by_harmoni_executor():
+    import dagster as dg
+    import pytest
+
+    from harmoni_pipeline.definitions import executor_from_env
+
+    assert executor_from_env({}) is dg.multiprocess_executor
+    assert executor_from_env({"HARMONI_EXECUTOR": "in_process"}) is dg.in_process_executor
+    with pytest.raises(ValueError, match="expected one of"):
+        executor_from_env({"HARMONI_EXECUTOR": "threads"})
