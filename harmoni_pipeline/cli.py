@@ -38,14 +38,14 @@ def _instance():
     if not home:
         home = str(Path(".dagster_home").resolve())
         os.environ["DAGSTER_HOME"] = home
-        Path(home).mkdir(parents=True, exist_ok=True)
-        config = Path(home) / "dagster.yaml"
-        if not config.exists():
-            config.write_text(EMBEDDED_DAGSTER_YAML, encoding="utf-8")
-    elif not (Path(home) / "dagster.yaml").exists():
-        # A DAGSTER_HOME without dagster.yaml is Dagster's default SQLite storage there —
-        # legal, but in production usually a missing file: say so instead of showing nothing.
-        print(f"harmoni: {home} has no dagster.yaml: using Dagster's default SQLite storage there", file=sys.stderr)
+    Path(home).mkdir(parents=True, exist_ok=True)
+    config = Path(home) / "dagster.yaml"
+    if not config.exists():
+        # A DAGSTER_HOME without dagster.yaml becomes an embedded SQLite instance — say so:
+        # in production that usually means the file was not deployed there.
+        config.write_text(EMBEDDED_DAGSTER_YAML, encoding="utf-8")
+        if os.environ.get("DAGSTER_HOME") and Path(home) != Path(".dagster_home").resolve():
+            print(f"harmoni: {home} had no dagster.yaml: created one for an embedded SQLite instance", file=sys.stderr)
     return dg.DagsterInstance.get()
 
 
