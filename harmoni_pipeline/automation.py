@@ -56,7 +56,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
             reason = data.error.message
             break
     alert = make_alert(run.run_id, run.job_name, run.tags.get("dagster/partition"), reason)
-    path = record_alert(alert, Settings.from_env().warehouse_dir)
+    path = record_alert(alert, Settings.from_env().local_dir)
     context.log.info(f"alert recorded in {path}")
     try:
         status = post_alert(alert)
@@ -103,7 +103,7 @@ def landing_requests(context: dg.SensorEvaluationContext):
     from harmoni_pipeline.settings import Settings
 
     settings = Settings.from_env()
-    cache = HashCache(settings.warehouse_dir / ".cache" / "landing_sha256.json")
+    cache = HashCache(settings.local_dir / ".cache" / "landing_sha256.json")
     current = snapshot(settings.landing_dir, cache)
     cache.save()
     previous = json.loads(context.cursor) if context.cursor else {}
