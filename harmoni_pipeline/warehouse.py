@@ -59,6 +59,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harmoni_pipeline.settings import local_dir_for
 from harmoni_pipeline.storage import open_storage
 
 PLACEHOLDER_PARTITION = "period=0000-00"
@@ -122,13 +123,14 @@ class Warehouse:
         warehouse, and for callers the landing hash cache, Data Docs, alerts); default
         :func:`~harmoni_pipeline.settings.local_dir_for` — the warehouse folder itself
         when it is local."""
-        from harmoni_pipeline.settings import local_dir_for
-
         self.storage = open_storage(root)
         self.root = self.storage.root
         self.tables = dict(tables or {})
         self._deferred = 0
-        self.local_dir = Path(local_dir).resolve() if local_dir else local_dir_for(self.root if self.storage.is_local else os.fspath(root))
+        if local_dir:
+            self.local_dir = Path(local_dir).resolve()
+        else:
+            self.local_dir = local_dir_for(self.root if self.storage.is_local else os.fspath(root))
         self.parquet_dir = self.root / "parquet"
         # temporary files are local; inside the warehouse folder when it is local (os.replace is atomic there)
         self.tmp_dir = (self.root if self.storage.is_local else self.local_dir) / ".tmp"
