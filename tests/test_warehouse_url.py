@@ -169,3 +169,32 @@ def test_catalog_refresh_converges_without_a_lock(memory_url, tmp_path):
             ("2025-01", 3), ("2025-02", 4)]
     finally:
         con.close()
+
+
+def test_write_audit_publish_through_dagster_on_a_memory_warehouse(env, monkeypatch, memory_url):
+    """The staging asset writes its candidate to the URL, the blocking GX check validates
+    and publishes it there; Data Docs and the hash cache stay in the local folder."""
+    import dagster as dg
+
+    from assets.ingestion import ingestion_assets, landing_specs
+    from checks.staging import staging_checks
+    from harmoni_pipeline.resources import HarmoniResource
+    from harmoni_pipeline.tables import catalog_tables
+
+    local = env["tmp"] / "local"
+    monkeypatch.setenv("HARMONI_LOCAL_DIR", str(local))
+    rows = rows_across_scope("2025-11")
+    write_canonical_survey(env["landing"] / "survey" / "2025-11" / "export.csv", rows)
+    resource = HarmoniResource(landing_dir=str(env["landing"]), warehouse_dir=memory_url, scope="35.13")
+    survey = [a for a in ingestion_assets if a.key.path[1] == "survey_responses"]
+    survey += [c for c in staging_checks if next(iter(c.check_keys)).asset_key.path[1] == "survey_responses"]
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([*landing_specs, *survey], partition_key="2025-11", resources={"harmoni": resource},
+                                instance=instance)
+    assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
+    wh = Warehouse(memory_url, catalog_tables(), local_dir=local)
+    assert wh.query("SELECT count(*) FROM {staging.survey_responses}").fetchone()[0] == len(rows)
+    docs = wh.query("SELECT DISTINCT data_docs FROM {audit.validation_results}").fetchall()
+    assert docs and all(Path(d[0].removeprefix("file://")).is_relative_to(local / "data_docs") for d in docs)
+    assert list((local / "data_docs").rglob("index.html")) and not list(local.rglob("*.parquet"))
+    assert not wh.storage.listdir(wh.pending_dir(result.run_id))  # the published candidate is gone
