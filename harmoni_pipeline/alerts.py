@@ -1,8 +1,7 @@
 """Alerts: what a failed run tells the team, recorded on disk and optionally posted.
 
-Room: building the alert message, appending it to the alert log
-(``<local dir>/alerts/alerts.jsonl``: the warehouse folder when the warehouse is local,
-see :mod:`harmoni_pipeline.settings`) and POSTing it as JSON with a Slack-compatible
+Room: building the alert message, appending it to the warehouse's alert log
+(``<warehouse>/alerts/alerts.jsonl``) and POSTing it as JSON with a Slack-compatible
 ``text`` field to ``HARMONI_ALERT_WEBHOOK`` when that is set. No Dagster here; the
 run-failure sensor calls it.
 """
@@ -43,8 +42,7 @@ def make_alert(run_id: str, job: str, partition: str | None, reason: str, dagste
 
 
 def record_alert(alert: Alert, warehouse_dir: Path) -> Path:
-    """Append the alert to ``<warehouse_dir>/alerts/alerts.jsonl`` (one JSON object per
-    line); callers pass the local folder (``Settings.local_dir``)."""
+    """Append the alert to ``alerts/alerts.jsonl`` (one JSON object per line)."""
     path = Path(warehouse_dir) / "alerts" / "alerts.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as fh:

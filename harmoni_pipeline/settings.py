@@ -17,7 +17,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from harmoni_pipeline.storage import is_local, normalise_location
+from harmoni_pipeline.storage import is_local, local_folder, normalise_location
 
 DEV_PII_KEY = "harmoni-development-key-not-for-production"
 DEFAULT_LOCAL_DIR = "data/local"
@@ -37,7 +37,7 @@ def local_dir_for(warehouse: Path | str, environ: dict | None = None) -> Path:
     env = os.environ if environ is None else environ
     if env.get("HARMONI_LOCAL_DIR"):
         return Path(env["HARMONI_LOCAL_DIR"]).resolve()
-    return Path(warehouse) if is_local(warehouse) else Path(DEFAULT_LOCAL_DIR).resolve()
+    return local_folder(warehouse) if is_local(warehouse) else Path(DEFAULT_LOCAL_DIR).resolve()
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,16 @@ import contextlib
 import fcntl
 import os
 from pathlib import Path, PurePath, PurePosixPath
+from typing import TYPE_CHECKING
 
-import duckdb
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
+
+if TYPE_CHECKING:
+    import duckdb
 
 LOCAL_PROTOCOLS = LocalFileSystem.protocol  # ("file", "local")
 
