@@ -56,7 +56,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
             reason = data.error.message
             break
     alert = make_alert(run.run_id, run.job_name, run.tags.get("dagster/partition"), reason)
-    path = record_alert(alert, Settings.from_env().local_dir)
+    path = record_alert(alert, Settings.from_env().warehouse_dir)
     context.log.info(f"alert recorded in {path}")
     try:
         status = post_alert(alert)

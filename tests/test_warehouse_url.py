@@ -53,6 +53,16 @@ def test_settings_accept_a_path_or_a_url(tmp_path):
     assert chosen.local_dir == tmp_path / "work"
 
 
+def test_alerts_of_a_url_warehouse_stay_local(tmp_path, monkeypatch):
+    from harmoni_pipeline.alerts import make_alert, record_alert
+
+    alert = make_alert("run-1", "ingest_monthly", "2025-11", "blocked")
+    assert record_alert(alert, (tmp_path / "wh").as_uri()) == tmp_path / "wh" / "alerts" / "alerts.jsonl"
+    monkeypatch.setenv("HARMONI_LOCAL_DIR", str(tmp_path / "local"))
+    assert record_alert(alert, "s3://bucket/harmoni") == tmp_path / "local" / "alerts" / "alerts.jsonl"
+    assert (tmp_path / "local" / "alerts" / "alerts.jsonl").read_text().count("run-1") == 1
+
+
 @pytest.mark.parametrize("kind", ["file", "memory"])
 def test_ingestion_publishes_to_a_url_warehouse(kind, env, monkeypatch, memory_url):
     """A real ingestion (landing CSV → staging, audit, publication log) into a warehouse
