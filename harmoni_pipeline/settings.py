@@ -5,9 +5,9 @@ and the PII key — read when a run starts, never at import. Nothing here reads 
 
 The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``, any fsspec
 protocol; :mod:`harmoni_pipeline.storage`). What must stay on this machine — the landing
-files' hash cache, Data Docs, the alert log — goes to the *local folder*: the warehouse
-folder itself when the warehouse is local (as before URLs were accepted), else
-``HARMONI_LOCAL_DIR`` (default ``data/local``).
+files' hash cache, Data Docs, the alert log — goes to the *local folder*:
+``HARMONI_LOCAL_DIR`` when set, else the warehouse folder itself when the warehouse is
+local (as before URLs were accepted), else ``data/local``.
 """
 
 from __future__ import annotations
