@@ -16,6 +16,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harmoni_pipeline.settings import local_dir_for
+
 WEBHOOK_ENV = "HARMONI_ALERT_WEBHOOK"
 TIMEOUT_SECONDS = 10
 
@@ -45,9 +47,11 @@ def make_alert(run_id: str, job: str, partition: str | None, reason: str, dagste
     return Alert(run_id, job, partition, first_line, dt.datetime.now(dt.timezone.utc).isoformat(), dagster_url, kind)
 
 
-def record_alert(alert: Alert, warehouse_dir: Path) -> Path:
-    """Append the alert to ``alerts/alerts.jsonl`` (one JSON object per line)."""
-    path = Path(warehouse_dir) / "alerts" / "alerts.jsonl"
+def record_alert(alert: Alert, warehouse_dir: Path | str) -> Path:
+    """Append the alert to ``alerts/alerts.jsonl`` (one JSON object per line) in the
+    local folder of ``warehouse_dir`` — the warehouse folder itself unless
+    ``HARMONI_LOCAL_DIR`` is set or the warehouse is a URL (:func:`local_dir_for`)."""
+    path = local_dir_for(warehouse_dir) / "alerts" / "alerts.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)

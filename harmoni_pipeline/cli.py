@@ -23,10 +23,12 @@ telemetry:
 
 
 def _set_env(args: argparse.Namespace) -> None:
+    from harmoni_pipeline.storage import is_url
+
     for attr, var in (("landing", "HARMONI_LANDING_DIR"), ("warehouse", "HARMONI_WAREHOUSE_DIR"), ("scope", "HARMONI_SCOPE")):
         value = getattr(args, attr, None)
         if value:
-            os.environ[var] = str(Path(value).resolve()) if attr != "scope" else value
+            os.environ[var] = value if attr == "scope" or is_url(value) else str(Path(value).resolve())
 
 
 def _instance():
