@@ -43,7 +43,7 @@ def monthly_schedule(job) -> dg.ScheduleDefinition:
 @dg.run_failure_sensor(
     name="harmoni_run_failure_alert",
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Records every failed run in <warehouse>/alerts/alerts.jsonl and POSTs it to HARMONI_ALERT_WEBHOOK.",
+    description="Records every failed run in alerts/alerts.jsonl (in the warehouse folder, or HARMONI_LOCAL_DIR) and POSTs it to HARMONI_ALERT_WEBHOOK.",
     monitor_all_code_locations=False,
 )
 def run_failure_alert(context: dg.RunFailureSensorContext):
