@@ -39,6 +39,9 @@ class UnreadableFile(Exception):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self):  # picklable (files may be parsed in worker processes)
+        return (type(self), (self.path, self.reason))
+
 
 @dataclass
 class ParsedFile:
