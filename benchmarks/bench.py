@@ -174,6 +174,7 @@ def part_run(args) -> dict:
         "total": time.perf_counter() - started,
         "months": months,
         "peak_rss_mb": peak_rss_mb(),
+        "own_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "failed_checks": failed,
     }
 
@@ -220,7 +221,8 @@ def print_result(r: dict, flush: bool = False) -> None:
     run = r["run"]
     print(f"[{r['name']}] " + "  ".join(f"{s} {fmt_s(run['stages'][s])}" for s in STAGES)
           + f"  total {fmt_s(run['total'])}  floor {fmt_s(r['floor'])}  ({run['total'] / r['floor']:.1f}× floor)"
-          + f"  peak RSS {run['peak_rss_mb']:,.0f} MB", flush=flush)  # fmt: skip
+          + f"  peak RSS {run['peak_rss_mb']:,.0f} MB (run process alone {run['own_rss_mb']:,.0f} MB)",
+          flush=flush)  # fmt: skip
 
 
 def machine() -> dict:

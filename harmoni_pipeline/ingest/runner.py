@@ -153,9 +153,10 @@ def _to_arrow(frames: list[pd.DataFrame], source: str) -> pa.Table:
     if not frames:
         return schema.empty_table()
     tables = []
-    for df in frames:
-        df = df.reindex(columns=schema.names)
+    while frames:  # consumes the list: each frame is freed once converted (peak memory)
+        df = frames.pop(0).reindex(columns=schema.names)
         tables.append(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
+        del df
     return pa.concat_tables(tables)
 
 
