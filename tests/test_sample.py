@@ -494,3 +494,18 @@ def test_format_mix_is_exact(tmp_path):
     # wide scopes: the XLSX rekap carries desa codes (names would be ambiguous nationally)
     head = _xlsx_rows(_files(s, r"fkdm/.*\.xlsx$")[0])[0]
     assert "Kode Desa" in head and "Kecamatan" not in head
+
+
+def test_unknown_desa_code_exists_for_every_kecamatan():
+    """A planted unknown desa code is well-formed, of the row's kecamatan and not in the
+    reference — also in a kecamatan whose desa fill 2001…2099 (Papua Pegunungan)."""
+    from harmoni_pipeline.regions import Regions
+    from harmoni_pipeline.sample.context import SampleContext
+    from harmoni_pipeline.sample.fkdm import _unknown_desa_code
+
+    ctx = SampleContext(Regions.load(), "ALL", "2025-01", "2025-01", 0)
+    known = set(ctx.desa_code)
+    crowded = int(np.argmax(np.bincount(ctx.desa_kec, minlength=ctx.n_kec)))
+    for k in (0, crowded):
+        code = _unknown_desa_code(ctx, k)
+        assert re.fullmatch(re.escape(ctx.kec_code[k]) + r"\.\d{4}", code) and code not in known

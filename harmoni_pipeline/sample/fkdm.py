@@ -233,7 +233,9 @@ def _desa_name(ctx: SampleContext, code: str) -> str:
 def _unknown_desa_code(ctx: SampleContext, k: int) -> str:
     existing = set(ctx.desa_code[ctx.desa_kec == k])
     kec = ctx.kec_code[k]
-    return next(f"{kec}.{n}" for n in range(2099, 2000, -1) if f"{kec}.{n}" not in existing)
+    # 2099 downwards first; a kecamatan with a hundred desa has none free there
+    candidates = [*range(2099, 2000, -1), *range(9999, 2099, -1)]
+    return next(f"{kec}.{n}" for n in candidates if f"{kec}.{n}" not in existing)
 
 
 def _file_rows(ctx, rng, reports: Batch, snap_idx: np.ndarray, snap_status: np.ndarray, n_dup: int):
