@@ -37,6 +37,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -321,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scope", default="ALL")
     parser.add_argument("--period", default="2025-06", help="the one month")
     parser.add_argument("--year", default="2025", help="the twelve months")
-    parser.add_argument("--workdir", help="keep the generated files here (default: a temporary folder)")
+    parser.add_argument("--workdir", help="keep the generated files here (default: a temporary folder, removed at the end)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     # a child part (internal)
     parser.add_argument("--part", choices=tuple(PARTS), help=argparse.SUPPRESS)
@@ -348,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         results["year"] = measure(work, "year", scope=args.scope, start=f"{args.year}-01", end=f"{args.year}-12",
                                   responses=12 * args.year_responses, reports=12 * args.year_reports)  # fmt: skip
     wall = time.perf_counter() - started
+    if not args.workdir:  # the generated parts take several GB
+        shutil.rmtree(work, ignore_errors=True)
     section = results_markdown(results, machine(), wall)
     print("\n" + section)
     if not args.no_docs:
