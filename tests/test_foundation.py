@@ -41,6 +41,30 @@ def test_pseudonyms_are_keyed_normalised_and_never_raw():
     assert s.iloc[0] == s.iloc[2] and pd.isna(s.iloc[1])
 
 
+def test_pseudonym_column_equals_one_by_one():
+    """``series`` normalises ASCII text column-wise: it must give exactly the pseudonym of
+    each value, also for whitespace Python and pyarrow disagree on, non-ASCII text and
+    values that normalise to nothing."""
+    import hashlib
+    import hmac
+
+    import pandas as pd
+
+    p = Pseudonymizer("key-1")
+    values = ["0812-3456 789", "+62 812 3456789", "81234", "6212", "62", "8", " A@B.Com ", "x\x1cy\x1f",
+              "Budi \t\x0b Santoso", "BUDI\x1dsantoso", "Straße", "ＡＢＣ１２３", "١٢٣٤", "İstanbul", "a\u00a0b",
+              "", "   ", "\x1c", "-", None, "Budi Santoso", "budi santoso"]  # fmt: skip
+    column = pd.Series(values, index=range(100, 100 + len(values)), dtype="string")
+    for kind in ("email", "phone", "nik", "name"):
+        got = p.series(column, kind)
+        assert list(got.index) == list(column.index) and str(got.dtype) == "string"
+        expected = [p.pseudonym(v, kind) for v in values]
+        assert [None if pd.isna(g) else g for g in got] == expected, kind
+    # the HMAC itself is unchanged: HMAC-SHA256 of "kind:normalised" under the key
+    mac = hmac.new(b"key-1", b"email:budi@example.id", hashlib.sha256).hexdigest()[:32]
+    assert p.pseudonym(" Budi@Example.ID ", "email") == "pii:" + mac
+
+
 def test_month_arithmetic():
     assert shift("2025-01", -1) == "2024-12" and shift("2025-12", 1) == "2026-01" and shift("2025-11", -11) == "2024-12"
     assert month_range("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]

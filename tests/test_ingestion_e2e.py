@@ -241,3 +241,33 @@ def test_two_partitions_through_dg_materialize(sample, tmp_path):
     wh = Warehouse(tmp_path / "wh", catalog_tables())
     periods = wh.query("SELECT DISTINCT period FROM {staging.survey_responses} ORDER BY 1").fetchall()
     assert [p[0] for p in periods] == PERIODS
+
+
+def test_parallel_parsing_gives_the_same_partition(sample, tmp_path, monkeypatch):
+    """Large partitions are parsed by forked worker processes: forced on a small one, the
+    unreadable-file error, the staging rows and the audit rows are those of the
+    in-process path."""
+    from harmoni_pipeline.ingest import runner
+    from harmoni_pipeline.settings import Settings
+
+    landing = tmp_path / "landing"
+    folder = landing / "survey" / "2025-11"
+    folder.mkdir(parents=True)
+    for path in (sample[0] / "survey" / "2025-11").iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    tables = ("staging.survey_responses", "audit.source_files", "audit.rejected_rows")
+    outcomes = {}
+    for mode, threshold in (("serial", 2**62), ("parallel", 0)):
+        monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", threshold)
+        monkeypatch.setattr(runner, "_cpus", lambda: 2)
+        settings = Settings.from_env(landing_dir=landing, warehouse_dir=tmp_path / mode, scope="35.13", pii_key="k")
+        wh = Warehouse(tmp_path / mode, catalog_tables())
+        (folder / "broken.csv").write_bytes(b"\x00\x01\x02garbage\xff\xfe" * 50)
+        with pytest.raises(runner.IngestError) as failed:
+            runner.ingest_partition("survey", "2025-11", settings=settings, run_id=mode, warehouse=wh)
+        (folder / "broken.csv").unlink()
+        report = runner.ingest_partition("survey", "2025-11", settings=settings, run_id=mode, warehouse=wh)
+        outcomes[mode] = (str(failed.value), report.rows_read, report.rows_accepted, {t: _snapshot(wh, t) for t in tables})
+    assert "survey/2025-11/broken.csv" in outcomes["serial"][0]
+    assert outcomes["serial"][1] > 0
+    assert outcomes["serial"] == outcomes["parallel"]

@@ -387,8 +387,10 @@ def test_planted_defects_visible_in_files(sample):
     assert {"15", "104"} <= set(canon["umur"])
     assert canon["response_id"].duplicated().any()
     assert ((items == "").all(axis=1)).any()
-    late = canon["submitted_at"].str[:7] > "2025-12"
-    assert late.any()
+    # after the end of the arrival month (the file's folder); canonical is 5 % of the
+    # responses, so its small files plant their kinds in turn, not all in December
+    assert any((pd.read_csv(f, dtype=str, keep_default_na=False)["submitted_at"].str[:7] > f.parent.name).any()
+               for f in _files(sample, r"kanonik.*\.csv$"))  # fmt: skip
     assert canon["kode_kecamatan"].str.startswith("35.74.").any()  # Kota Probolinggo: out of scope
     kobo = pd.concat([pd.read_csv(f, dtype=str, sep=";", keep_default_na=False) for f in _files(sample, r"kobo_.*\.csv$")])
     assert kobo["_uuid"].duplicated().any() or any(
@@ -461,3 +463,49 @@ def test_all_scope_small(tmp_path):
     assert len({f.split("/")[-1] for f in s.files if f.startswith("survey/")}) > 20
     assert s.planted_rules.get("ambiguous_region", 0) >= 1
     assert len(s.population) == 7285 * 10
+
+
+def test_format_mix_is_exact(tmp_path):
+    """``--responses``/``--reports`` are split by count: survey 60 % Google Forms, 30 % Kobo
+    CSV, 5 % Kobo XLSX, 5 % canonical CSV; FKDM 80 % CSV, 20 % XLSX. Valid rows per format
+    = data rows read back from the files minus the rows planted to break a rule (one month,
+    so no cumulative re-export or status re-send adds rows)."""
+    s = generate_landing_zone(tmp_path / "mix", start="2025-11", end="2025-11", seed=2, scope="ALL",
+                              responses=3000, reports=500)  # fmt: skip
+    kinds = {
+        "survey/google_forms": r"survey/.*/gform_.*\.csv$", "survey/kobo_csv": r"survey/.*/kobo_.*\.csv$",
+        "survey/kobo_xlsx": r"survey/.*/kobo_.*\.xlsx$", "survey/canonical": r"survey/.*/survei_kanonik_.*\.csv$",
+        "fkdm/csv": r"fkdm/.*\.csv$", "fkdm/xlsx": r"fkdm/.*\.xlsx$",
+    }  # fmt: skip
+    valid = {}
+    for kind, pattern in kinds.items():
+        files = _files(s, pattern)
+        assert files, kind
+        rows = 0
+        for f in files:
+            if f.suffix == ".xlsx":
+                rows += sum(any(v not in ("", None) for v in r) for r in _xlsx_rows(f)[1:])
+            else:
+                rows += len(pd.read_csv(f, dtype=str, sep=None, engine="python", keep_default_na=False))
+        planted = sum(sum(s.file_rules.get(str(f.relative_to(s.out)), {}).values()) for f in files)
+        valid[kind] = rows - planted
+    assert valid == {"survey/google_forms": 1800, "survey/kobo_csv": 900, "survey/kobo_xlsx": 150,
+                     "survey/canonical": 150, "fkdm/csv": 400, "fkdm/xlsx": 100}  # fmt: skip
+    # wide scopes: the XLSX rekap carries desa codes (names would be ambiguous nationally)
+    head = _xlsx_rows(_files(s, r"fkdm/.*\.xlsx$")[0])[0]
+    assert "Kode Desa" in head and "Kecamatan" not in head
+
+
+def test_unknown_desa_code_exists_for_every_kecamatan():
+    """A planted unknown desa code is well-formed, of the row's kecamatan and not in the
+    reference — also in a kecamatan whose desa fill 2001…2099 (Papua Pegunungan)."""
+    from harmoni_pipeline.regions import Regions
+    from harmoni_pipeline.sample.context import SampleContext
+    from harmoni_pipeline.sample.fkdm import _unknown_desa_code
+
+    ctx = SampleContext(Regions.load(), "ALL", "2025-01", "2025-01", 0)
+    known = set(ctx.desa_code)
+    crowded = int(np.argmax(np.bincount(ctx.desa_kec, minlength=ctx.n_kec)))
+    for k in (0, crowded):
+        code = _unknown_desa_code(ctx, k)
+        assert re.fullmatch(re.escape(ctx.kec_code[k]) + r"\.\d{4}", code) and code not in known

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 # data-contracts §3.4: the only rule names that may appear in audit.rejected_rows.
@@ -37,6 +38,9 @@ class UnreadableFile(Exception):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self):  # picklable (files may be parsed in worker processes)
+        return (type(self), (self.path, self.reason))
 
 
 @dataclass
@@ -112,39 +116,55 @@ class Rejections:
     def __init__(self, lines: pd.Series):
         self._lines = pd.Series(lines, dtype="Int64").reset_index(drop=True)
         self._parts: list[pd.DataFrame] = []
-        self.bad = pd.Series(False, index=self._lines.index)
+        self._bad = np.zeros(len(self._lines), dtype=bool)
+
+    @property
+    def bad(self) -> pd.Series:
+        """Whether each row breaks at least one rule so far (bool, aligned with ``lines``)."""
+        return pd.Series(self._bad, index=self._lines.index, copy=False)
+
+    @staticmethod
+    def _at(values, rows: np.ndarray) -> pd.Series:
+        """``values`` (a Series, array or list aligned with the rows) at positions ``rows``,
+        as strings; only those rows are converted."""
+        if isinstance(values, pd.Series):
+            picked = values.iloc[rows]
+        else:
+            picked = pd.Series(values).iloc[rows]
+        return picked.astype("string").reset_index(drop=True)
 
     def add(self, mask, rule: str, column, values=None, message="") -> None:
         """``column`` is a column name, or a Series per row (JSON: the datacontent key);
         ``message`` is one text, or a Series per row (e.g. a resolver's message)."""
         if rule not in RULES:
             raise ValueError(f"unknown rule {rule!r}")
-        mask = pd.Series(mask, dtype="boolean").reset_index(drop=True).fillna(False).astype(bool)
-        if not mask.any():
-            return
-        if values is None:
-            shown = pd.Series(pd.NA, index=mask.index, dtype="string")
+        if isinstance(mask, np.ndarray) and mask.dtype == bool:
+            flags = mask
+        elif isinstance(mask, pd.Series) and mask.dtype == bool:
+            flags = mask.to_numpy()
         else:
-            shown = pd.Series(values).reset_index(drop=True).astype("string")
+            flags = pd.Series(mask, dtype="boolean").fillna(False).to_numpy(dtype=bool)
+        rows = np.flatnonzero(flags)
+        if not rows.size:
+            return
+        n = rows.size
         part = pd.DataFrame(
             {
-                "line": self._lines[mask],
-                "rule": rule,
+                "line": self._lines.iloc[rows].reset_index(drop=True),
+                "rule": pd.Series([rule] * n, dtype="string"),
                 "column": (
-                    pd.Series(column).reset_index(drop=True).astype("string")[mask]
-                    if isinstance(column, pd.Series)
-                    else column
+                    self._at(column, rows) if isinstance(column, pd.Series) else pd.Series([column] * n, dtype="string")
                 ),
-                "value": shown[mask],
+                "value": pd.Series(pd.NA, index=range(n), dtype="string") if values is None else self._at(values, rows),
                 "message": (
-                    pd.Series(message).reset_index(drop=True).astype("string")[mask].fillna(rule)
+                    self._at(message, rows).fillna(rule)
                     if isinstance(message, pd.Series)
-                    else message
+                    else pd.Series([message] * n, dtype="string")
                 ),
             }
         )
         self._parts.append(part)
-        self.bad |= mask
+        self._bad[rows] = True
 
     def frame(self) -> pd.DataFrame:
         if not self._parts:

@@ -352,43 +352,48 @@ def read_xlsx_cells(path: Path, display_path: str, sheet: str | int) -> list[lis
     return [[None if v == "" else v for v in row] for row in rows]
 
 
-def _render_cells(values: list[object]) -> pd.Series:
-    """Render one column of calamine cell values as strings (see module docstring)."""
-    s = pd.Series(values, dtype=object)
-    out = pd.Series(pd.NA, index=s.index, dtype=object)
-    if s.empty:
-        return out.astype(STRING)
-    kinds = s.map(type)
-    is_str = (kinds == str).to_numpy()
-    if is_str.any():
-        out[is_str] = s[is_str]
-    is_float = (kinds == float).to_numpy()
+def _render_cells(values: list[object]) -> pa.Array:
+    """Render calamine cell values as strings (see module docstring): one pass over a
+    flat list of cells — a whole sheet at once — by cell type, not cell by cell."""
+    cells = np.empty(len(values), dtype=object)
+    cells[:] = values
+    out = np.full(len(values), None, dtype=object)
+    if not len(values):
+        return pa.array([], type=pa.string())
+    kinds = np.array([type(v) for v in values], dtype=object)
+    is_str = kinds == str
+    out[is_str] = cells[is_str]
+    is_float = kinds == float
     if is_float.any():
-        numbers = s[is_float].astype(float).to_numpy()
+        numbers = cells[is_float].astype(np.float64)
         finite = np.isfinite(numbers)
         integral = finite & (numbers == np.round(numbers)) & (np.abs(numbers) < 2**53)
         rendered = np.empty(numbers.size, dtype=object)
         rendered[integral] = numbers[integral].astype(np.int64).astype(str)
         rendered[~integral] = [repr(float(x)) for x in numbers[~integral]]
         out[is_float] = rendered
-    is_bool = (kinds == bool).to_numpy()
+    is_bool = kinds == bool
     if is_bool.any():
-        out[is_bool] = np.where(s[is_bool].astype(bool).to_numpy(), "TRUE", "FALSE")
-    is_int = (kinds == int).to_numpy()
+        out[is_bool] = np.where(cells[is_bool].astype(bool), "TRUE", "FALSE")
+    is_int = kinds == int
     if is_int.any():
-        out[is_int] = s[is_int].astype(str)
-    is_datetime = (kinds == dt.datetime).to_numpy()
+        out[is_int] = [str(v) for v in cells[is_int]]
+    is_datetime = kinds == dt.datetime
     if is_datetime.any():
-        stamps = pd.to_datetime(s[is_datetime].tolist()).round("s")
+        stamps = pd.to_datetime(cells[is_datetime].tolist()).round("s")
         out[is_datetime] = stamps.strftime("%Y-%m-%dT%H:%M:%S").to_numpy()
-    is_date = (kinds == dt.date).to_numpy()
+    is_date = kinds == dt.date
     if is_date.any():
-        out[is_date] = s[is_date].map(dt.date.isoformat)
-    other = ~(is_str | is_float | is_bool | is_int | is_datetime | is_date) & s.notna().to_numpy()
-    if other.any():  # time, timedelta
-        out[other] = s[other].map(lambda v: v.isoformat(timespec="seconds") if isinstance(v, dt.time) else str(v))
-    result = out.astype(STRING).str.strip()
-    return result.mask(result == "")
+        out[is_date] = [v.isoformat() for v in cells[is_date]]
+    known = is_str | is_float | is_bool | is_int | is_datetime | is_date | (kinds == type(None))
+    other = np.flatnonzero(~known)
+    for i in other:  # time, timedelta (rare); None and NaN stay missing
+        v = cells[i]
+        if v is None or (isinstance(v, float) and v != v):
+            continue
+        out[i] = v.isoformat(timespec="seconds") if isinstance(v, dt.time) else str(v)
+    text = pc.utf8_trim_whitespace(pa.array(out, type=pa.string()))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 
 def read_xlsx_table(path: Path, display_path: str, sheet: str | int = 0) -> RawTable:
@@ -405,12 +410,14 @@ def read_xlsx_table(path: Path, display_path: str, sheet: str | int = 0) -> RawT
     header = rows[header_index]
     width = len(header)
     body = rows[header_index + 1 :]
-    cells = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(index=range(0), columns=range(width))
+    if any(len(row) != width for row in body):  # ragged rows: cut or pad to the header's width
+        body = [list(row[:width]) + [None] * (width - len(row)) for row in body]
+    flat = _render_cells([v for row in body for v in row])  # row-major: cell (r, j) at r * width + j
     columns = [
-        _render_cells(cells[j].tolist() if j in cells.columns else [None] * len(body)) for j in range(width)
+        pd.Series(pd.arrays.ArrowStringArray(pc.take(flat, pa.array(np.arange(j, len(flat), width)))), dtype=STRING)
+        for j in range(width)
     ]
-    raw_names = [_render_cells([v]).iloc[0] for v in header]
-    raw_names = ["" if pd.isna(v) else str(v) for v in raw_names]
+    raw_names = ["" if v is None else str(v) for v in _render_cells(list(header)).to_pylist()]
     frame = _finish_columns(display_path, raw_names, columns)
     lines = np.arange(header_index + 2, header_index + 2 + len(body), dtype=np.int64)
     frame, line_series = _drop_blank_rows(frame, lines)

@@ -9,9 +9,12 @@ live in the parser modules; file layout in :mod:`harmoni_pipeline.warehouse`.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -85,6 +88,54 @@ def parse_one(file: LandingFile, settings: Settings, regions: Regions, pseudonym
         raise UnreadableFile(file.rel_path, f"could not be parsed ({type(exc).__name__}: {exc})") from exc
 
 
+#: a partition with at least this many bytes to parse is parsed by one worker process per
+#: CPU (fork); smaller ones in-process, where starting workers would cost more than it saves
+PARALLEL_MIN_BYTES = 48 * 2**20
+_WORKER_ARGS: tuple | None = None  # (settings, regions, pseudonymizer), inherited by forked workers
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _parse_or_error(file: LandingFile, settings, regions, pseudonymizer) -> ParsedFile | UnreadableFile:
+    try:
+        return parse_one(file, settings, regions, pseudonymizer)
+    except UnreadableFile as exc:
+        return exc
+
+
+def _parse_in_worker(file: LandingFile) -> ParsedFile | UnreadableFile:
+    return _parse_or_error(file, *_WORKER_ARGS)
+
+
+def parse_files(
+    files: list[LandingFile], settings: Settings, regions: Regions, pseudonymizer: Pseudonymizer,
+    *, min_bytes: int | None = None,
+) -> Iterator[ParsedFile | UnreadableFile]:
+    """Each file's :class:`ParsedFile` (or its :class:`UnreadableFile`), in the order given.
+
+    Parsing is CPU-bound Python/pandas work per file and files are independent, so a
+    partition of at least ``min_bytes`` (default ``PARALLEL_MIN_BYTES``) is spread over
+    one forked worker process per CPU; results come back in order."""
+    global _WORKER_ARGS
+    threshold = PARALLEL_MIN_BYTES if min_bytes is None else min_bytes
+    workers = min(len(files), _cpus())
+    if workers < 2 or sum(f.bytes for f in files) < threshold or "fork" not in multiprocessing.get_all_start_methods():
+        for file in files:
+            yield _parse_or_error(file, settings, regions, pseudonymizer)
+        return
+    _WORKER_ARGS = (settings, regions, pseudonymizer)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield from pool.map(_parse_in_worker, files)
+    finally:
+        _WORKER_ARGS = None
+
+
 def _with_provenance(parsed: ParsedFile, file: LandingFile, order: int, key_id: str, run_id: str) -> pd.DataFrame:
     df = parsed.accepted.copy()
     df["period"] = file.period
@@ -102,9 +153,10 @@ def _to_arrow(frames: list[pd.DataFrame], source: str) -> pa.Table:
     if not frames:
         return schema.empty_table()
     tables = []
-    for df in frames:
-        df = df.reindex(columns=schema.names)
+    while frames:  # consumes the list: each frame is freed once converted (peak memory)
+        df = frames.pop(0).reindex(columns=schema.names)
         tables.append(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
+        del df
     return pa.concat_tables(tables)
 
 
@@ -140,6 +192,13 @@ def ingest_partition(
     report = IngestReport(source=source, period=period, files=[])
     accepted_frames: list[pd.DataFrame] = []
     rejected_frames: list[pd.DataFrame] = []
+    duplicate_of: dict[int, str] = {}
+    for order, file in enumerate(files):
+        if file.sha256 in counted:
+            duplicate_of[order] = counted[file.sha256]
+        else:
+            counted[file.sha256] = file.rel_path
+    outcomes = parse_files([f for i, f in enumerate(files) if i not in duplicate_of], settings, regions, pseudonymizer)
     for order, file in enumerate(files):
         record = {
             "sha256": file.sha256,
@@ -155,14 +214,13 @@ def ingest_partition(
             "error": None,
             "warnings": None,
         }
-        if file.sha256 in counted:
-            record["duplicate_of"] = counted[file.sha256]
+        if order in duplicate_of:
+            record["duplicate_of"] = duplicate_of[order]
             report.files.append(record)
             continue
-        counted[file.sha256] = file.rel_path
-        try:
-            parsed = parse_one(file, settings, regions, pseudonymizer)
-        except UnreadableFile as exc:
+        parsed = next(outcomes)
+        if isinstance(parsed, UnreadableFile):
+            exc = parsed
             record.update(rows_read=None, rows_accepted=None, rows_rejected=None, error=exc.reason)
             report.errors.append(str(exc))
             report.files.append(record)
@@ -188,6 +246,7 @@ def ingest_partition(
             rej["sha256"], rej["path"], rej["source"], rej["period"] = file.sha256, file.rel_path, source, period
             rejected_frames.append(rej)
 
+    outcomes.close()  # shuts the worker processes down, if any
     for record in report.files:
         report.rows_read += record["rows_read"] or 0
         report.rows_accepted += record["rows_accepted"] or 0

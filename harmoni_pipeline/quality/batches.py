@@ -160,7 +160,7 @@ def partition_frame(files: pd.DataFrame, accepted: pd.DataFrame | None, kecamata
     }
     if accepted is not None and kecamatan_in_scope is not None:
         scope = set(kecamatan_in_scope)
-        with_rows = len(scope & set(accepted["kode_kecamatan"].dropna()))
+        with_rows = len(scope & set(accepted["kode_kecamatan"].dropna().unique()))  # distinct first: 1 M rows
         row.update(kecamatan_in_scope=len(scope), kecamatan_with_rows=with_rows)
         if len(accepted) and scope:
             row["coverage"] = with_rows / len(scope)

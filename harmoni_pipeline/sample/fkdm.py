@@ -4,7 +4,10 @@ Room: drawing FKDM reports (place, dates, bidang, ATHG, kualifikasi, a life cycl
 baru → terverifikasi → ditangani/eskalasi → selesai, or ditolak), numbering them
 ``FKDM/<kabupaten>/<year>/<seq>``, and writing what arrives each month in
 ``fkdm/YYYY-MM/``: a CSV with ``kode_desa`` from the FKDM secretariat and an XLSX "rekap"
-with kecamatan/desa *names* from kecamatan forums. A report is sent in the month it is
+from kecamatan forums — with kecamatan/desa *names* in a kabupaten scope, with a ``Kode
+Desa`` column in wider scopes (an FKDM table has no kabupaten column, so names would be
+resolved within the scope, where a province repeats many of them). The distinct reports
+are split exactly 80 % CSV, 20 % XLSX (``XLSX_SHARE``, by report count). A report is sent in the month it is
 reported and **re-sent** in every later month in which its status changed (new
 ``tgl_tindak_lanjut``/``tgl_selesai``). Hot-spot kecamatan (low vigilance profile) report
 more and graver events, so red alerts (merah1/merah2 with a recent ``tgl_kejadian``)
@@ -45,8 +48,8 @@ KUALIFIKASI = ["hijau", "kuning", "merah1", "merah2"]
 KUALIFIKASI_TEXT = ["Hijau", "Kuning", "Merah 1", "Merah 2"]
 STATUS = ["baru", "terverifikasi", "ditangani", "selesai", "eskalasi", "ditolak"]
 BARU, TERVERIFIKASI, DITANGANI, SELESAI, ESKALASI, DITOLAK = range(6)
-#: share of kecamatan whose forum sends an XLSX rekap with names (the rest: CSV with codes)
-XLSX_SHARE = 0.3
+#: share of the distinct reports sent in an XLSX rekap (the rest: CSV with codes), exact
+XLSX_SHARE = 0.2
 
 TEMPLATES = {
     "ideologi": ["Ditemukan selebaran berisi ajakan menolak Pancasila di sekitar balai Desa {desa}.",
@@ -75,6 +78,8 @@ FKDM_CSV_HEAD = ["no_laporan", "tgl_lapor", "tgl_kejadian", "kode_desa", "bidang
 FKDM_XLSX_HEAD = ["No. Laporan", "Tgl Lapor", "Tgl Kejadian", "Kecamatan", "Desa/Kelurahan", "Bidang", "Jenis ATHG",
                   "Kualifikasi", "Status", "Tgl Tindak Lanjut", "Tgl Selesai", "Ringkasan", "Nama Pelapor",
                   "HP Pelapor"]  # fmt: skip
+#: the XLSX rekap of a wide scope: one region column, the desa code
+FKDM_XLSX_CODE_HEAD = [*FKDM_XLSX_HEAD[:3], "Kode Desa", *FKDM_XLSX_HEAD[5:]]
 
 
 def default_total(ctx: SampleContext) -> int:
@@ -228,7 +233,9 @@ def _desa_name(ctx: SampleContext, code: str) -> str:
 def _unknown_desa_code(ctx: SampleContext, k: int) -> str:
     existing = set(ctx.desa_code[ctx.desa_kec == k])
     kec = ctx.kec_code[k]
-    return next(f"{kec}.{n}" for n in range(2099, 2000, -1) if f"{kec}.{n}" not in existing)
+    # 2099 downwards first; a kecamatan with a hundred desa has none free there
+    candidates = [*range(2099, 2000, -1), *range(9999, 2099, -1)]
+    return next(f"{kec}.{n}" for n in candidates if f"{kec}.{n}" not in existing)
 
 
 def _file_rows(ctx, rng, reports: Batch, snap_idx: np.ndarray, snap_status: np.ndarray, n_dup: int):
@@ -316,8 +323,9 @@ def _xlsx_builder(cols, text_dates: np.ndarray, sheet: str):
                else serial[i]) for i in range(len(serial))]  # fmt: skip
         return out
 
-    kec, desa = cols["region"]
-    columns = [cols["no"].to_pylist(), date("lapor"), date("kejadian"), kec.to_pylist(), desa.to_pylist(),
+    region = [c.to_pylist() for c in cols["region"]]  # (kecamatan, desa) names, or (kode_desa,)
+    head = FKDM_XLSX_HEAD if len(region) == 2 else FKDM_XLSX_CODE_HEAD
+    columns = [cols["no"].to_pylist(), date("lapor"), date("kejadian"), *region,
                cols["bidang"].to_pylist(), cols["athg"].to_pylist(), cols["kual"].to_pylist(), cols["st"].to_pylist(),
                date("tl"), date("selesai"), cols["ringkasan"].to_pylist(), cols["pelapor"].to_pylist(),
                cols["hp"].to_pylist()]  # fmt: skip
@@ -326,8 +334,8 @@ def _xlsx_builder(cols, text_dates: np.ndarray, sheet: str):
         ws = workbook.add_worksheet(sheet[:31])
         fmt = workbook.add_format({"num_format": "dd/mm/yyyy"})
         bold = workbook.add_format({"bold": True})
-        return write_table(ws, FKDM_XLSX_HEAD, columns, cell_formats={1: fmt, 2: fmt, 9: fmt, 10: fmt},
-                           header_format=bold)  # fmt: skip
+        dates = {i: fmt for i, h in enumerate(head) if h.startswith("Tgl ")}
+        return write_table(ws, head, columns, cell_formats=dates, header_format=bold)
 
     return build
 
@@ -347,18 +355,14 @@ def write_fkdm(ctx: SampleContext, writer: LandingWriter, total: int | None, pop
     reps = counts[month, kec]
     valid = draw_reports(ctx, rng, np.repeat(kec, reps), np.repeat(month, reps))
 
-    # which kecamatan send an XLSX rekap with names
-    crng = ctx.rng("fkdm-channel")
-    # (only in a kabupaten scope: an FKDM table has no kabupaten column, so kecamatan
-    # names are resolved within the scope, where a province repeats many of them)
-    names_kec = np.zeros(ctx.n_kec, dtype=bool)
-    if ctx.single_kabupaten and ctx.n_kec >= 4:
-        names_kec[crng.choice(ctx.n_kec, int(round(XLSX_SHARE * ctx.n_kec)), replace=False)] = True
+    # which reports are sent in an XLSX rekap: exactly XLSX_SHARE of them
+    n_xlsx = int(round(XLSX_SHARE * len(valid)))
+    valid["channel"] = ctx.rng("fkdm-channel").permutation(np.repeat([1, 0], [n_xlsx, len(valid) - n_xlsx]))
 
     # defect reports, planned per delivery file from its new reports
     rd = D.RegionDefects(ctx)
     unit = ctx.unit_of_kec[valid["kec"]]
-    channel = names_kec[valid["kec"]].astype(np.int64)
+    channel = valid["channel"]
     planted, dups = [], {}
     planner = D.Planner(ctx.rng("fkdm-plan"))
     for mi, period in enumerate(ctx.periods):
@@ -377,6 +381,7 @@ def write_fkdm(ctx: SampleContext, writer: LandingWriter, total: int | None, pop
                 bad = draw_reports(ctx, drng, kk, np.full(len(kinds), mi))
                 kinds = D.apply_fkdm_defects(ctx, rd, bad, kinds, drng)
                 bad["kind"] = kinds.astype(object)
+                bad["channel"] = np.full(len(kinds), ch, dtype=np.int64)
                 planted.append(bad)
     reports = Batch.concat([valid, *planted])
     n_valid = len(valid)
@@ -405,7 +410,7 @@ def write_fkdm(ctx: SampleContext, writer: LandingWriter, total: int | None, pop
     send[n_valid:] = months == reports["month"][n_valid:, None]  # planted rows: once
     r_idx, m_idx = np.nonzero(send)
     r_unit = ctx.unit_of_kec[reports["kec"]]
-    r_channel = names_kec[reports["kec"]].astype(np.int64)
+    r_channel = reports["channel"]
 
     for mi, period in enumerate(ctx.periods):
         in_month = m_idx == mi
@@ -418,7 +423,7 @@ def write_fkdm(ctx: SampleContext, writer: LandingWriter, total: int | None, pop
                 frng = ctx.rng("fkdm-file", period, un.code, ch)
                 rows = _file_rows(ctx, frng, reports, r_idx[sel], status[r_idx[sel], mi], dups.get((mi, u, ch), 0))
                 rules = D.count_rules(rows["kind"])
-                cols = _render(ctx, rd, rows, names=bool(ch))
+                cols = _render(ctx, rd, rows, names=bool(ch) and ctx.single_kabupaten)
                 for key in ("pelapor", "hp"):
                     writer.add_pii(cols[key])
                 writer.add_pii(pc.filter(rows["person"], pa.array(rows["has_person"])))

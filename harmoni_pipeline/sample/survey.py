@@ -12,6 +12,10 @@ that arrive in ``survey/YYYY-MM/``:
   in UTC) and Kobo ``;`` CSV;
 - **canonical** CSV.
 
+Format mix: each month's new valid responses are split exactly (largest remainder) 60 %
+Google Forms, 30 % Kobo CSV, 5 % Kobo XLSX, 5 % canonical CSV (``CHANNEL_SHARE``);
+planted defect rows and the cumulative re-exports of Google Forms come on top.
+
 Answers: each respondent has a latent level per IHaI variable / IKN dimension (kecamatan
 level + respondent factor + variable noise); the three items PER/PAR/AKS add item noise
 and are rounded to 1–5 (reversed items mirrored), which gives Cronbach alphas of about
@@ -19,7 +23,7 @@ and are rounded to 1–5 (reversed items mirrored), which gives Cronbach alphas 
 
 Everything is column-wise numpy/pyarrow; Python loops run over months, file units and
 columns, never over responses (XLSX cells are the exception: xlsxwriter writes cell by
-cell, so Kobo XLSX volume is capped per month and the rest goes to Kobo CSV).
+cell, which is why Kobo XLSX takes only 5 % of the responses).
 """
 
 from __future__ import annotations
@@ -58,11 +62,8 @@ IHAI_COLS = np.arange(3 * N_IHAI_BLOCKS)
 IKN_COLS = np.arange(3 * N_IHAI_BLOCKS, N_ITEMS)
 
 CHANNELS = ["google_forms", "kobo_xlsx", "kobo_csv", "canonical"]
-CHANNEL_P = [0.35, 0.30, 0.10, 0.25]
-#: xlsxwriter writes cell by cell (≈ 0.3 ms a row): Kobo XLSX rows are capped per month
-#: (and over the whole range); beyond the cap, Kobo exports of that month are CSV
-KOBO_XLSX_MAX_ROWS_PER_MONTH = 6_000
-KOBO_XLSX_MAX_ROWS_TOTAL = 12_000
+#: share of each month's new valid responses per export format (split exactly)
+CHANNEL_SHARE = {"google_forms": 0.60, "kobo_csv": 0.30, "kobo_xlsx": 0.05, "canonical": 0.05}
 
 # latent model, in item-score points (0–100; one Likert step = 25 points)
 SIGMA_RESPONDENT = 9.0      # general disposition shared by all variables of an index
@@ -659,12 +660,20 @@ def _write_kobo(fc: _FileContext, rows: Batch, first_id: int, xlsx: bool) -> Non
         fc.writer.add_pii(col)
 
 
-def _split_channels(ctx: SampleContext, rng: np.random.Generator, batch: Batch, xlsx_cap: int):
+def channel_counts(n: int) -> np.ndarray:
+    """Responses per channel (``CHANNELS`` order) out of ``n``: ``CHANNEL_SHARE`` exactly,
+    the rounding remainder going to the largest fractional parts."""
+    share = np.array([CHANNEL_SHARE[c] for c in CHANNELS])
+    exact = share / share.sum() * n
+    counts = np.floor(exact).astype(np.int64)
+    short = n - int(counts.sum())
+    counts[np.argsort(-(exact - counts), kind="stable")[:short]] += 1
+    return counts
+
+
+def _split_channels(ctx: SampleContext, rng: np.random.Generator, batch: Batch):
     """Row indexes of ``batch`` per (unit, channel), as a function ``rows(u, c)``."""
-    channel = rng.choice(len(CHANNELS), len(batch), p=CHANNEL_P)
-    xlsx = np.flatnonzero(channel == CHANNELS.index("kobo_xlsx"))
-    if len(xlsx) > xlsx_cap:
-        channel[rng.permutation(xlsx)[xlsx_cap:]] = CHANNELS.index("kobo_csv")
+    channel = rng.permutation(np.repeat(np.arange(len(CHANNELS)), channel_counts(len(batch))))
     unit = ctx.unit_of_kec[batch["kec"]]
     order = np.lexsort((channel, unit))
     key = unit[order] * len(CHANNELS) + channel[order]
@@ -686,11 +695,10 @@ def write_survey(ctx: SampleContext, writer: LandingWriter, total: int | None) -
     planner = D.Planner(ctx.rng("survey-defects"))
     gf_store: dict[int, list[Batch]] = {u: [] for u in range(len(ctx.units))}
     kobo_next_id = {u: 180_000_000 + 1_000_000 * u for u in range(len(ctx.units))}
-    xlsx_cap = max(1000, min(KOBO_XLSX_MAX_ROWS_PER_MONTH, KOBO_XLSX_MAX_ROWS_TOTAL // len(ctx.periods)))
     for mi, period in enumerate(ctx.periods):
         rng = ctx.rng("survey", period)
         batch = draw_responses(ctx, rng, period, np.repeat(np.arange(ctx.n_kec), counts[mi]))
-        rows_of = _split_channels(ctx, rng, batch, xlsx_cap)
+        rows_of = _split_channels(ctx, rng, batch)
         created = dt.datetime.fromisoformat(shift(period, 1) + "-01") - dt.timedelta(hours=14)
         for u, unit in enumerate(ctx.units):
             for ci, ch in enumerate(CHANNELS):

@@ -50,18 +50,14 @@ def survey_window(warehouse: Warehouse, period: str, items: list[str], window_mo
     warehouse.ensure_placeholder(table, warehouse.tables[table])
     start = shift(period, -(window_months - 1))
     every = warehouse.select_sql(table, up_to=period)
+    # One pass: the first copy of a response is its earliest (period, file_order, line),
+    # so its period is the response's first arrival; keep it when that lies in the window.
     sql = f"""
-        WITH arrivals AS (
-            SELECT response_id, min(period) AS first_period
-            FROM ({every})
-            GROUP BY response_id
-            HAVING min(period) >= $start
-        )
-        SELECT {_quoted(SURVEY_COLUMNS + items, "s")}
-        FROM ({every}) AS s
-        JOIN arrivals AS a ON s.response_id = a.response_id AND s.period = a.first_period
-        QUALIFY row_number() OVER (PARTITION BY s.response_id ORDER BY s.file_order, s.line) = 1
-        ORDER BY s.kode_kecamatan, s.response_id
+        SELECT {_quoted(SURVEY_COLUMNS + items)}
+        FROM ({every})
+        QUALIFY row_number() OVER (PARTITION BY response_id ORDER BY period, file_order, line) = 1
+            AND period >= $start
+        ORDER BY kode_kecamatan, response_id
     """
     con = warehouse.connect()
     try:
