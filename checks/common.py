@@ -7,6 +7,9 @@ import dagster as dg
 from harmoni_pipeline.quality.gate import GateResult, MissingCandidate, gate
 
 CHECK_NAME = "expectations"
+# Steps that publish into the warehouse queue in this Dagster concurrency pool (its limit
+# is `pools.default_limit` in dagster.yaml, 1, or `dagster instance concurrency set`).
+PUBLISH_POOL = "warehouse_publish"
 
 
 def partitioned_check(**kwargs):
@@ -36,13 +39,20 @@ def outcomes_table(result: GateResult) -> dg.TableMetadataValue:
     return dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=[dg.TableColumn(c, types.get(c, "string")) for c in cols]))
 
 
+def candidate_runs(context) -> list[str]:
+    """Runs whose candidates this check may judge: its own, then — in a retry, which
+    re-executes only the failed steps — its parent's and its root's."""
+    run = context.run
+    return [r for r in (run.run_id, run.parent_run_id, run.root_run_id) if r]
+
+
 def run_gate(context, tables: list[str], asset: str, harmoni, validate) -> dg.AssetCheckResult:
     """Validate the run's candidates of ``tables``; publish them if every expectation passes."""
     period = context.partition_key
     warehouse = harmoni.warehouse()
     try:
         result = gate(tables, period, run_id=context.run.run_id, warehouse=warehouse, validate=validate,
-                      asset=asset, check_name=CHECK_NAME)
+                      asset=asset, check_name=CHECK_NAME, candidate_runs=candidate_runs(context))
     except MissingCandidate as exc:
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR, description=str(exc))
     report = result.report

@@ -4,7 +4,7 @@ fast completion, Cronbach's alpha per PPA block, repeated respondent keys. Thres
 
 import dagster as dg
 
-from checks.common import partitioned_check
+from checks.common import candidate_runs, partitioned_check
 from harmoni_pipeline import methodology
 from harmoni_pipeline.partitions import monthly_partitions
 from harmoni_pipeline.quality import diagnostics
@@ -22,13 +22,15 @@ DESCRIPTIONS = {
 }
 
 
-def _partition(harmoni: HarmoniResource, period: str, run_id: str):
-    """This run's candidate, or — once the blocking check has published it — the partition."""
+def _partition(harmoni: HarmoniResource, period: str, runs: list[str]):
+    """This run's candidate (in a retry: its parent's or root's), or — once the blocking
+    check has published it — the partition."""
     warehouse = harmoni.warehouse()
-    data = warehouse.read_pending(TABLE, period, run_id)
-    if data is None:
-        data = warehouse.read_partition(TABLE, period)
-    return warehouse, data
+    for run_id in runs:
+        data = warehouse.read_pending(TABLE, period, run_id)
+        if data is not None:
+            return warehouse, data
+    return warehouse, warehouse.read_partition(TABLE, period)
 
 
 def diagnostic_check(name: str) -> dg.AssetChecksDefinition:
@@ -41,7 +43,7 @@ def diagnostic_check(name: str) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, harmoni: HarmoniResource) -> dg.AssetCheckResult:
         period, run_id = context.partition_key, context.run.run_id
-        warehouse, data = _partition(harmoni, period, run_id)
+        warehouse, data = _partition(harmoni, period, candidate_runs(context))
         if data is None:
             return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, description="no survey partition to diagnose")
         result = diagnostics.run_diagnostics(data.to_pandas(), methodology.load())[name]

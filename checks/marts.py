@@ -3,7 +3,7 @@ validated together and published together, only when every suite passes."""
 
 import dagster as dg
 
-from checks.common import CHECK_NAME, partitioned_check, run_gate
+from checks.common import CHECK_NAME, PUBLISH_POOL, partitioned_check, run_gate
 from harmoni_pipeline import methodology
 from harmoni_pipeline.partitions import monthly_partitions
 from harmoni_pipeline.quality.validate import docs_dir, validate_marts
@@ -19,6 +19,7 @@ def marts_check(tables: list[str]) -> dg.AssetChecksDefinition:
         asset=dg.AssetKey(head.split(".")),
         name=CHECK_NAME,
         blocking=True,
+        pool=PUBLISH_POOL,
         partitions_def=monthly_partitions,
         additional_deps=[dg.AssetKey(t.split(".")) for t in rest],
         description="GX suites checks/suites/<table>.json on the month's candidates of "

@@ -3,7 +3,7 @@ candidate is published only when its suite passes (write-audit-publish)."""
 
 import dagster as dg
 
-from checks.common import CHECK_NAME, partitioned_check, run_gate
+from checks.common import CHECK_NAME, PUBLISH_POOL, partitioned_check, run_gate
 from harmoni_pipeline import methodology
 from harmoni_pipeline.partitions import monthly_partitions, yearly_partitions
 from harmoni_pipeline.quality.validate import docs_dir, validate_staging
@@ -20,6 +20,7 @@ def staging_check(source: str) -> dg.AssetChecksDefinition:
         asset=dg.AssetKey(table.split(".")),
         name=CHECK_NAME,
         blocking=True,
+        pool=PUBLISH_POOL,
         partitions_def=yearly_partitions if source == "stats" else monthly_partitions,
         description=f"GX suite checks/suites/{table}.json on the partition's candidate (schema, required fields, "
         "value sets, uniqueness, rejected share, coverage/population totals); publishes it only when all pass.",

@@ -1,10 +1,14 @@
-"""Schedules and sensors of the code location: the monthly run, and the alert on failure.
+"""Schedules and sensors of the code location: the monthly run, the landing-zone and
+refresh sensors, the alert on failure and the freshness alert.
 
-Room: Dagster declarations only; messages and delivery are :mod:`harmoni_pipeline.alerts`'.
-The landing-zone sensor lives in :mod:`harmoni_pipeline.landing_sensor`.
+Room: Dagster declarations; messages and delivery are :mod:`harmoni_pipeline.alerts`',
+what changed in the landing zone :mod:`harmoni_pipeline.landing_watch`'s, what is due
+:mod:`harmoni_pipeline.freshness`'.
 """
 
 from __future__ import annotations
+
+import os
 
 import dagster as dg
 
@@ -39,22 +43,17 @@ def monthly_schedule(job) -> dg.ScheduleDefinition:
 @dg.run_failure_sensor(
     name="harmoni_run_failure_alert",
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Records every failed run in <warehouse>/alerts/alerts.jsonl and POSTs it to HARMONI_ALERT_WEBHOOK.",
+    description="Records every failed run in alerts/alerts.jsonl (in the warehouse folder, or HARMONI_LOCAL_DIR) and POSTs it to HARMONI_ALERT_WEBHOOK.",
     monitor_all_code_locations=False,
 )
 def run_failure_alert(context: dg.RunFailureSensorContext):
+    from harmoni_pipeline.run_outcome import run_failure_reason
     from harmoni_pipeline.settings import Settings
 
     run = context.dagster_run
-    reason = context.failure_event.message if context.failure_event else "run failed"
-    for event in context.get_step_failure_events():
-        data = event.step_failure_data
-        if data and data.user_failure_data and data.user_failure_data.description:
-            reason = data.user_failure_data.description
-            break
-        if data and data.error:
-            reason = data.error.message
-            break
+    reason = run_failure_reason(context.instance, run.run_id)
+    if reason == "run failed" and context.failure_event and context.failure_event.message:
+        reason = context.failure_event.message
     alert = make_alert(run.run_id, run.job_name, run.tags.get("dagster/partition"), reason)
     path = record_alert(alert, Settings.from_env().warehouse_dir)
     context.log.info(f"alert recorded in {path}")
@@ -78,7 +77,7 @@ def landing_sensor(jobs: list) -> dg.SensorDefinition:
     @dg.sensor(
         name="harmoni_landing_sensor",
         jobs=jobs,
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=int(os.environ.get("HARMONI_LANDING_SENSOR_SECONDS", "60")),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Watches the landing zone; for files new, changed or removed (by SHA-256) requests the staging "
         "runs of their partitions once, then (harmoni_refresh_sensor) re-scores every scored month from the first "
@@ -103,9 +102,10 @@ def landing_requests(context: dg.SensorEvaluationContext):
     from harmoni_pipeline.settings import Settings
 
     settings = Settings.from_env()
-    cache = HashCache(settings.warehouse_dir / ".cache" / "landing_sha256.json")
+    cache = HashCache(settings.local_dir / ".cache" / "landing_sha256.json")
     current = snapshot(settings.landing_dir, cache)
     cache.save()
+    first_tick = not context.cursor  # a baseline: nothing to re-score for files seen before
     previous = json.loads(context.cursor) if context.cursor else {}
     paths = changed_paths(previous, current)
     if not paths:
@@ -127,7 +127,6 @@ def landing_requests(context: dg.SensorEvaluationContext):
     ]
     context.update_cursor(json.dumps(current, sort_keys=True))
     context.log.info(f"{len(paths)} landing file(s) changed: {', '.join(paths[:5])}{' …' if len(paths) > 5 else ''}")
-    first_tick = not context.cursor  # a baseline: nothing to re-score for files seen before
     if not requests and not first_tick and any(p.startswith("reference/") for p in paths):
         # only the assignment table changed: re-score directly
         scored = sorted(context.instance.get_materialized_partitions(SCORED_ASSET))
@@ -173,3 +172,43 @@ def refresh_sensor(score_job, staging_jobs: list) -> dg.SensorDefinition:
         return requests or dg.SkipReason("nothing to re-score (not a landing refresh, or its staging runs are not all done)")
 
     return _sensor
+
+
+def freshness_alerts(warehouse_dir, now, last_alerted: str | None):
+    """The freshness alert due at ``now`` (once per month: not if ``last_alerted`` is that
+    month), recorded and posted; returns ``(period checked, alert or None)``."""
+    from harmoni_pipeline import freshness
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
+
+    result = freshness.check(Warehouse(warehouse_dir, catalog_tables()), now)
+    if not result.overdue or result.period == last_alerted:
+        return result, None
+    alert = make_alert("-", "freshness", result.period, result.reason, kind="overdue")
+    record_alert(alert, warehouse_dir)
+    try:
+        post_alert(alert)
+    except OSError:  # recorded; the webhook may be down
+        pass
+    return result, alert
+
+
+@dg.sensor(
+    name="harmoni_freshness_sensor",
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="The previous month's marts are due by the 10th (Asia/Jakarta): from then on, if a due mart has no "
+    "published partition for that month, records an alert and POSTs it to HARMONI_ALERT_WEBHOOK, once per month.",
+)
+def freshness_sensor(context: dg.SensorEvaluationContext):
+    import datetime as dt
+
+    from harmoni_pipeline.settings import Settings
+
+    result, alert = freshness_alerts(Settings.from_env().warehouse_dir, dt.datetime.now(dt.timezone.utc),
+                                     context.cursor)
+    if alert is None:
+        return dg.SkipReason(result.reason if result.overdue else f"marts of {result.period} are published")
+    context.update_cursor(result.period)
+    context.log.warning(alert.text)
+    return dg.SkipReason(f"alerted: {result.reason}")

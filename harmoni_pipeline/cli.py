@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from harmoni_pipeline.runplan import plan_runs
+
 EMBEDDED_DAGSTER_YAML = """\
 # Embedded instance for `harmoni demo` / `make ui` (SQLite under this folder).
 telemetry:
@@ -21,10 +23,12 @@ telemetry:
 
 
 def _set_env(args: argparse.Namespace) -> None:
+    from harmoni_pipeline.storage import is_url
+
     for attr, var in (("landing", "HARMONI_LANDING_DIR"), ("warehouse", "HARMONI_WAREHOUSE_DIR"), ("scope", "HARMONI_SCOPE")):
         value = getattr(args, attr, None)
         if value:
-            os.environ[var] = str(Path(value).resolve()) if attr != "scope" else value
+            os.environ[var] = value if attr == "scope" or is_url(value) else str(Path(value).resolve())
 
 
 def _instance():
@@ -39,33 +43,19 @@ def _instance():
     Path(home).mkdir(parents=True, exist_ok=True)
     config = Path(home) / "dagster.yaml"
     if not config.exists():
+        # A DAGSTER_HOME without dagster.yaml becomes an embedded SQLite instance — say so:
+        # in production that usually means the file was not deployed there.
         config.write_text(EMBEDDED_DAGSTER_YAML, encoding="utf-8")
+        if os.environ.get("DAGSTER_HOME") and Path(home) != Path(".dagster_home").resolve():
+            print(f"harmoni: {home} had no dagster.yaml: created one for an embedded SQLite instance", file=sys.stderr)
     return dg.DagsterInstance.get()
-
-
-def _failure_reason(result) -> str:
-    """One line: a failed blocking check (named, with its summary) first, else the first
-    failed step's message."""
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                key = evaluation.asset_check_key
-                summary = evaluation.description or "failed"
-                return f"blocking check '{key.name}' on {key.asset_key.to_user_string()} failed: {summary}"
-    for event in result.all_events:
-        if event.is_step_failure:
-            data = event.step_failure_data
-            if data.user_failure_data is not None and data.user_failure_data.description:
-                return data.user_failure_data.description
-            return data.error.message.strip().splitlines()[-1] if data.error else "step failed"
-    return "run failed"
 
 
 def run_partitions(plan: list[tuple[str, str]], *, progress=print) -> None:
     """Execute ``(job_name, partition_key)`` runs in order on the current instance.
     Raises ``SystemExit`` with a one-line reason at the first failed run."""
     from harmoni_pipeline.definitions import defs
+    from harmoni_pipeline.run_outcome import failure_reason
 
     instance = _instance()
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -79,38 +69,7 @@ def run_partitions(plan: list[tuple[str, str]], *, progress=print) -> None:
         status = "ok" if result.success else "FAILED"
         progress(f"[{i}/{len(plan)}] {job_name} {key}: {status} ({elapsed:.1f} s)")
         if not result.success:
-            raise SystemExit(f"harmoni: {job_name} {key} failed: {_failure_reason(result)}")
-
-
-def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None) -> list[tuple[str, str]]:
-    """The runs that materialise ``periods``, in order: the statistics years up to the
-    last period's year and the landing months before the first period (its windows and
-    the response dedup look back) — each only when its staging is not current (its
-    landing files changed since it was staged, or it never was) — then every period,
-    ingested and scored (``harmoni_monthly``). A month without a landing folder is empty:
-    nothing to stage."""
-    from harmoni_pipeline.ingest.runner import staging_is_current
-    from harmoni_pipeline.partitions import FIRST_MONTH
-    from harmoni_pipeline.tables import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
-
-    first, last_year = min(periods), max(periods)[:4]
-    wh = Warehouse(warehouse, catalog_tables()) if warehouse else None
-
-    def stale(sources: tuple[str, ...], period: str) -> bool:
-        return wh is None or not all(staging_is_current(s, period, landing=landing, warehouse=wh) for s in sources)
-
-    def folders(source: str, keep) -> set[str]:
-        folder = landing / source
-        return {p.name for p in folder.iterdir() if p.is_dir() and keep(p.name)} if folder.is_dir() else set()
-
-    years = folders("stats", lambda name: name.isdigit() and FIRST_MONTH[:4] <= name <= last_year)
-    months = folders("survey", lambda name: FIRST_MONTH <= name < first) | folders("fkdm", lambda name: FIRST_MONTH <= name < first)
-    return (
-        [("ingest_statistics", y) for y in sorted(years) if stale(("stats",), y)]
-        + [("ingest_monthly", m) for m in sorted(months) if stale(("survey", "fkdm"), m)]
-        + [("harmoni_monthly", p) for p in periods]
-    )
+            raise SystemExit(f"harmoni: {job_name} {key} failed: {failure_reason(result.all_events)}")
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -144,6 +103,69 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_partitions(plan_runs(periods, settings.landing_dir, settings.warehouse_dir))
     print_summary(settings, periods)
     return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Submit a range of months as asset backfills — staging, then, once it is published,
+    the marts (:mod:`harmoni_pipeline.backfill`); ``--wait`` follows the last one too."""
+    from harmoni_pipeline import backfill
+    from harmoni_pipeline.definitions import defs
+    from harmoni_pipeline.runplan import asset_partitions
+    from harmoni_pipeline.settings import Settings
+    from harmoni_pipeline.status import ranges
+
+    _set_env(args)
+    settings = Settings.from_env()
+    periods = _periods(args)
+    if args.scores_only:
+        plan = [("score_monthly", p) for p in periods]
+    else:
+        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False)
+    targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
+    explicit = {
+        field: os.environ[var]
+        for field, var, given in (("landing_dir", "HARMONI_LANDING_DIR", args.landing),
+                                  ("warehouse_dir", "HARMONI_WAREHOUSE_DIR", args.warehouse),
+                                  ("scope", "HARMONI_SCOPE", args.scope))
+        if given
+    }
+    run_config = {"resources": {"harmoni": {"config": explicit}}} if explicit else None
+    instance = _instance()
+    if not backfill.daemon_alive(instance):
+        raise SystemExit(
+            f"harmoni: no dagster-daemon has reported on {instance.root_directory} in the last 2 minutes; backfills "
+            "are executed by it (dagster-daemon run -m harmoni_pipeline.definitions) — or use `harmoni run --from "
+            "--to` to run the months in this process"
+        )
+    title = f"harmoni backfill {periods[0]}..{periods[-1]}" + (" (scores only)" if args.scores_only else "")
+    steps = backfill.layers(targets)
+    for i, layer in enumerate(steps, start=1):
+        name = f"{title} [{'/'.join(sorted({p[0] for p in layer}))}]"
+        backfill_id = backfill.submit(instance, defs, layer, title=name, tags={"harmoni/trigger": "backfill"},
+                                      run_config=run_config)
+        print(f"{name}: submitted backfill {backfill_id} ({i}/{len(steps)}) on {instance.root_directory}")
+        for keys, paths in _by_partitions(layer).items():
+            print(f"  {', '.join(paths)}: {ranges(list(keys))}")
+        if i == len(steps) and not args.wait:
+            print("Follow it in the UI (Backfills) or with `harmoni status`.")
+            return 0
+        outcome = backfill.follow(instance, backfill_id, timeout_seconds=args.timeout)
+        for run_id, reason in outcome.failures.items():
+            print(f"harmoni: run {run_id[:8]} failed: {reason}", file=sys.stderr)
+        print(f"backfill {backfill_id}: {outcome.status} ({len(outcome.runs)} runs)")
+        if not outcome.succeeded:
+            if i < len(steps):
+                print("harmoni: the marts are not backfilled: a staging partition failed or was blocked", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _by_partitions(targets: dict[tuple[str, ...], list[str]]) -> dict[tuple[str, ...], list[str]]:
+    """Asset names grouped by the partitions they target (for a short listing)."""
+    out: dict[tuple[str, ...], list[str]] = {}
+    for path, keys in targets.items():
+        out.setdefault(tuple(keys), []).append("/".join(path))
+    return out
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -241,6 +263,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end")
     common(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("backfill", help="submit a range of months as asset backfills (staging, then marts; dagster-daemon runs them)")
+    p.add_argument("--from", dest="start", required=True)
+    p.add_argument("--to", dest="end", required=True)
+    p.add_argument("--scores-only", action="store_true", help="only the marts (re-score from what is staged)")
+    p.add_argument("--wait", action="store_true", help="follow the marts backfill too until it ends; exit 1 if a run failed")
+    p.add_argument("--timeout", type=float, default=None, help="stop following a backfill after this many seconds")
+    common(p)
+    p.set_defaults(func=cmd_backfill, period=None)
 
     p = sub.add_parser("demo", help="sample + run + summary on an embedded instance")
     p.add_argument("--from", dest="start", default="2025-01")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from assets.ingestion import ingestion_assets, landing_specs
@@ -10,7 +12,13 @@ from assets.marts import mart_assets, mart_specs
 from checks.diagnostics import diagnostic_checks
 from checks.marts import mart_checks
 from checks.staging import staging_checks
-from harmoni_pipeline.automation import landing_sensor, monthly_schedule, refresh_sensor, run_failure_alert
+from harmoni_pipeline.automation import (
+    freshness_sensor,
+    landing_sensor,
+    monthly_schedule,
+    refresh_sensor,
+    run_failure_alert,
+)
 from harmoni_pipeline.resources import HarmoniResource
 
 ingest_monthly_job = dg.define_asset_job(
@@ -38,16 +46,40 @@ ingest_statistics_job = dg.define_asset_job(
 )
 
 
+EXECUTORS = ("multiprocess", "in_process", "k8s")
+
+
+def executor_from_env(environ=None) -> dg.ExecutorDefinition:
+    """``HARMONI_EXECUTOR``: ``multiprocess`` (default: one process per step, steps of a run
+    in parallel), ``in_process`` (one process per run: no per-step start-up cost, for
+    small machines where runs, not steps, are the parallelism) or ``k8s`` (one Kubernetes
+    Job per step; needs ``dagster-k8s``, installed in the deployment image only)."""
+    name = (os.environ if environ is None else environ).get("HARMONI_EXECUTOR", "multiprocess").strip() or "multiprocess"
+    if name == "multiprocess":
+        return dg.multiprocess_executor
+    if name == "in_process":
+        return dg.in_process_executor
+    if name == "k8s":
+        try:
+            from dagster_k8s import k8s_job_executor
+        except ImportError as exc:
+            raise ValueError("HARMONI_EXECUTOR=k8s needs the package dagster-k8s (docs/deployment.md)") from exc
+        return k8s_job_executor
+    raise ValueError(f"HARMONI_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}")
+
+
 def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     resources = {"harmoni": HarmoniResource()}
     resources.update(resource_overrides or {})
     return dg.Definitions(
+        executor=executor_from_env(),
         assets=[*landing_specs, *mart_specs, *ingestion_assets, *mart_assets],
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
         jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job],
         schedules=[monthly_schedule(harmoni_monthly_job)],
         sensors=[
             run_failure_alert,
+            freshness_sensor,
             landing_sensor([ingest_monthly_job, ingest_statistics_job, score_monthly_job]),
             refresh_sensor(score_monthly_job, [ingest_monthly_job, ingest_statistics_job]),
         ],

@@ -30,4 +30,5 @@ class HarmoniResource(dg.ConfigurableResource):
     def warehouse(self) -> Warehouse:
         from harmoni_pipeline.tables import catalog_tables
 
-        return Warehouse(self.settings().warehouse_dir, catalog_tables())
+        settings = self.settings()
+        return Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)

@@ -1,7 +1,13 @@
 """Run-time settings from the environment (data-contracts §1).
 
-Room: where the landing zone and warehouse are, the scope, and the PII key — read when a
-run starts, never at import. Nothing here reads data.
+Room: where the landing zone, the warehouse and the local working folder are, the scope,
+and the PII key — read when a run starts, never at import. Nothing here reads data.
+
+The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``, any fsspec
+protocol; :mod:`harmoni_pipeline.storage`). What must stay on this machine — the landing
+files' hash cache, Data Docs, the alert log — goes to the *local folder*:
+``HARMONI_LOCAL_DIR`` when set, else the warehouse folder itself when the warehouse is
+local (as before URLs were accepted), else ``data/local``.
 """
 
 from __future__ import annotations
@@ -11,7 +17,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from harmoni_pipeline.storage import is_local, local_folder, normalise_location
+
 DEV_PII_KEY = "harmoni-development-key-not-for-production"
+DEFAULT_LOCAL_DIR = "data/local"
 
 
 class DevelopmentKeyWarning(UserWarning):
@@ -22,17 +31,34 @@ class SettingsError(RuntimeError):
     """The environment asks for something the pipeline refuses to do."""
 
 
+def local_dir_for(warehouse: Path | str, environ: dict | None = None) -> Path:
+    """The local working folder: ``HARMONI_LOCAL_DIR`` when set, else the warehouse
+    folder for a local warehouse, else ``data/local``."""
+    env = os.environ if environ is None else environ
+    if env.get("HARMONI_LOCAL_DIR"):
+        return Path(env["HARMONI_LOCAL_DIR"]).resolve()
+    return local_folder(warehouse) if is_local(warehouse) else Path(DEFAULT_LOCAL_DIR).resolve()
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
-    warehouse_dir: Path
+    warehouse_dir: Path | str  # an absolute local Path, or the URL of a non-local warehouse
     scope: str
     pii_key: str
     env: str
+    local_dir: Path | None = None  # None: derived from warehouse_dir (local_dir_for)
+
+    def __post_init__(self):
+        if self.local_dir is None:
+            object.__setattr__(self, "local_dir", local_dir_for(self.warehouse_dir))
 
     @property
-    def catalog_path(self) -> Path:
-        return self.warehouse_dir / "harmoni.duckdb"
+    def catalog_path(self) -> Path | str:
+        """``harmoni.duckdb`` in the warehouse: a Path, or a URL for a non-local warehouse."""
+        if isinstance(self.warehouse_dir, Path):
+            return self.warehouse_dir / "harmoni.duckdb"
+        return f"{self.warehouse_dir}/harmoni.duckdb"
 
     @property
     def uses_dev_key(self) -> bool:
@@ -64,10 +90,12 @@ class Settings:
                 stacklevel=2,
             )
             key = DEV_PII_KEY
+        warehouse = normalise_location(warehouse_dir or env.get("HARMONI_WAREHOUSE_DIR") or "data/warehouse")
         return cls(
             landing_dir=Path(landing_dir or env.get("HARMONI_LANDING_DIR") or "data/landing").resolve(),
-            warehouse_dir=Path(warehouse_dir or env.get("HARMONI_WAREHOUSE_DIR") or "data/warehouse").resolve(),
+            warehouse_dir=warehouse,
             scope=(scope or env.get("HARMONI_SCOPE") or "35.13").strip(),
             pii_key=key,
             env=harmoni_env,
+            local_dir=local_dir_for(warehouse, env),
         )

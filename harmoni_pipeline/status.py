@@ -20,7 +20,7 @@ STATUS_ASSETS = [
 ]
 
 
-def _ranges(keys: list[str]) -> str:
+def ranges(keys: list[str]) -> str:
     """Sorted partition keys, shown whole when few, else as ``first..last (count)``."""
     if not keys:
         return "-"
@@ -43,7 +43,7 @@ def asset_status(instance: dg.DagsterInstance, defs: dg.Definitions, until: str 
         last = until or (done[-1] if done else None)
         span = [k for k in every if done and done[0] <= k <= (last or done[-1])]
         missing = [k for k in span if k not in status or status[k] is None]
-        rows.append((key.to_user_string(), _ranges(done), _ranges(failed), _ranges(running), _ranges(missing)))
+        rows.append((key.to_user_string(), ranges(done), ranges(failed), ranges(running), ranges(missing)))
     return rows
 
 

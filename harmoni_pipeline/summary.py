@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from harmoni_pipeline.tables import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
@@ -22,11 +20,11 @@ def text_table(rows: list[tuple], headers: list[str]) -> str:
     return "\n".join(lines)
 
 
-def ingestion_summary(warehouse_dir: Path, periods: list[str]) -> str:
+def ingestion_summary(warehouse_dir: Path | str, periods: list[str]) -> str:
     wh = Warehouse(warehouse_dir, catalog_tables())
     years = sorted({p[:4] for p in periods})
     keys = list(periods) + years
-    con = duckdb.connect()
+    con = wh.connect()
     files = con.execute(
         f"""
         SELECT source, count(*) AS files,
@@ -59,7 +57,7 @@ def ingestion_summary(warehouse_dir: Path, periods: list[str]) -> str:
 SUMMARY_ROWS = 40
 
 
-def scores_summary(warehouse_dir: Path, period: str, limit: int = SUMMARY_ROWS) -> str:
+def scores_summary(warehouse_dir: Path | str, period: str, limit: int = SUMMARY_ROWS) -> str:
     """The latest period's kecamatan: IHaI, category, IKN, risk level, quadrant. In a
     large scope, the ``limit`` most urgent (quadrant priority, red alert, lowest IKN)."""
     wh = Warehouse(warehouse_dir, catalog_tables())

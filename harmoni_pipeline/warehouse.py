@@ -23,23 +23,44 @@ file of every partition explicitly. An analyst's open session keeps the snapshot
 opened (consistent, never blocked, never blocking); a new session sees the new data.
 A superseded version is deleted once its successor is older than ``GRACE_SECONDS``,
 so an analyst's older snapshot stays readable for that long.
+
+Where the files live (:mod:`harmoni_pipeline.storage`): ``root`` is a local folder (a
+plain path or ``file://`` URL) or any fsspec URL (``s3://bucket/prefix``, ``memory://…``).
+Files are always written complete to a local temporary file first, then put in place in
+one step: locally by ``os.replace`` inside the warehouse folder (atomic), on an object
+store by one upload to the final name (an object appears complete or not at all). The
+catalog is built in a local file the same way and put at ``<root>/harmoni.duckdb``; its
+views name files by absolute path, or by URL on a non-local warehouse.
+
+Catalog refresh converges without a lock. Locally an ``fcntl`` lock serialises rebuilds;
+object stores have none. So every rebuild lists the current files, writes a catalog of
+exactly that listing, lists again, and rebuilds while the two listings differ. Why the
+last catalog written lists every published file: a publisher puts its file in place
+*before* it lists. Suppose the last catalog written, by X, lacked a file F. X's final
+listing came after its write and equalled what it wrote, so F was put in place after
+that listing — and F's publisher then listed, built and wrote its own catalog, later
+than X's: X was not the last writer. (This needs listings that show every object written
+before them, as S3, GCS and a local folder give.) Pruning removes only superseded
+versions, never a current file, so it does not disturb the argument.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import os
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from harmoni_pipeline.settings import local_dir_for
+from harmoni_pipeline.storage import open_storage
 
 PLACEHOLDER_PARTITION = "period=0000-00"
 PLACEHOLDER_PART = "_placeholder"
@@ -63,18 +84,21 @@ PUBLICATIONS_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class Published:
-    """What one publication wrote: the final path, its row count and content hash."""
+    """What one publication wrote: the final path, its row count and content hash.
+    ``path`` is a local Path, or the filesystem path (``PurePosixPath``, protocol
+    stripped) on a non-local warehouse, whose URL is ``url``."""
 
     table: str
     period: str
-    path: Path
+    path: PurePath
     rows: int
     bytes: int
     content_sha256: str
+    url: str | None = None
 
     @property
     def uri(self) -> str:
-        return self.path.as_uri()
+        return self.url or Path(self.path).as_uri()
 
 
 def content_sha256(table: pa.Table, exclude: tuple[str, ...] = ("run_id", "ingested_at", "published_at")) -> str:
@@ -91,32 +115,48 @@ def content_sha256(table: pa.Table, exclude: tuple[str, ...] = ("run_id", "inges
 class Warehouse:
     """``root/parquet/<schema>/<table>/period=<P>/<file>.parquet`` plus ``root/harmoni.duckdb``."""
 
-    def __init__(self, root: str | os.PathLike, tables: dict[str, pa.Schema] | None = None):
-        """``tables``: every table of the catalog with its schema; when given, each
-        publication refreshes the catalog."""
-        self.root = Path(root).resolve()
+    def __init__(self, root: str | os.PathLike, tables: dict[str, pa.Schema] | None = None,
+                 local_dir: str | os.PathLike | None = None):
+        """``root``: a local folder or an fsspec URL. ``tables``: every table of the
+        catalog with its schema; when given, each publication refreshes the catalog.
+        ``local_dir``: this machine's working folder (temporary files of a non-local
+        warehouse, and for callers the landing hash cache, Data Docs, alerts); default
+        :func:`~harmoni_pipeline.settings.local_dir_for` — the warehouse folder itself
+        when it is local."""
+        self.storage = open_storage(root)
+        self.root = self.storage.root
         self.tables = dict(tables or {})
         self._deferred = 0
+        if local_dir:
+            self.local_dir = Path(local_dir).resolve()
+        else:
+            self.local_dir = local_dir_for(self.root if self.storage.is_local else os.fspath(root))
         self.parquet_dir = self.root / "parquet"
-        self.tmp_dir = self.root / ".tmp"
+        # temporary files are local; inside the warehouse folder when it is local (os.replace is atomic there)
+        self.tmp_dir = (self.root if self.storage.is_local else self.local_dir) / ".tmp"
         self.catalog_path = self.root / "harmoni.duckdb"
 
+    def url(self, path: PurePath) -> str:
+        """A warehouse path as a URL (``file://…`` locally)."""
+        return self.storage.url(path)
+
+    def _scratch(self, name: str) -> Path:
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        return self.tmp_dir / name
+
     # ---- layout -----------------------------------------------------------------
-    def table_dir(self, table: str) -> Path:
+    def table_dir(self, table: str) -> PurePath:
         schema, name = table.split(".", 1)
         return self.parquet_dir / schema / name
 
-    def partition_dir(self, table: str, period: str) -> Path:
+    def partition_dir(self, table: str, period: str) -> PurePath:
         return self.table_dir(table) / f"period={period}"
 
-    def versions(self, table: str, period: str, part: str = "data") -> list[Path]:
+    def versions(self, table: str, period: str, part: str = "data") -> list[PurePath]:
         """Published versions of one (partition, part), oldest first."""
-        folder = self.partition_dir(table, period)
-        if not folder.is_dir():
-            return []
-        return sorted(folder.glob(f"{part}{VERSION_SEP}*.parquet"))
+        return self.storage.glob(self.partition_dir(table, period), f"{part}{VERSION_SEP}*.parquet")
 
-    def current_file(self, table: str, period: str, part: str = "data") -> Path | None:
+    def current_file(self, table: str, period: str, part: str = "data") -> PurePath | None:
         """The current version of (partition, part); ``None`` if never published."""
         found = self.versions(table, period, part)
         return found[-1] if found else None
@@ -124,28 +164,27 @@ class Warehouse:
     def read_partition(self, table: str, period: str, part: str = "data") -> pa.Table | None:
         """The current version of one partition, or ``None`` if never published."""
         path = self.current_file(table, period, part)
-        return None if path is None else pq.read_table(path)
+        return None if path is None else self.storage.read_parquet(path)
 
-    def current_files(self, table: str) -> list[Path]:
+    def current_files(self, table: str) -> list[PurePath]:
         """The current version of every (partition, part) of a table, placeholder excluded."""
-        latest: dict[tuple[str, str], Path] = {}
-        for f in sorted(self.table_dir(table).glob(f"period=*/*{VERSION_SEP}*.parquet")):
+        latest: dict[tuple[str, str], PurePath] = {}
+        for f in self.storage.glob(self.table_dir(table), f"period=*/*{VERSION_SEP}*.parquet"):
             part = f.name.split(VERSION_SEP, 1)[0]
             if part != PLACEHOLDER_PART:
                 latest[(f.parent.name, part)] = f
         return sorted(latest.values())
 
-    def placeholder(self, table: str) -> Path:
+    def placeholder(self, table: str) -> PurePath:
         return self.table_dir(table) / PLACEHOLDER_PARTITION / f"{PLACEHOLDER_PART}{VERSION_SEP}0.parquet"
 
     # ---- write, then publish ------------------------------------------------------
     def stage(self, table: str, period: str, data: pa.Table, part: str = "data") -> tuple[Path, Published]:
-        """Write ``data`` to a temporary file on the warehouse's filesystem. Nothing is
-        visible to readers until :meth:`publish`."""
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        """Write ``data`` to a local temporary file (on the warehouse's filesystem when
+        it is local). Nothing is visible to readers until :meth:`publish`."""
         if VERSION_SEP in part:
             raise ValueError(f"part name must not contain {VERSION_SEP!r}: {part!r}")
-        tmp = self.tmp_dir / f"{table}.{period}.{part}.{uuid.uuid4().hex}.parquet"
+        tmp = self._scratch(f"{table}.{period}.{part}.{uuid.uuid4().hex}.parquet")
         pq.write_table(data, tmp, compression="zstd", row_group_size=256_000)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -158,13 +197,13 @@ class Warehouse:
             rows=data.num_rows,
             bytes=tmp.stat().st_size,
             content_sha256=content_sha256(data),
+            url=self.storage.url(final),
         )
 
     def publish(self, tmp: Path, published: Published) -> Published:
         """Make the staged file the current version and refresh the catalog: a new
         reader sees the old version or the new one, never a mixture."""
-        published.path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, published.path)
+        self.storage.place(tmp, published.path)
         self.prune(published.table, published.period, published.path.name.split(VERSION_SEP, 1)[0])
         if self.tables and not self._deferred:
             self.build_catalog()
@@ -188,8 +227,8 @@ class Warehouse:
         now = time.time()
         for old, successor in zip(found, found[1:]):
             try:
-                if now - successor.stat().st_mtime > grace:
-                    old.unlink(missing_ok=True)
+                if now - self.storage.modified(successor) > grace:
+                    self.storage.remove(old)
             except FileNotFoundError:
                 continue
 
@@ -219,43 +258,37 @@ class Warehouse:
         return published
 
     # ---- write-audit-publish: candidates that checks must pass first -------------
-    def pending_dir(self, run_id: str) -> Path:
+    def pending_dir(self, run_id: str) -> PurePath:
         return self.root / ".pending" / run_id
 
-    def _pending_path(self, run_id: str, table: str, period: str, part: str) -> Path:
+    def _pending_path(self, run_id: str, table: str, period: str, part: str) -> PurePath:
         return self.pending_dir(run_id) / f"{table}{VERSION_SEP}{period}{VERSION_SEP}{part}.parquet"
 
-    def write_pending(self, table: str, period: str, data: pa.Table, run_id: str, part: str = "data") -> Path:
+    def write_pending(self, table: str, period: str, data: pa.Table, run_id: str, part: str = "data") -> PurePath:
         """Write a candidate partition that readers never see: data-quality checks read it
         (:meth:`read_pending`) and publish it (:meth:`publish_pending`) only when they pass.
         The run id names it, so a check in another process of the same run finds it."""
         path = self._pending_path(run_id, table, period, part)
         self.prune_pending()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        tmp = self._scratch(f"{path.name}.{uuid.uuid4().hex}.tmp")
         pq.write_table(data, tmp, compression="zstd", row_group_size=256_000)
-        os.replace(tmp, path)
+        self.storage.place(tmp, path)
         return path
 
     def prune_pending(self, keep: float = PENDING_KEEP_SECONDS) -> None:
         """Delete the candidates of runs whose folder is older than ``keep`` (blocked
         candidates are kept a week for inspection; published ones are already gone)."""
-        root = self.root / ".pending"
-        if not root.is_dir():
-            return
         now = time.time()
-        for run_dir in root.iterdir():
+        for run_dir in self.storage.listdir(self.root / ".pending"):
             try:
-                if now - run_dir.stat().st_mtime > keep:
-                    for f in run_dir.iterdir():
-                        f.unlink(missing_ok=True)
-                    run_dir.rmdir()
+                if now - self.storage.modified(run_dir) > keep:
+                    self.storage.remove_tree(run_dir)
             except OSError:
                 continue
 
     def read_pending(self, table: str, period: str, run_id: str, part: str = "data") -> pa.Table | None:
         path = self._pending_path(run_id, table, period, part)
-        return pq.read_table(path) if path.exists() else None
+        return self.storage.read_parquet(path) if self.storage.exists(path) else None
 
     def publish_pending(self, tables: list[str], period: str, run_id: str, part: str = "data") -> dict[str, Published]:
         """Publish the run's candidates of ``tables`` for ``period`` together (all or none
@@ -266,20 +299,19 @@ class Warehouse:
             raise FileNotFoundError(f"no pending candidate of {', '.join(missing)} {period} in run {run_id}")
         published = self.publish_all(found, period, run_id, part=part)
         for t in tables:
-            self._pending_path(run_id, t, period, part).unlink(missing_ok=True)
+            self.storage.remove(self._pending_path(run_id, t, period, part))
         return published
 
     def discard_pending(self, tables: list[str], period: str, run_id: str, part: str = "data") -> None:
         for t in tables:
-            self._pending_path(run_id, t, period, part).unlink(missing_ok=True)
+            self.storage.remove(self._pending_path(run_id, t, period, part))
 
     # ---- publication log --------------------------------------------------------
     def last_publication_sha(self, table: str, period: str) -> str | None:
-        folder = self.partition_dir("audit.publications", period)
-        files = sorted(folder.glob(f"*{VERSION_SEP}*.parquet")) if folder.is_dir() else []
+        files = self.storage.glob(self.partition_dir("audit.publications", period), f"*{VERSION_SEP}*.parquet")
         if not files:
             return None
-        rows = [r for f in files for r in pq.read_table(f).to_pylist() if r["table"] == table]
+        rows = [r for f in files for r in self.storage.read_parquet(f).to_pylist() if r["table"] == table]
         if not rows:
             return None
         return max(rows, key=lambda r: r["published_at"])["sha256"]
@@ -305,74 +337,93 @@ class Warehouse:
         return True
 
     # ---- catalog ------------------------------------------------------------------
-    def ensure_placeholder(self, table: str, schema: pa.Schema) -> Path:
+    def ensure_placeholder(self, table: str, schema: pa.Schema) -> PurePath:
         """An empty Parquet file per table: its view's schema when nothing is published."""
         path = self.placeholder(table)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.tmp_dir.mkdir(parents=True, exist_ok=True)
-            tmp = self.tmp_dir / f"{table}.placeholder.{uuid.uuid4().hex}.parquet"
+        if not self.storage.exists(path):
+            tmp = self._scratch(f"{table}.placeholder.{uuid.uuid4().hex}.parquet")
             pq.write_table(schema.empty_table(), tmp)
-            os.replace(tmp, path)
+            self.storage.place(tmp, path)
         return path
 
     def select_sql(self, table: str, up_to: str | None = None) -> str:
         """A SELECT over the current version of every partition of ``table``, files
-        listed explicitly (absolute paths we built ourselves, quoted as SQL literals).
-        ``up_to``: only partitions whose period key is ≤ it (keys compare as text)."""
+        listed explicitly (absolute paths or URLs we built ourselves, quoted as SQL
+        literals). ``up_to``: only partitions whose period key is ≤ it (keys compare as
+        text). On a non-local warehouse the connection needs :meth:`connect`'s filesystem."""
         current = self.current_files(table)
         if up_to is not None:
             current = [f for f in current if f.parent.name.split("=", 1)[1] <= up_to]
-        files = [self.placeholder(table), *current]
-        listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        return self._select_over(table, current)
+
+    def _select_over(self, table: str, current: list[PurePath]) -> str:
+        files = [self.storage.duckdb_path(f) for f in (self.placeholder(table), *current)]
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         return f"SELECT * FROM read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
 
     def view_sql(self, table: str) -> str:
         return f"CREATE OR REPLACE VIEW {table} AS {self.select_sql(table)}"
 
-    @contextlib.contextmanager
-    def _catalog_lock(self):
-        """Serialise catalog rebuilds between processes (two runs publishing at once)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".catalog.lock", "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _listing(self, tables) -> dict[str, list[PurePath]]:
+        return {table: self.current_files(table) for table in sorted(tables)}
 
-    def build_catalog(self, tables: dict[str, pa.Schema] | None = None) -> Path:
-        """(Re)create the catalog: one view per table over its current files. Written to
-        a new file and moved over the old one, so open read-only sessions are untouched."""
+    def build_catalog(self, tables: dict[str, pa.Schema] | None = None) -> PurePath:
+        """(Re)create the catalog: one view per table over its current files. Built in a
+        new local file and put over the old one, so open read-only sessions are
+        untouched; rebuilt until the files listed are still the current ones after it
+        is in place (the convergence argument is in the module docstring)."""
         tables = tables or self.tables
-        with self._catalog_lock():
+        with self.storage.lock(".catalog.lock"):  # local only; object stores have no lock
             for table, schema in tables.items():
                 self.ensure_placeholder(table, schema)
-            tmp = self.tmp_dir / f"catalog.{uuid.uuid4().hex}.duckdb"
-            con = duckdb.connect(str(tmp))
-            try:
-                for schema_name in sorted({t.split(".", 1)[0] for t in tables} | {"meta"}):
-                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
-                for table in sorted(tables):
-                    con.execute(self.view_sql(table))
-                con.execute("CREATE TABLE meta.catalog (key VARCHAR, value VARCHAR)")
-                con.execute(
-                    "INSERT INTO meta.catalog VALUES ('root', ?), ('built_at', ?)",
-                    [f"{CATALOG_VERSION}:{self.root}", dt.datetime.now(dt.timezone.utc).isoformat()],
-                )
-                con.execute("CHECKPOINT")
-            finally:
-                con.close()
-            os.replace(tmp, self.catalog_path)
+            listing = self._listing(tables)
+            while True:
+                self._write_catalog(listing)
+                again = self._listing(tables)
+                if again == listing:
+                    break
+                listing = again
         return self.catalog_path
 
+    def _write_catalog(self, listing: dict[str, list[PurePath]]) -> None:
+        tmp = self._scratch(f"catalog.{uuid.uuid4().hex}.duckdb")
+        con = self.storage.register(duckdb.connect(str(tmp)))
+        try:
+            for schema_name in sorted({t.split(".", 1)[0] for t in listing} | {"meta"}):
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
+            for table, files in listing.items():
+                con.execute(f"CREATE OR REPLACE VIEW {table} AS {self._select_over(table, files)}")
+            con.execute("CREATE TABLE meta.catalog (key VARCHAR, value VARCHAR)")
+            root = self.root if self.storage.is_local else self.url(self.root)
+            con.execute(
+                "INSERT INTO meta.catalog VALUES ('root', ?), ('built_at', ?)",
+                [f"{CATALOG_VERSION}:{root}", dt.datetime.now(dt.timezone.utc).isoformat()],
+            )
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        self.storage.place(tmp, self.catalog_path)
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection that can read this warehouse's files (its
+        fsspec filesystem registered when the warehouse is not local)."""
+        return self.storage.register(duckdb.connect())
+
     def connect_readonly(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.catalog_path), read_only=True)
+        """The catalog, read-only. A non-local catalog is first downloaded to
+        ``<local_dir>/harmoni.duckdb`` (replaced whole: sessions already open keep theirs)."""
+        if self.storage.is_local:
+            return duckdb.connect(str(self.catalog_path), read_only=True)
+        tmp = self._scratch(f"catalog.download.{uuid.uuid4().hex}.duckdb")
+        self.storage.download(self.catalog_path, tmp)
+        copy = self.local_dir / "harmoni.duckdb"
+        os.replace(tmp, copy)
+        return self.storage.register(duckdb.connect(str(copy), read_only=True))
 
     def query(self, sql_template: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
         """Run SQL against the current files without the catalog: ``{schema.table}``
         placeholders in ``sql_template`` become sub-selects over current files."""
-        con = duckdb.connect()
+        con = self.connect()
         sql = sql_template
         for table in self.tables:
             sql = sql.replace("{" + table + "}", f"({self.select_sql(table)})")

@@ -90,3 +90,65 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(env, webhook, monkey
     assert payload["alert"]["run_id"] == result.run_id
     log = (env["warehouse"] / "alerts" / "alerts.jsonl").read_text().splitlines()
     assert json.loads(log[-1])["partition"] == "2025-10"
+
+
+@pytest.mark.parametrize(
+    ("now", "period"),
+    [
+        (dt.datetime(2025, 6, 9, 23, 59, tzinfo=JAKARTA), "2025-04"),  # May not yet due
+        (dt.datetime(2025, 6, 10, 0, 0, tzinfo=JAKARTA), "2025-05"),
+        (dt.datetime(2025, 6, 9, 17, 30, tzinfo=dt.timezone.utc), "2025-05"),  # 00:30 on the 10th in Jakarta
+        (dt.datetime(2026, 1, 10, 8, 0, tzinfo=JAKARTA), "2025-12"),
+        (dt.datetime(2026, 1, 3, 8, 0, tzinfo=JAKARTA), "2025-11"),
+    ],
+)
+def test_the_previous_month_is_due_by_the_tenth(now, period):
+    from harmoni_pipeline.freshness import due_period
+
+    assert due_period(now) == period
+
+
+def _publish_empty(warehouse_dir, table, period):
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
+
+    tables = catalog_tables()
+    Warehouse(warehouse_dir, tables).write_partition(table, period, tables[table].empty_table())
+
+
+def test_freshness_alerts_once_per_overdue_month_naming_the_unpublished_marts(env, webhook, monkeypatch):
+    from harmoni_pipeline.automation import freshness_alerts
+
+    url, received = webhook
+    monkeypatch.setenv("HARMONI_ALERT_WEBHOOK", url)
+    now = dt.datetime(2025, 6, 12, 9, 0, tzinfo=JAKARTA)
+    _publish_empty(env["warehouse"], "marts.ihai_kecamatan", "2025-05")
+    _publish_empty(env["warehouse"], "marts.ikn_kecamatan", "2025-05")
+    _publish_empty(env["warehouse"], "marts.harmoni_kewaspadaan", "2025-04")  # an older month does not count
+
+    result, alert = freshness_alerts(env["warehouse"], now, last_alerted=None)
+    assert result.period == "2025-05" and result.missing == ("marts.harmoni_kewaspadaan",)
+    assert alert is not None and "2025-05" in alert.text and "2025-06-10" in alert.text
+    assert len(received) == 1 and "marts.harmoni_kewaspadaan" in received[0][1]["text"]
+    assert freshness_alerts(env["warehouse"], now, last_alerted="2025-05")[1] is None  # once per month
+    assert len(received) == 1
+
+    _publish_empty(env["warehouse"], "marts.harmoni_kewaspadaan", "2025-05")
+    result, alert = freshness_alerts(env["warehouse"], now, last_alerted=None)
+    assert not result.overdue and alert is None
+    log = [json.loads(line) for line in (env["warehouse"] / "alerts" / "alerts.jsonl").read_text().splitlines()]
+    assert [(a["kind"], a["partition"]) for a in log] == [("overdue", "2025-05")]
+
+
+def test_the_freshness_sensor_alerts_then_remembers_the_month(env):
+    from harmoni_pipeline.freshness import due_period
+
+    sensor = defs.resolve_sensor_def("harmoni_freshness_sensor")
+    with dg.instance_for_test() as instance, dg.build_sensor_context(instance=instance) as context:
+        first = sensor(context)
+        assert isinstance(first, dg.SkipReason) and "alerted" in first.skip_message
+        assert context.cursor == due_period(dt.datetime.now(dt.timezone.utc))
+        again = sensor(context)
+        assert "alerted" not in again.skip_message
+    log = (env["warehouse"] / "alerts" / "alerts.jsonl").read_text().splitlines()
+    assert len(log) == 1 and json.loads(log[0])["kind"] == "overdue"

@@ -91,3 +91,28 @@ def test_every_staging_table_and_mart_group_has_a_blocking_expectations_check():
         assert not specs[("staging/survey_responses", name)].blocking
     ihai_check = specs[("marts/ihai_kecamatan", "expectations")]
     assert {d.asset_key for d in ihai_check.additional_deps} >= {dg.AssetKey(["marts", "ihai_variabel"])}
+
+
+def test_only_the_publishing_gates_queue_in_the_publish_pool():
+    """The steps that publish into the warehouse (the blocking gates) share the pool
+    ``warehouse_publish`` (limit 1 in dagster.yaml); parsing and scoring run in parallel."""
+    from checks.common import PUBLISH_POOL
+
+    for job_name in ("harmoni_monthly", "ingest_statistics", "score_monthly"):
+        pools = {n.name: getattr(n.definition, "pool", None) for n in defs.resolve_job_def(job_name).graph.nodes}
+        gates = {name for name in pools if name.endswith("_expectations")}
+        assert gates, job_name
+        assert {name for name, pool in pools.items() if pool == PUBLISH_POOL} == gates, job_name
+        assert not {name: pool for name, pool in pools.items() if pool and pool != PUBLISH_POOL}
+
+
+def test_the_executor_is_chosen_by_harmoni_executor():
+    import dagster as dg
+    import pytest
+
+    from harmoni_pipeline.definitions import executor_from_env
+
+    assert executor_from_env({}) is dg.multiprocess_executor
+    assert executor_from_env({"HARMONI_EXECUTOR": "in_process"}) is dg.in_process_executor
+    with pytest.raises(ValueError, match="expected one of"):
+        executor_from_env({"HARMONI_EXECUTOR": "threads"})

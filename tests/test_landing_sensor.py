@@ -76,3 +76,20 @@ def test_after_the_staging_runs_succeed_every_scored_month_from_the_first_affect
         # a sensor started on a warehouse already staged from these files requests nothing
         first_tick, cursor = _evaluate(defs, instance, None)
         assert first_tick == [] and cursor
+
+
+def test_the_assignment_table_rescores_scored_months_but_not_on_the_first_tick(env):
+    """The first tick is a baseline: files present before the sensor started re-score
+    nothing; a later change of reference/penanggung_jawab.csv re-scores every scored month."""
+    defs = _defs()
+    table = env["landing"] / "reference" / "penanggung_jawab.csv"
+    table.parent.mkdir(parents=True)
+    table.write_text("kode_kecamatan,penanggung_jawab\n35.13.19,Kecamatan A\n", encoding="utf-8")
+    with dg.instance_for_test() as instance:
+        for month in ("2025-08", "2025-09"):
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SCORED_ASSET, partition=month))
+        first, cursor = _evaluate(defs, instance, None)
+        assert first == []
+        table.write_text("kode_kecamatan,penanggung_jawab\n35.13.19,Kecamatan B\n", encoding="utf-8")
+        changed, _ = _evaluate(defs, instance, cursor)
+        assert [(r.job_name, r.partition_key) for r in changed] == [("score_monthly", "2025-08"), ("score_monthly", "2025-09")]

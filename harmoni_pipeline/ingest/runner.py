@@ -179,10 +179,10 @@ def ingest_partition(
 
     Raises :class:`IngestError` (after recording the audit) when a file cannot be read
     at all; staging then keeps its last good partition."""
-    warehouse = warehouse or Warehouse(settings.warehouse_dir, catalog_tables())
+    warehouse = warehouse or Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
     regions = regions or Regions.load()
     pseudonymizer = Pseudonymizer(settings.pii_key)
-    cache = HashCache(warehouse.root / ".cache" / "landing_sha256.json")
+    cache = HashCache(warehouse.local_dir / ".cache" / "landing_sha256.json")
     landing = settings.landing_dir
 
     files = partition_files(landing, source, period, cache)
@@ -273,7 +273,7 @@ def staging_is_current(source: str, period: str, *, landing: Path, warehouse: Wa
     recorded = audit_table.select(["path", "sha256", "error"]).to_pylist()
     if any(r["error"] for r in recorded):
         return False
-    cache = HashCache(warehouse.root / ".cache" / "landing_sha256.json")
+    cache = HashCache(warehouse.local_dir / ".cache" / "landing_sha256.json")
     present = {(f.rel_path, f.sha256) for f in partition_files(landing, source, period, cache)}
     cache.save()
     return present == {(r["path"], r["sha256"]) for r in recorded}

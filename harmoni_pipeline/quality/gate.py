@@ -55,12 +55,21 @@ def gate(
     validate: Callable[[dict[str, pa.Table]], ValidationReport],
     asset: str,
     check_name: str,
+    candidate_runs: list[str] | None = None,
 ) -> GateResult:
-    candidates = {t: warehouse.read_pending(t, period, run_id) for t in tables}
-    missing = [t for t, c in candidates.items() if c is None]
-    if missing:
+    """Validate the candidates of ``tables`` for ``period`` and publish them if all pass.
+    ``candidate_runs``: where to look for them, first found wins (default: ``run_id``; a
+    retry of a failed run passes its own id, then its parent's and root's — a retry
+    re-executes only the failed steps, so the candidates are the original run's)."""
+    owner, candidates = None, {}
+    for candidate_run in dict.fromkeys(candidate_runs or [run_id]):
+        found = {t: warehouse.read_pending(t, period, candidate_run) for t in tables}
+        if all(c is not None for c in found.values()):
+            owner, candidates = candidate_run, found
+            break
+    if owner is None:
         raise MissingCandidate(
-            f"{', '.join(missing)} {period}: no candidate written by run {run_id} (materialise the asset and its check together)"
+            f"{', '.join(tables)} {period}: no candidate written by run {run_id} (materialise the asset and its check together)"
         )
     report = validate(candidates)
     docs = {suite: page.as_uri() for suite, page in report.docs_pages.items()}
@@ -68,4 +77,4 @@ def gate(
            blocking=True, docs_by_suite=docs)
     if not report.success:
         return GateResult(False, report)
-    return GateResult(True, report, warehouse.publish_pending(tables, period, run_id))
+    return GateResult(True, report, warehouse.publish_pending(tables, period, owner))

@@ -23,8 +23,9 @@ from harmoni_pipeline.warehouse import Warehouse
 
 def docs_dir(warehouse: Warehouse, asset: str, partition: str, run_id: str) -> Path:
     """GX Data Docs built for one run's check of one asset partition:
-    ``<warehouse>/data_docs/<asset>/<partition>/<run_id>/index.html``."""
-    return warehouse.root / "data_docs" / asset.replace("/", "__") / partition / run_id
+    ``<local dir>/data_docs/<asset>/<partition>/<run_id>/index.html`` (the local dir is
+    the warehouse folder when the warehouse is local)."""
+    return warehouse.local_dir / "data_docs" / asset.replace("/", "__") / partition / run_id
 
 
 def _audit(warehouse: Warehouse, table: str, period: str, part: str) -> pd.DataFrame:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pandas as pd
 
 from harmoni_pipeline.periods import parse_period, shift
@@ -60,7 +59,7 @@ def survey_window(warehouse: Warehouse, period: str, items: list[str], window_mo
             AND period >= $start
         ORDER BY kode_kecamatan, response_id
     """
-    con = duckdb.connect()
+    con = warehouse.connect()
     try:
         return con.execute(sql, {"start": start}).df()
     finally:
@@ -79,7 +78,7 @@ def fkdm_latest(warehouse: Warehouse, period: str) -> pd.DataFrame:
         QUALIFY row_number() OVER (PARTITION BY no_laporan ORDER BY period DESC, file_order DESC, line DESC) = 1
         ORDER BY no_laporan
     """
-    con = duckdb.connect()
+    con = warehouse.connect()
     try:
         df = con.execute(sql).df()
     finally:
@@ -102,7 +101,7 @@ def statistics_current(warehouse: Warehouse, year: int) -> pd.DataFrame:
             PARTITION BY kode_wilayah, tahun, indikator, jenis_kelamin, kelompok_umur
             ORDER BY period DESC, file_order DESC, line DESC NULLS LAST) = 1
     """
-    con = duckdb.connect()
+    con = warehouse.connect()
     try:
         return con.execute(sql, {"year": year}).df()
     finally:

@@ -1,0 +1,39 @@
+"""`harmoni backfill` planning: a range of months as asset partitions, split into the
+staging layer and the marts layer (the marts only score published staging)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harmoni_pipeline import backfill
+from harmoni_pipeline.definitions import defs
+from harmoni_pipeline.runplan import asset_partitions, plan_runs
+
+
+def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
+    landing = tmp_path / "landing"
+    for folder in ("stats/2024", "stats/2025", "survey/2024-12", "survey/2025-01", "fkdm/2025-02", "survey/2025-03"):
+        (landing / folder).mkdir(parents=True)
+    plan = plan_runs(["2025-01", "2025-02"], landing, tmp_path / "warehouse", restage_periods=False)
+    targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
+    staging, marts = backfill.layers(targets)
+    assert staging == {
+        ("staging", "fkdm_reports"): ["2024-12", "2025-01", "2025-02"],
+        ("staging", "statistics"): ["2024", "2025"],
+        ("staging", "survey_responses"): ["2024-12", "2025-01", "2025-02"],
+    }
+    assert set(marts) == {("marts", t) for t in (
+        "ihai_kecamatan", "ihai_variabel", "ihai_kabupaten", "ihai_provinsi", "ikn_kecamatan", "ikn_dimensi",
+        "ikn_konteks", "ikn_kabupaten", "ikn_provinsi", "harmoni_kewaspadaan")}
+    assert all(keys == ["2025-01", "2025-02"] for keys in marts.values())
+
+
+def test_scores_only_is_one_layer():
+    targets = asset_partitions([("score_monthly", "2025-03")], backfill.job_assets(defs, {"score_monthly"}))
+    (only,) = backfill.layers(targets)
+    assert len(only) == 10 and all(path[0] == "marts" for path in only)
+
+
+def test_an_asset_outside_the_layers_is_refused():
+    with pytest.raises(ValueError, match="outside the layers"):
+        backfill.layers({("landing", "survey"): ["2025-01"]})
