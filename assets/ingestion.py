@@ -33,12 +33,13 @@ landing_specs = [
 ]
 
 
-def _materialize(context: dg.AssetExecutionContext, harmoni: HarmoniResource, source: str) -> dg.MaterializeResult:
+def _materialize(context, harmoni: HarmoniResource, source: str, parsed: dict | None = None) -> dg.MaterializeResult:
     settings = harmoni.settings()
     warehouse = harmoni.warehouse()
     try:
         report = ingest_partition(
-            source, context.partition_key, settings=settings, run_id=context.run_id, warehouse=warehouse, publish=False
+            source, context.partition_key, settings=settings, run_id=context.run_id, warehouse=warehouse, publish=False,
+            parsed=parsed,
         )
     except IngestError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
@@ -99,4 +100,66 @@ def staging_asset(source: str) -> dg.AssetsDefinition:
     return _asset
 
 
-ingestion_assets = [staging_asset(source) for source in ("survey", "fkdm", "stats")]
+def sharded_staging_asset(source: str) -> dg.AssetsDefinition:
+    """The same staging asset with its parse split into one step per province shard
+    (:mod:`harmoni_pipeline.ingest.shards`): ``shards`` fans out, ``parse_shard`` runs once
+    per province folder of the month (Dagster's executor spreads the steps over processes
+    or, with ``HARMONI_EXECUTOR=k8s``, pods), ``assemble`` writes the candidate in file
+    order — the same candidate the one-step asset writes."""
+    from harmoni_pipeline.ingest import shards as sharding
+    from harmoni_pipeline.regions import Regions
+
+    schema_name, table_name = STAGING_TABLES[source].split(".")
+
+    @dg.op(name=f"{table_name}__shards", out=dg.DynamicOut(str))
+    def list_shards(context: dg.OpExecutionContext, harmoni: HarmoniResource):
+        shards = sharding.partition_shards(source, context.partition_key, settings=harmoni.settings(),
+                                           warehouse=harmoni.warehouse(), regions=Regions.load())
+        context.log.info(f"{len(shards)} shard(s): {', '.join(shards)}")
+        for shard in shards:
+            yield dg.DynamicOutput(shard, mapping_key=shard)
+
+    @dg.op(name=f"{table_name}__parse_shard", retry_policy=RETRY)
+    def parse_shard(context: dg.OpExecutionContext, harmoni: HarmoniResource, shard: str) -> str:
+        count = sharding.parse_shard(source, context.partition_key, shard, settings=harmoni.settings(),
+                                     warehouse=harmoni.warehouse(), regions=Regions.load(), run_id=context.run_id)
+        context.log.info(f"shard {shard}: {count} file(s) parsed")
+        return shard
+
+    @dg.op(name=f"{table_name}__assemble", ins={"landing": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing),
+           retry_policy=RETRY)
+    def assemble(context: dg.OpExecutionContext, harmoni: HarmoniResource, shards: list[str]) -> None:
+        warehouse = harmoni.warehouse()
+        parsed = sharding.collect_shards(source, context.partition_key, shards, warehouse=warehouse, run_id=context.run_id)
+        result = _materialize(context, harmoni, source, parsed=parsed)
+        sharding.discard_shards(source, context.partition_key, shards, warehouse=warehouse, run_id=context.run_id)
+        context.add_output_metadata({**result.metadata, "shards": ", ".join(sorted(shards))})
+
+    @dg.graph_asset(
+        name=table_name,
+        key_prefix=[schema_name],
+        description=STAGING_DESCRIPTIONS[source],
+        ins={"landing": dg.AssetIn(key=["landing", source], dagster_type=dg.Nothing)},
+        partitions_def=monthly_partitions,
+        group_name="staging",
+        kinds={"parquet", "duckdb"},
+        owners=OWNERS,
+        tags={"source": source, "harmoni/split": "province"},
+        code_version=INGEST_CODE_VERSION,
+    )
+    def _asset(landing):
+        return assemble(landing=landing, shards=list_shards().map(parse_shard).collect())
+
+    return _asset
+
+
+def build_ingestion_assets(split: str | None = None) -> list[dg.AssetsDefinition]:
+    """The three staging assets; ``split="province"`` splits the survey and FKDM parse
+    into one step per province shard (statistics are small: one step)."""
+    if split not in (None, "", "province"):
+        raise ValueError(f"HARMONI_SPLIT={split!r}: expected 'province' or nothing")
+    monthly = sharded_staging_asset if split == "province" else staging_asset
+    return [monthly("survey"), monthly("fkdm"), staging_asset("stats")]
+
+
+ingestion_assets = build_ingestion_assets()

@@ -7,7 +7,7 @@ import os
 
 import dagster as dg
 
-from assets.ingestion import ingestion_assets, landing_specs
+from assets.ingestion import build_ingestion_assets, landing_specs
 from assets.marts import mart_assets, mart_specs
 from checks.diagnostics import diagnostic_checks
 from checks.marts import mart_checks
@@ -68,12 +68,15 @@ def executor_from_env(environ=None) -> dg.ExecutorDefinition:
     raise ValueError(f"HARMONI_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}")
 
 
-def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
+def build_defs(resource_overrides: dict | None = None, split: str | None = None) -> dg.Definitions:
+    """``split``: ``"province"`` splits each month's survey and FKDM parse into one step
+    per province shard (default: ``HARMONI_SPLIT``; unset = one step per source)."""
+    split = os.environ.get("HARMONI_SPLIT") if split is None else split
     resources = {"harmoni": HarmoniResource()}
     resources.update(resource_overrides or {})
     return dg.Definitions(
         executor=executor_from_env(),
-        assets=[*landing_specs, *mart_specs, *ingestion_assets, *mart_assets],
+        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets],
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
         jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job],
         schedules=[monthly_schedule(harmoni_monthly_job)],

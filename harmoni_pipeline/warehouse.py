@@ -286,6 +286,29 @@ class Warehouse:
             except OSError:
                 continue
 
+    def write_pending_blob(self, run_id: str, name: str, payload: bytes) -> PurePath:
+        """Write an intermediate result of a run (e.g. one shard's parse) beside its
+        candidates, where every step of the run — on this machine or another — finds it."""
+        path = self.pending_dir(run_id) / name
+        tmp = self._scratch(f"{name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(payload)
+        self.storage.place(tmp, path)
+        return path
+
+    def read_pending_blob(self, run_id: str, name: str) -> bytes | None:
+        path = self.pending_dir(run_id) / name
+        if not self.storage.exists(path):
+            return None
+        tmp = self._scratch(f"{name}.{uuid.uuid4().hex}.tmp")
+        try:
+            self.storage.download(path, tmp)
+            return tmp.read_bytes()
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def remove_pending_blob(self, run_id: str, name: str) -> None:
+        self.storage.remove(self.pending_dir(run_id) / name)
+
     def read_pending(self, table: str, period: str, run_id: str, part: str = "data") -> pa.Table | None:
         path = self._pending_path(run_id, table, period, part)
         return self.storage.read_parquet(path) if self.storage.exists(path) else None

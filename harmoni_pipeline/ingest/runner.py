@@ -14,7 +14,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import pandas as pd
 import pyarrow as pa
@@ -160,6 +160,23 @@ def _to_arrow(frames: list[pd.DataFrame], source: str) -> pa.Table:
     return pa.concat_tables(tables)
 
 
+def plan_partition(source: str, period: str, *, settings: Settings, warehouse: Warehouse
+                   ) -> tuple[list[LandingFile], dict[int, str]]:
+    """The partition's files in path order, and which of them (by position) are copies of
+    an earlier-counted file (same SHA-256): position → path of the copy that counts."""
+    cache = HashCache(warehouse.local_dir / ".cache" / "landing_sha256.json")
+    files = partition_files(settings.landing_dir, source, period, cache)
+    counted = first_copies(settings.landing_dir, source, period, cache)
+    cache.save()
+    duplicate_of: dict[int, str] = {}
+    for order, file in enumerate(files):
+        if file.sha256 in counted:
+            duplicate_of[order] = counted[file.sha256]
+        else:
+            counted[file.sha256] = file.rel_path
+    return files, duplicate_of
+
+
 def ingest_partition(
     source: str,
     period: str,
@@ -169,8 +186,12 @@ def ingest_partition(
     warehouse: Warehouse | None = None,
     regions: Regions | None = None,
     publish: bool = True,
+    parsed: Mapping[str, ParsedFile | UnreadableFile] | None = None,
 ) -> IngestReport:
     """Replace exactly the ``period`` partition of ``source`` in staging and audit.
+
+    ``parsed``: the files' parse outcomes by relative path, when the parse was split over
+    steps (:mod:`harmoni_pipeline.ingest.shards`); by default the files are parsed here.
 
     The audit is published at once (it records what was delivered, also when the
     partition is later blocked). Staging is published too, or — with ``publish=False``
@@ -182,23 +203,20 @@ def ingest_partition(
     warehouse = warehouse or Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
     regions = regions or Regions.load()
     pseudonymizer = Pseudonymizer(settings.pii_key)
-    cache = HashCache(warehouse.local_dir / ".cache" / "landing_sha256.json")
-    landing = settings.landing_dir
-
-    files = partition_files(landing, source, period, cache)
-    counted = first_copies(landing, source, period, cache)
-    cache.save()
+    files, duplicate_of = plan_partition(source, period, settings=settings, warehouse=warehouse)
 
     report = IngestReport(source=source, period=period, files=[])
     accepted_frames: list[pd.DataFrame] = []
     rejected_frames: list[pd.DataFrame] = []
-    duplicate_of: dict[int, str] = {}
-    for order, file in enumerate(files):
-        if file.sha256 in counted:
-            duplicate_of[order] = counted[file.sha256]
-        else:
-            counted[file.sha256] = file.rel_path
-    outcomes = parse_files([f for i, f in enumerate(files) if i not in duplicate_of], settings, regions, pseudonymizer)
+    to_parse = [f for i, f in enumerate(files) if i not in duplicate_of]
+    if parsed is None:
+        outcomes = parse_files(to_parse, settings, regions, pseudonymizer)
+    else:  # parsed elsewhere (one step per province shard): every file's outcome, by path
+        by_path = parsed
+        missing = [f.rel_path for f in to_parse if f.rel_path not in by_path]
+        if missing:
+            raise IngestError(f"{source} {period}: no parse outcome for {', '.join(missing[:3])} (a shard step is missing)")
+        outcomes = (by_path[f.rel_path] for f in to_parse)
     for order, file in enumerate(files):
         record = {
             "sha256": file.sha256,
