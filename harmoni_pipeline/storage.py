@@ -73,7 +73,6 @@ class LocalStorage:
     is_local = True
 
     def __init__(self, folder: str | os.PathLike):
-        self.fs = LocalFileSystem()
         self.root: Path = local_folder(folder)
 
     def url(self, path: PurePath) -> str:

@@ -384,9 +384,6 @@ class Warehouse:
         listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         return f"SELECT * FROM read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
 
-    def view_sql(self, table: str) -> str:
-        return f"CREATE OR REPLACE VIEW {table} AS {self.select_sql(table)}"
-
     def _listing(self, tables) -> dict[str, list[PurePath]]:
         return {table: self.current_files(table) for table in sorted(tables)}
 
