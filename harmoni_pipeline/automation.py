@@ -51,9 +51,8 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
     from harmoni_pipeline.settings import Settings
 
     run = context.dagster_run
-    reason = run_failure_reason(context.instance, run.run_id)
-    if reason == "run failed" and context.failure_event and context.failure_event.message:
-        reason = context.failure_event.message
+    run_level = context.failure_event.message if context.failure_event else None
+    reason = run_failure_reason(context.instance, run.run_id, default=run_level or "run failed")
     alert = make_alert(run.run_id, run.job_name, run.tags.get("dagster/partition"), reason)
     path = record_alert(alert, Settings.from_env().warehouse_dir)
     context.log.info(f"alert recorded in {path}")

@@ -13,9 +13,9 @@ from typing import Iterable
 import dagster as dg
 
 
-def failure_reason(events: Iterable[dg.DagsterEvent]) -> str:
+def failure_reason(events: Iterable[dg.DagsterEvent], default: str = "run failed") -> str:
     """One line: a failed blocking check (named, with its summary) first, else the first
-    failed step's message, else ``run failed``."""
+    failed step's message, else ``default``."""
     events = list(events)
     for event in events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -30,12 +30,12 @@ def failure_reason(events: Iterable[dg.DagsterEvent]) -> str:
             if data.user_failure_data is not None and data.user_failure_data.description:
                 return data.user_failure_data.description
             return data.error.message.strip().splitlines()[-1] if data.error else "step failed"
-    return "run failed"
+    return default
 
 
-def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> str:
+def run_failure_reason(instance: dg.DagsterInstance, run_id: str, default: str = "run failed") -> str:
     """:func:`failure_reason` of a run recorded on ``instance``."""
     records = instance.all_logs(
         run_id, of_type={dg.DagsterEventType.ASSET_CHECK_EVALUATION, dg.DagsterEventType.STEP_FAILURE}
     )
-    return failure_reason(r.dagster_event for r in records if r.dagster_event is not None)
+    return failure_reason((r.dagster_event for r in records if r.dagster_event is not None), default)
