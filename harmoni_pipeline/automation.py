@@ -101,7 +101,7 @@ def landing_requests(context: dg.SensorEvaluationContext):
     from harmoni_pipeline.settings import Settings
 
     settings = Settings.from_env()
-    cache = HashCache(settings.local_dir / ".cache" / "landing_sha256.json")
+    cache = HashCache.in_folder(settings.local_dir)
     current = snapshot(settings.landing_dir, cache)
     cache.save()
     first_tick = not context.cursor  # a baseline: nothing to re-score for files seen before

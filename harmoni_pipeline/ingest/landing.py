@@ -38,9 +38,14 @@ def sha256_file(path: Path) -> str:
 
 
 class HashCache:
-    """SHA-256 of landing files keyed by (path, size, mtime), kept in the warehouse so
-    that earlier months are not re-hashed on every run. A stale entry cannot survive a
-    change of size or mtime; a wrong cache is harmless to delete."""
+    """SHA-256 of landing files keyed by (path, size, mtime), kept in the local working
+    folder so that earlier months are not re-hashed on every run. A stale entry cannot
+    survive a change of size or mtime; a wrong cache is harmless to delete."""
+
+    @classmethod
+    def in_folder(cls, local_dir: Path) -> "HashCache":
+        """The cache of this machine's working folder (``<local dir>/.cache/``)."""
+        return cls(Path(local_dir) / ".cache" / "landing_sha256.json")
 
     def __init__(self, path: Path | None):
         self.path = path

@@ -164,7 +164,7 @@ def plan_partition(source: str, period: str, *, settings: Settings, warehouse: W
                    ) -> tuple[list[LandingFile], dict[int, str]]:
     """The partition's files in path order, and which of them (by position) are copies of
     an earlier-counted file (same SHA-256): position → path of the copy that counts."""
-    cache = HashCache(warehouse.local_dir / ".cache" / "landing_sha256.json")
+    cache = HashCache.in_folder(warehouse.local_dir)
     files = partition_files(settings.landing_dir, source, period, cache)
     counted = first_copies(settings.landing_dir, source, period, cache)
     cache.save()
@@ -291,7 +291,7 @@ def staging_is_current(source: str, period: str, *, landing: Path, warehouse: Wa
     recorded = audit_table.select(["path", "sha256", "error"]).to_pylist()
     if any(r["error"] for r in recorded):
         return False
-    cache = HashCache(warehouse.local_dir / ".cache" / "landing_sha256.json")
+    cache = HashCache.in_folder(warehouse.local_dir)
     present = {(f.rel_path, f.sha256) for f in partition_files(landing, source, period, cache)}
     cache.save()
     return present == {(r["path"], r["sha256"]) for r in recorded}
