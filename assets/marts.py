@@ -1,5 +1,6 @@
 """Mart assets: IHaI, IKN and their integration per kecamatan, kabupaten/kota and province,
-one partition per reporting month (methodology HM-2026.1)."""
+one partition per reporting month (methodology HM-2026.1), computed in one step and
+published as one snapshot per month."""
 
 import warnings
 
@@ -8,6 +9,7 @@ import dagster as dg
 from harmoni_pipeline import methodology as methodology_mod
 from harmoni_pipeline.metadata import column_lineage, column_schema
 from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.quality import standing
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.resources import HarmoniResource
 from harmoni_pipeline.scoring import marts
@@ -79,51 +81,32 @@ def _context(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> mar
     )
 
 
-def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContext, result: marts.MartSet):
-    """Write every table of the set as the run's pending candidate; the blocking check
-    'expectations' publishes them together when their suites pass (write-audit-publish)."""
-    for warning in result.warnings:
-        context.log.warning(warning)
+def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContext, sets: dict[str, marts.MartSet]):
+    """Write every table of the period as the run's pending candidate; the blocking check
+    'expectations' validates all ten and publishes them together as the period's snapshot
+    when every suite passes (write-audit-publish)."""
     lineage = {table: column_lineage(deps) for table, deps in mart_lineage(ctx.methodology).items()}
-    for table, data in result.tables.items():
-        path = ctx.warehouse.write_pending(table, ctx.period, data, ctx.run_id)
-        yield dg.MaterializeResult(
-            asset_key=_key(table),
-            metadata={
-                "dagster/row_count": data.num_rows,
-                "dagster/column_lineage": lineage[table],
-                "candidate": dg.MetadataValue.path(str(path)),
-                "publication": "by the blocking check 'expectations' when the suites pass (write-audit-publish)",
-                "methodology_version": ctx.methodology.version,
-                "methodology_sha256": ctx.methodology.sha256,
-                "scope": ctx.scope,
-                "content_sha256": content_sha256(data),
-                "facts": dg.MetadataValue.json(result.facts),
-                "warnings": "\n".join(result.warnings) or "none",
-            },
-        )
-
-
-@dg.multi_asset(
-    name="ihai_marts",
-    specs=[_spec(t, [SURVEY, STATS]) for t in marts.IHAI_TABLES],
-    partitions_def=monthly_partitions,
-)
-def ihai_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
-    """IHaI marts of one month (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_ihai`)."""
-    ctx = _context(context, harmoni)
-    yield from _write_candidates(context, ctx, marts.build_ihai(ctx))
-
-
-@dg.multi_asset(
-    name="ikn_marts",
-    specs=[_spec(t, [SURVEY, FKDM, STATS]) for t in marts.IKN_TABLES],
-    partitions_def=monthly_partitions,
-)
-def ikn_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
-    """IKN marts of one month (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_ikn`)."""
-    ctx = _context(context, harmoni)
-    yield from _write_candidates(context, ctx, marts.build_ikn(ctx))
+    for result in sets.values():
+        for warning in result.warnings:
+            context.log.warning(warning)
+        for table, data in result.tables.items():
+            path = ctx.warehouse.write_pending(table, ctx.period, data, ctx.run_id)
+            yield dg.MaterializeResult(
+                asset_key=_key(table),
+                metadata={
+                    "dagster/row_count": data.num_rows,
+                    "dagster/column_lineage": lineage[table],
+                    "candidate": dg.MetadataValue.path(str(path)),
+                    "publication": "with the period's other marts, by the blocking checks 'expectations' when every "
+                    "suite passes (write-audit-publish, one snapshot per period)",
+                    "methodology_version": ctx.methodology.version,
+                    "methodology_sha256": ctx.methodology.sha256,
+                    "scope": ctx.scope,
+                    "content_sha256": content_sha256(data),
+                    "facts": dg.MetadataValue.json(result.facts),
+                    "warnings": "\n".join(result.warnings) or "none",
+                },
+            )
 
 
 ASSIGNMENTS = dg.AssetSpec(
@@ -136,25 +119,30 @@ ASSIGNMENTS = dg.AssetSpec(
     tags={"source": "reference"},
 )
 
+DEPS = {
+    **{t: [SURVEY, STATS] for t in marts.IHAI_TABLES},
+    **{t: [SURVEY, FKDM, STATS] for t in marts.IKN_TABLES},
+    "marts.harmoni_kewaspadaan": [_key("marts.ihai_kecamatan"), _key("marts.ikn_kecamatan"), ASSIGNMENTS.key],
+}
+
 
 @dg.multi_asset(
-    name="integration_marts",
-    specs=[_spec("marts.harmoni_kewaspadaan", [_key("marts.ihai_kecamatan"), _key("marts.ikn_kecamatan"), ASSIGNMENTS.key])],
+    name="marts",
+    specs=[_spec(t, DEPS[t]) for t in marts.ALL_TABLES],
     partitions_def=monthly_partitions,
 )
-def integration_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
-    """IHaI × IKN quadrant of one month, from the month's published kecamatan marts."""
+def period_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
+    """Every mart of one month — IHaI, IKN and their quadrant — from one read of the
+    staged inputs (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_period`)."""
     ctx = _context(context, harmoni)
-    ihai = ctx.warehouse.read_partition("marts.ihai_kecamatan", ctx.period)
-    ikn = ctx.warehouse.read_partition("marts.ikn_kecamatan", ctx.period)
-    if ihai is None or ikn is None:
-        raise dg.Failure(f"marts {ctx.period}: ihai_kecamatan and ikn_kecamatan must be published first", allow_retries=False)
     try:
-        result = marts.build_integration(ctx, harmoni.settings().landing_dir, ihai, ikn)
+        sets = marts.build_period(ctx, harmoni.settings().landing_dir)
     except AssignmentError as exc:
         raise dg.Failure(str(exc), allow_retries=False) from exc
-    yield from _write_candidates(context, ctx, result)
+    for held_back in standing.blocked(ctx.warehouse, marts.input_partitions(ctx)):
+        context.log.warning(held_back.describe())
+    yield from _write_candidates(context, ctx, sets)
 
 
-mart_assets = [ihai_marts, ikn_marts, integration_marts]
+mart_assets = [period_marts]
 mart_specs = [ASSIGNMENTS]

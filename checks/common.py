@@ -1,21 +1,36 @@
-"""What every blocking expectations check does in Dagster: run the publication gate and
-turn its outcome into an ``AssetCheckResult`` with GX statistics, per-expectation
-results and the Data Docs path as metadata."""
+"""The publication gate in Dagster: one multi-asset check per group of tables published
+together, with an ``expectations`` check (blocking) on every table and a ``warnings``
+check (non-blocking) on every table whose suites hold warning-level expectations.
+
+Room: turning the gate's outcome (:mod:`harmoni_pipeline.quality.gate`) into
+``AssetCheckResult``s — per table its own expectations, GX statistics and Data Docs —
+so that every table's page shows its check. Validation and publishing are the domain's.
+"""
+
+import warnings
+from typing import Callable
 
 import dagster as dg
 
-from harmoni_pipeline.quality.gate import GateResult, MissingCandidate, gate
+from harmoni_pipeline.quality.gate import GateResult, MissingCandidate, asset_path, gate
+from harmoni_pipeline.quality.gx_runner import ValidationReport
+from harmoni_pipeline.quality.suites import has_warnings
+from harmoni_pipeline.resources import HarmoniResource
 
 CHECK_NAME = "expectations"
+WARNINGS_CHECK = "warnings"
 # Steps that publish into the warehouse queue in this Dagster concurrency pool (its limit
 # is `pools.default_limit` in dagster.yaml, 1, or `dagster instance concurrency set`).
 PUBLISH_POOL = "warehouse_publish"
 
 
+def key_of(table: str) -> dg.AssetKey:
+    return dg.AssetKey(table.split("."))
+
+
 def partitioned_check(**kwargs):
     """``@dg.asset_check`` with a ``partitions_def`` (a preview feature in Dagster 1.13 that
     partitioned checks need: the check reads its partition's candidate)."""
-    import warnings
 
     def decorate(fn):
         with warnings.catch_warnings():
@@ -25,15 +40,16 @@ def partitioned_check(**kwargs):
     return decorate
 
 
-def outcomes_table(result: GateResult) -> dg.TableMetadataValue:
-    cols = ["suite", "expectation", "column", "guards", "success", "unexpected_count", "unexpected_sample"]
+def outcomes_table(report: ValidationReport) -> dg.TableMetadataValue:
+    cols = ["suite", "expectation", "column", "guards", "severity", "success", "unexpected_count", "unexpected_sample"]
     records = [
         dg.TableRecord({
             "suite": o.suite, "expectation": o.expectation, "column": o.column or "", "guards": o.guards,
-            "success": o.success, "unexpected_count": o.unexpected_count if o.unexpected_count is not None else -1,
+            "severity": o.severity, "success": o.success,
+            "unexpected_count": o.unexpected_count if o.unexpected_count is not None else -1,
             "unexpected_sample": "; ".join(o.unexpected_sample),
         })
-        for o in sorted(result.report.outcomes, key=lambda o: o.success)
+        for o in sorted(report.outcomes, key=lambda o: (o.success, o.blocking))
     ]
     types = {"success": "bool", "unexpected_count": "int"}
     return dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=[dg.TableColumn(c, types.get(c, "string")) for c in cols]))
@@ -46,32 +62,78 @@ def candidate_runs(context) -> list[str]:
     return [r for r in (run.run_id, run.parent_run_id, run.root_run_id) if r]
 
 
-def run_gate(context, tables: list[str], asset: str, harmoni, validate) -> dg.AssetCheckResult:
-    """Validate the run's candidates of ``tables``; publish them if every expectation passes."""
-    period = context.partition_key
-    warehouse = harmoni.warehouse()
-    try:
-        result = gate(tables, period, run_id=context.run.run_id, warehouse=warehouse, validate=validate,
-                      asset=asset, check_name=CHECK_NAME, candidate_runs=candidate_runs(context))
-    except MissingCandidate as exc:
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR, description=str(exc))
-    report = result.report
-    summary = report.summary()
+def _table_metadata(result: GateResult, table: str) -> dict:
+    report = result.report.for_table(table)
     metadata = {
-        "summary": summary,
+        "summary": report.summary(),
         "statistics": dg.MetadataValue.json(report.statistics),
-        "expectations": outcomes_table(result),
+        "expectations": outcomes_table(report),
         "failed_expectations": len(report.failures()),
-        "published": ", ".join(sorted(result.published)) or "nothing (blocked: the last good partition stays published)",
+        "warnings": report.warning_summary(),
     }
-    if report.docs_index is not None:
-        metadata["data_docs"] = dg.MetadataValue.path(str(report.docs_index))
-        metadata["data_docs_url"] = dg.MetadataValue.url(report.docs_index.as_uri())
-    for table, pub in result.published.items():
-        metadata[f"uri {table}"] = dg.MetadataValue.path(pub.uri)
-    if not result.passed:
-        context.log.error(f"{asset} {period}: blocked by check '{CHECK_NAME}': {summary}")
-    return dg.AssetCheckResult(
-        passed=result.passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
-        description=f"{asset} {period}: {summary}",
-    )
+    published = result.published.get(table)
+    metadata["published"] = (published.uri if published else
+                             "nothing (blocked: the period's last good snapshot stays published)")
+    if published:
+        metadata["published_uri"] = dg.MetadataValue.path(published.uri)
+    page = next(iter(report.docs_pages.values()), None) or report.docs_index
+    if page is not None:
+        metadata["data_docs"] = dg.MetadataValue.path(str(page))
+        metadata["data_docs_url"] = dg.MetadataValue.url(page.as_uri())
+    return metadata
+
+
+def publication_gate(
+    name: str,
+    tables: list[str],
+    partitions_def: dg.PartitionsDefinition,
+    validate: Callable[[dg.AssetCheckExecutionContext, object, dict], ValidationReport],
+    description: str,
+) -> dg.AssetChecksDefinition:
+    """The gate of ``tables`` (published together): ``expectations`` (blocking) on each
+    table, ``warnings`` (non-blocking) on each whose suites declare warning-level
+    expectations. ``validate(context, harmoni, candidates)`` runs the suites."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        specs = [dg.AssetCheckSpec(CHECK_NAME, asset=key_of(t), blocking=True, partitions_def=partitions_def,
+                                   description=description) for t in tables]
+        warned = [t for t in tables if has_warnings(t)]
+        specs += [dg.AssetCheckSpec(WARNINGS_CHECK, asset=key_of(t), blocking=False, partitions_def=partitions_def,
+                                    description="Warning-level expectations of the same suites (e.g. survey coverage "
+                                    "≥ 50 %): reported, never blocking publication.") for t in warned]
+
+    @dg.multi_asset_check(name=name, specs=specs, pool=PUBLISH_POOL, can_subset=False)
+    def _check(context: dg.AssetCheckExecutionContext, harmoni: HarmoniResource):
+        period = context.partition_key
+        try:
+            result = gate(tables, period, run_id=context.run.run_id, warehouse=harmoni.warehouse(),
+                          validate=lambda candidates: validate(context, harmoni, candidates),
+                          check_name=CHECK_NAME, candidate_runs=candidate_runs(context))
+        except MissingCandidate as exc:
+            for t in tables:
+                yield dg.AssetCheckResult(asset_key=key_of(t), check_name=CHECK_NAME, passed=False,
+                                          severity=dg.AssetCheckSeverity.ERROR, description=str(exc))
+            return
+        if not result.passed:
+            context.log.error(f"{', '.join(asset_path(t) for t in tables)} {period}: blocked by check "
+                              f"'{CHECK_NAME}': {result.report.summary()}")
+        for t in tables:
+            report = result.report.for_table(t)
+            summary = report.summary()
+            if report.success and not result.passed:
+                summary += " — not published: another table of the group was blocked"
+            yield dg.AssetCheckResult(
+                asset_key=key_of(t), check_name=CHECK_NAME, passed=report.success, severity=dg.AssetCheckSeverity.ERROR,
+                metadata=_table_metadata(result, t), description=f"{asset_path(t)} {period}: {summary}",
+            )
+        for t in warned:
+            report = result.report.for_table(t)
+            if report.warnings():
+                context.log.warning(f"{asset_path(t)} {period}: warning: {report.warning_summary()}")
+            yield dg.AssetCheckResult(
+                asset_key=key_of(t), check_name=WARNINGS_CHECK, passed=not report.warnings(),
+                severity=dg.AssetCheckSeverity.WARN, description=f"{asset_path(t)} {period}: {report.warning_summary()}",
+                metadata={"warnings": report.warning_summary()},
+            )
+
+    return _check

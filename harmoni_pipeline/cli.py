@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from harmoni_pipeline.runplan import plan_runs
@@ -51,25 +50,53 @@ def _instance():
     return dg.DagsterInstance.get()
 
 
-def run_partitions(plan: list[tuple[str, str]], *, progress=print) -> None:
-    """Execute ``(job_name, partition_key)`` runs in order on the current instance.
-    Raises ``SystemExit`` with a one-line reason at the first failed run."""
+def run_partitions(plan: list[tuple[str, str]], periods: list[str], *, local_dir: Path, progress=print) -> list[str]:
+    """Execute ``(job_name, partition_key)`` runs in order on the current instance, in
+    this process (:mod:`harmoni_pipeline.local_runs`). A run that stages an earlier month
+    or a statistics year for the windows may be blocked: that is a warning (the periods'
+    scores use the last published staging of it) and the plan goes on. A period's own run
+    that fails fails that period only; the others still run. Dagster's log goes to a
+    file, the terminal shows progress, warnings (once each) and one-line reasons.
+    Returns the warnings; raises ``SystemExit`` naming every failed period."""
+    import datetime as dt
+
     from harmoni_pipeline.definitions import defs
-    from harmoni_pipeline.run_outcome import failure_reason
+    from harmoni_pipeline.local_runs import execute, reap_dead_runs, write_log
 
     instance = _instance()
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    for i, (job_name, key) in enumerate(plan, start=1):
-        started = time.monotonic()
-        job = defs.resolve_job_def(job_name)
-        result = job.execute_in_process(
-            partition_key=key, instance=instance, raise_on_error=False, run_config=quiet
-        )
-        elapsed = time.monotonic() - started
-        status = "ok" if result.success else "FAILED"
-        progress(f"[{i}/{len(plan)}] {job_name} {key}: {status} ({elapsed:.1f} s)")
-        if not result.success:
-            raise SystemExit(f"harmoni: {job_name} {key} failed: {failure_reason(result.all_events)}")
+    for run_id in reap_dead_runs(instance):
+        progress(f"harmoni: run {run_id[:8]} was left running by a process that died: marked failed")
+    log = local_dir / "logs" / f"harmoni-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    warnings: list[str] = []
+    failed: list[str] = []
+    run_ids: list[str] = []
+    try:
+        for i, (job_name, key) in enumerate(plan, start=1):
+            outcome = execute(defs, job_name, key, instance, progress=progress)
+            run_ids.append(outcome.run_id)
+            status = "ok" if outcome.success else ("FAILED" if key in periods else "BLOCKED")
+            progress(f"[{i}/{len(plan)}] {job_name} {key}: {status} ({outcome.seconds:.1f} s)")
+            new = [w for w in outcome.warnings if w not in warnings]
+            for line in new:
+                progress(f"  warning: {line}")
+            warnings += new
+            if outcome.success:
+                continue
+            if key in periods:
+                failed.append(f"{job_name} {key} failed: {outcome.reason}")
+                progress(f"  {outcome.reason}")
+            else:
+                line = (f"{job_name} {key} is blocked ({outcome.reason}); the periods' scores use its last "
+                        "published staging")
+                progress(f"  warning: {line}")
+                warnings.append(line)
+    finally:
+        if run_ids:
+            write_log(instance, run_ids, log)
+            progress(f"Dagster log of these runs: {log}")
+    if failed:
+        raise SystemExit("\n".join(f"harmoni: {line}" for line in failed))
+    return warnings
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -100,9 +127,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     _set_env(args)
     settings = Settings.from_env()
     periods = _periods(args)
-    run_partitions(plan_runs(periods, settings.landing_dir, settings.warehouse_dir))
-    print_summary(settings, periods)
+    _run_and_summarise(settings, periods)
     return 0
+
+
+def _run_and_summarise(settings, periods: list[str]) -> None:
+    """Run the periods, print the summary (also when a period failed), then fail if one did."""
+    try:
+        run_partitions(plan_runs(periods, settings.landing_dir, settings.warehouse_dir), periods,
+                       local_dir=settings.local_dir)
+    except SystemExit:
+        print_summary(settings, periods)
+        raise
+    print_summary(settings, periods)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -186,8 +223,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from harmoni_pipeline.periods import month_range
 
     periods = month_range(args.start, args.end)
-    run_partitions(plan_runs(periods, landing, settings.warehouse_dir))
-    print_summary(settings, periods)
+    _run_and_summarise(settings, periods)
     print(f"\nDagster runs are in {os.environ['DAGSTER_HOME']} (`make ui`); "
           f"the catalog is {settings.catalog_path} (duckdb -readonly).")
     return 0
@@ -222,17 +258,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Recent runs and partition status on the instance ``DAGSTER_HOME`` points at."""
     from harmoni_pipeline.definitions import defs
+    from harmoni_pipeline.settings import Settings
     from harmoni_pipeline.status import render
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
 
-    print(render(_instance(), defs, limit=args.limit))
+    _set_env(args)
+    settings = Settings.from_env()
+    warehouse = Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+    print(render(_instance(), defs, limit=args.limit, warehouse=warehouse))
     return 0
 
 
 def print_summary(settings, periods: list[str]) -> None:
-    from harmoni_pipeline.summary import ingestion_summary, scores_summary
+    from harmoni_pipeline.summary import ingestion_summary, scores_summary, warnings_summary
 
     print()
     print(ingestion_summary(settings.warehouse_dir, periods))
+    warned = warnings_summary(settings.warehouse_dir, periods)
+    if warned:
+        print()
+        print(warned)
     print()
     print(scores_summary(settings.warehouse_dir, max(periods)))
 
@@ -289,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="recent runs and which partitions are materialised, failed or missing")
     p.add_argument("--limit", type=int, default=10, help="recent runs to show (default 10)")
+    common(p, landing=False)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("catalog", help="rebuild the DuckDB catalog of views")

@@ -13,17 +13,27 @@ from typing import Iterable
 import dagster as dg
 
 
+def failed_blocking_checks(events: Iterable[dg.DagsterEvent]) -> list[str]:
+    """One line per failed *blocking* check (a non-blocking diagnostic or warning that
+    failed is not why a run failed): ``blocking check 'NAME' on ASSET failed: summary``."""
+    out = []
+    for event in events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.blocking and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                key = evaluation.asset_check_key
+                summary = evaluation.description or "failed"
+                out.append(f"blocking check '{key.name}' on {key.asset_key.to_user_string()} failed: {summary}")
+    return out
+
+
 def failure_reason(events: Iterable[dg.DagsterEvent], default: str = "run failed") -> str:
     """One line: a failed blocking check (named, with its summary) first, else the first
     failed step's message, else ``default``."""
     events = list(events)
-    for event in events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                key = evaluation.asset_check_key
-                summary = evaluation.description or "failed"
-                return f"blocking check '{key.name}' on {key.asset_key.to_user_string()} failed: {summary}"
+    blocked = failed_blocking_checks(events)
+    if blocked:
+        return blocked[0]
     for event in events:
         if event.is_step_failure:
             data = event.step_failure_data

@@ -57,11 +57,41 @@ def recent_runs(instance: dg.DagsterInstance, limit: int = 10) -> list[tuple]:
     return out
 
 
-def render(instance: dg.DagsterInstance, defs: dg.Definitions, limit: int = 10) -> str:
+def staging_standing(warehouse, instance: dg.DagsterInstance, defs: dg.Definitions) -> list[tuple]:
+    """Staging partitions blocked at their latest attempt, or whose last check warned
+    (from the warehouse's own records: the instance may be elsewhere)."""
+    from harmoni_pipeline.quality.standing import standings
+    from harmoni_pipeline.tables import STAGING_TABLES
+
+    graph = defs.resolve_asset_graph()
+    wanted = {}
+    for source, table in STAGING_TABLES.items():
+        key = dg.AssetKey(table.split("."))
+        wanted[source] = graph.get(key).partitions_def.get_partition_keys()
+    rows = []
+    for s in standings(warehouse, wanted):
+        if s.blocked:
+            rows.append((STAGING_TABLES[s.source], s.partition, "blocked",
+                         f"{s.reason}; scores use {'its last published staging' if s.published else 'none of it'}"))
+        rows += [(STAGING_TABLES[s.source], s.partition, "warning", w) for w in s.warnings]
+    return rows
+
+
+def render(instance: dg.DagsterInstance, defs: dg.Definitions, limit: int = 10, warehouse=None) -> str:
+    from harmoni_pipeline.local_runs import reap_dead_runs
+
+    reaped = reap_dead_runs(instance)
     runs = recent_runs(instance, limit)
-    parts = [f"Dagster instance: {instance.root_directory}", "", f"Recent runs (latest {limit}):"]
+    parts = [f"Dagster instance: {instance.root_directory}", ""]
+    if reaped:
+        parts += [f"Marked failed (their process died): {', '.join(r[:8] for r in reaped)}", ""]
+    parts += [f"Recent runs (latest {limit}):"]
     parts.append(text_table(runs, ["run", "job", "partition", "status", "started"]) if runs else "  none")
     parts += ["", "Partitions by asset (failed: the latest attempt failed or was blocked — the last good version stays "
               "published; missing: never materialised between the first and the last materialised):",
               text_table(asset_status(instance, defs), ["asset", "materialised", "failed", "in progress", "missing"])]
+    if warehouse is not None:
+        standing = staging_standing(warehouse, instance, defs)
+        parts += ["", "Staging partitions blocked or warned at their latest check (warehouse records):",
+                  text_table(standing, ["table", "partition", "state", "why"]) if standing else "  none"]
     return "\n".join(parts)

@@ -102,14 +102,50 @@ class LocalStorage:
     def read_parquet(self, path: PurePath) -> pa.Table:
         return pq.read_table(path)
 
-    def place(self, local_file: Path, path: PurePath) -> None:
+    def parquet_metadata(self, path: PurePath) -> dict[bytes, bytes]:
+        """The key-value metadata of a Parquet file's footer (the data is not read)."""
+        return pq.read_metadata(path).metadata or {}
+
+    def parquet_rows(self, path: PurePath) -> int:
+        return pq.read_metadata(path).num_rows
+
+    def size(self, path: PurePath) -> int:
+        return Path(path).stat().st_size
+
+    def place(self, local_file: Path, path: PurePath, durable: bool = False) -> None:
         """Move a finished file into place: ``os.replace``, atomic on one filesystem (the
-        warehouse writes its temporary files inside its own folder)."""
+        warehouse writes its temporary files inside its own folder). ``durable``: fsync
+        the file before and its folder after the rename (a commit point that must
+        survive a crash of the machine, not only of the process)."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if durable:
+            with open(local_file, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.replace(local_file, path)
+        if durable:
+            self.sync_folder(Path(path).parent)
 
     def download(self, path: PurePath, local_file: Path) -> None:
         local_file.write_bytes(Path(path).read_bytes())
+
+    def read_bytes(self, path: PurePath) -> bytes:
+        return Path(path).read_bytes()
+
+    def move(self, source: PurePath, path: PurePath) -> None:
+        """Rename a file of this folder to ``path`` (atomic: ``os.replace``), and make the
+        rename durable (fsync of the folder)."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, path)
+        self.sync_folder(Path(path).parent)
+
+    @staticmethod
+    def sync_folder(folder: Path) -> None:
+        """fsync a folder, so that a rename inside it survives a crash of the machine."""
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def remove(self, path: PurePath) -> None:
         Path(path).unlink(missing_ok=True)
@@ -173,15 +209,36 @@ class FsspecStorage:
     def read_parquet(self, path: PurePath) -> pa.Table:
         return pq.read_table(str(path), filesystem=self.fs)
 
-    def place(self, local_file: Path, path: PurePath) -> None:
+    def parquet_metadata(self, path: PurePath) -> dict[bytes, bytes]:
+        with self.fs.open(str(path), "rb") as fh:
+            return pq.read_metadata(fh).metadata or {}
+
+    def parquet_rows(self, path: PurePath) -> int:
+        with self.fs.open(str(path), "rb") as fh:
+            return pq.read_metadata(fh).num_rows
+
+    def size(self, path: PurePath) -> int:
+        return int(self.fs.size(str(path)))
+
+    def place(self, local_file: Path, path: PurePath, durable: bool = False) -> None:
         """Upload a finished local file to its final name in one request (an object
-        appears complete or not at all), then delete the local file."""
+        appears complete or not at all, and is durable once the request succeeded), then
+        delete the local file."""
         self.fs.makedirs(str(path.parent), exist_ok=True)
         self.fs.put_file(str(local_file), str(path))
         local_file.unlink()
 
     def download(self, path: PurePath, local_file: Path) -> None:
         self.fs.get_file(str(path), str(local_file))
+
+    def read_bytes(self, path: PurePath) -> bytes:
+        return self.fs.cat_file(str(path))
+
+    def move(self, source: PurePath, path: PurePath) -> None:
+        """Copy an object to ``path`` (server-side where the store can; the copy appears
+        whole) and delete the source."""
+        self.fs.makedirs(str(path.parent), exist_ok=True)
+        self.fs.mv(str(source), str(path))
 
     def remove(self, path: PurePath) -> None:
         with contextlib.suppress(FileNotFoundError):

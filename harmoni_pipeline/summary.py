@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 
@@ -52,6 +52,25 @@ def ingestion_summary(warehouse_dir: Path | str, periods: list[str]) -> str:
         out += ["", "Rejections by rule (one row per broken rule; see audit.rejected_rows):",
                 text_table(rules, ["source", "rule", "rows"])]
     return "\n".join(out)
+
+
+def warnings_summary(warehouse_dir: Path | str, periods: list[str]) -> str:
+    """Staging partitions the periods' windows read that are blocked (scores used their
+    last published staging) or whose last check raised warnings (e.g. low coverage)."""
+    from harmoni_pipeline.periods import month_range, shift
+    from harmoni_pipeline.quality.standing import standings
+
+    wh = Warehouse(warehouse_dir, catalog_tables())
+    months = month_range(shift(min(periods), -11), max(periods))
+    years = sorted({m[:4] for m in months})
+    lines = []
+    for s in standings(wh, {"survey": months, "fkdm": months, "stats": years}):
+        if s.blocked:
+            lines.append(f"  {s.describe()}")
+        lines += [f"  {STAGING_TABLES[s.source]} {s.partition}: warning: {w}" for w in s.warnings]
+    if not lines:
+        return ""
+    return "\n".join(["Warnings (`harmoni status` lists them too):", *lines])
 
 
 SUMMARY_ROWS = 40

@@ -29,12 +29,12 @@ def test_a_retry_publishes_the_original_runs_candidate(settings):
                                 scope=settings.scope, methodology=method, run_name="retry-run", docs=None)
 
     with pytest.raises(MissingCandidate, match="no candidate written by run retry-run"):
-        gate([TABLE], PERIOD, run_id="retry-run", warehouse=warehouse, validate=validate, asset="staging/survey_responses",
+        gate([TABLE], PERIOD, run_id="retry-run", warehouse=warehouse, validate=validate,
              check_name="expectations")
     assert warehouse.current_file(TABLE, PERIOD) is None
 
     result = gate([TABLE], PERIOD, run_id="retry-run", warehouse=warehouse, validate=validate,
-                  asset="staging/survey_responses", check_name="expectations", candidate_runs=["retry-run", "root-run"])
+                  check_name="expectations", candidate_runs=["retry-run", "root-run"])
     assert result.passed and set(result.published) == {TABLE}
     assert warehouse.read_partition(TABLE, PERIOD).num_rows == len(rows_across_scope(PERIOD))
     assert warehouse.read_pending(TABLE, PERIOD, "root-run") is None  # published, not left behind

@@ -37,6 +37,11 @@ def asset_part(asset: str) -> str:
     return asset.replace("/", "__")
 
 
+def asset_path(table: str) -> str:
+    """``staging.survey_responses`` → ``staging/survey_responses`` (the asset key as a path)."""
+    return table.replace(".", "/")
+
+
 def record(warehouse: Warehouse, outcomes, *, run_id: str, asset: str, partition: str, check_name: str,
            blocking: bool, docs_by_suite: dict[str, str] | None = None) -> None:
     """Append the outcomes to ``audit.validation_results`` (one part per asset and run)."""
@@ -53,28 +58,27 @@ def gate(
     run_id: str,
     warehouse: Warehouse,
     validate: Callable[[dict[str, pa.Table]], ValidationReport],
-    asset: str,
     check_name: str,
     candidate_runs: list[str] | None = None,
 ) -> GateResult:
-    """Validate the candidates of ``tables`` for ``period`` and publish them if all pass.
+    """Validate the candidates of ``tables`` for ``period`` and publish them together if
+    every blocking expectation passes (warning-level ones are recorded, never blocking).
     ``candidate_runs``: where to look for them, first found wins (default: ``run_id``; a
     retry of a failed run passes its own id, then its parent's and root's — a retry
     re-executes only the failed steps, so the candidates are the original run's)."""
-    owner, candidates = None, {}
-    for candidate_run in dict.fromkeys(candidate_runs or [run_id]):
-        found = {t: warehouse.read_pending(t, period, candidate_run) for t in tables}
-        if all(c is not None for c in found.values()):
-            owner, candidates = candidate_run, found
-            break
+    owner = next((r for r in dict.fromkeys(candidate_runs or [run_id])
+                  if all(warehouse.has_pending(t, period, r) for t in tables)), None)
     if owner is None:
         raise MissingCandidate(
             f"{', '.join(tables)} {period}: no candidate written by run {run_id} (materialise the asset and its check together)"
         )
+    candidates = {t: warehouse.read_pending(t, period, owner) for t in tables}
     report = validate(candidates)
     docs = {suite: page.as_uri() for suite, page in report.docs_pages.items()}
-    record(warehouse, report.outcomes, run_id=run_id, asset=asset, partition=period, check_name=check_name,
-           blocking=True, docs_by_suite=docs)
+    with warehouse.one_catalog_refresh():
+        for table in tables:
+            record(warehouse, report.for_table(table).outcomes, run_id=run_id, asset=asset_path(table), partition=period,
+                   check_name=check_name, blocking=True, docs_by_suite=docs)
     if not report.success:
         return GateResult(False, report)
     return GateResult(True, report, warehouse.publish_pending(tables, period, owner))

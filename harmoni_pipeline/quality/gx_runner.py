@@ -35,8 +35,21 @@ class Outcome:
     unexpected_sample: list[str]
     observed: str | None
     error: str | None = None
+    severity: str = "critical"  # GX's FailureSeverity: critical blocks publication, warning does not
+    detail: str | None = None   # what failed, in words, where the batch can say more (files named)
+
+    @property
+    def table(self) -> str:
+        """The table the outcome's suite belongs to (suite ``<schema>.<table>.<batch>``)."""
+        return self.suite.rsplit(".", 1)[0]
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "critical"
 
     def describe(self) -> str:
+        if self.detail:
+            return f"{self.guards}: {self.detail}"
         what = f"{self.suite}: {self.expectation}" + (f"({self.column})" if self.column else "")
         detail = []
         if self.unexpected_count:
@@ -59,10 +72,25 @@ class ValidationReport:
 
     @property
     def success(self) -> bool:
-        return all(o.success for o in self.outcomes)
+        """Every blocking (critical) expectation passed; warnings do not count."""
+        return all(o.success for o in self.outcomes if o.blocking)
 
     def failures(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.success]
+        """Blocking expectations that failed."""
+        return [o for o in self.outcomes if o.blocking and not o.success]
+
+    def warnings(self) -> list[Outcome]:
+        """Warning-level expectations that failed (reported, never blocking)."""
+        return [o for o in self.outcomes if not o.blocking and not o.success]
+
+    def for_table(self, table: str) -> "ValidationReport":
+        """The part of the report about one table's suites."""
+        return ValidationReport(
+            outcomes=[o for o in self.outcomes if o.table == table],
+            statistics={k: v for k, v in self.statistics.items() if k.rsplit(".", 1)[0] == table},
+            docs_index=self.docs_index,
+            docs_pages={k: v for k, v in self.docs_pages.items() if k.rsplit(".", 1)[0] == table},
+        )
 
     def merge(self, other: "ValidationReport") -> "ValidationReport":
         self.outcomes.extend(other.outcomes)
@@ -78,6 +106,12 @@ class ValidationReport:
         first = failed[0].describe()
         more = f" (and {len(failed) - 1} more failed expectations)" if len(failed) > 1 else ""
         return f"{len(failed)} of {len(self.outcomes)} expectations failed: {first}{more}"
+
+    def warning_summary(self) -> str:
+        warned = self.warnings()
+        if not warned:
+            return "no warnings"
+        return "; ".join(o.describe() for o in warned)
 
 
 def _context(docs_dir: Path | None):
@@ -118,6 +152,7 @@ def _outcome(suite: Suite, result) -> Outcome:
     if result.exception_info and result.exception_info.get("raised_exception"):
         error = str(result.exception_info.get("exception_message"))[:300]
     column = kwargs.get("column") or (",".join(kwargs["column_list"]) if kwargs.get("column_list") else None)
+    severity = getattr(config, "severity", None)
     return Outcome(
         suite=suite.name,
         batch=suite.batch,
@@ -129,6 +164,7 @@ def _outcome(suite: Suite, result) -> Outcome:
         unexpected_sample=sample,
         observed=None if observed is None else _text(observed),
         error=error,
+        severity=str(getattr(severity, "value", severity) or "critical"),
     )
 
 

@@ -41,8 +41,8 @@ def results_table(outcomes, *, run_id: str, asset: str, partition: str, check_na
         {
             "run_id": run_id, "asset": asset, "partition": partition, "check_name": check_name,
             "suite": o.suite, "expectation": o.expectation, "column": o.column, "guards": o.guards,
-            "success": o.success, "blocking": blocking, "unexpected_count": o.unexpected_count,
-            "unexpected_sample": "; ".join(o.unexpected_sample) or None, "observed": o.observed,
+            "success": o.success, "blocking": blocking and o.blocking, "unexpected_count": o.unexpected_count,
+            "unexpected_sample": "; ".join(o.unexpected_sample) or None, "observed": o.detail or o.observed,
             "data_docs": docs_by_suite.get(o.suite), "checked_at": now,
         }
         for o in outcomes

@@ -3,9 +3,10 @@
 Room: reading a table's suite file. One file per table; it holds one GX suite per
 *batch* the table is checked on (``rows`` — the candidate partition itself; ``files`` and
 ``partition`` — summaries of the delivery; ``population`` — totals against the
-reference). Every expectation's ``meta.guards`` names the rule it guards. Thresholds
-(coverage 50 %, rejected share 20 %, population 2 %) are written in the files: changing
-one is a reviewed change of configuration, not of code.
+reference). Every expectation's ``meta.guards`` names the rule it guards; an expectation
+with ``"severity": "warning"`` (GX's own field) is reported and never blocks publication.
+Thresholds (coverage 50 %, rejected share 20 %, population 2 %) are written in the files:
+changing one is a reviewed change of configuration, not of code.
 """
 
 from __future__ import annotations
@@ -44,3 +45,9 @@ def load_suites(table: str) -> list[Suite]:
                 raise ValueError(f"{path}: {s['name']}: an expectation of type {e['type']} has no meta.guards")
         out.append(Suite(name=s["name"], batch=s["batch"], expectations=tuple(s["expectations"])))
     return out
+
+
+def has_warnings(table: str) -> bool:
+    """Whether the table's suites hold warning-level expectations (``"severity":
+    "warning"``): they are reported by a non-blocking check and never block publication."""
+    return any(e.get("severity") == "warning" for s in load_suites(table) for e in s.expectations)

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from harmoni_pipeline.methodology import Methodology
 from harmoni_pipeline.quality import batches as b
+from harmoni_pipeline.quality import explain
 from harmoni_pipeline.quality.gx_runner import ValidationReport, run_suites, suite_jobs
 from harmoni_pipeline.quality.suites import load_suites
 from harmoni_pipeline.regions import Regions
@@ -54,12 +55,28 @@ def staging_batches(source: str, period: str, candidate: pa.Table, warehouse: Wa
 def validate_staging(source: str, period: str, candidate: pa.Table, *, warehouse: Warehouse, regions: Regions,
                      scope: str, methodology: Methodology, run_name: str, docs: Path | None) -> ValidationReport:
     table = STAGING_TABLES[source]
-    jobs = suite_jobs(
-        load_suites(table),
-        staging_batches(source, period, candidate, warehouse, regions, scope, methodology),
-        b.staging_parameters(source, period, scope, methodology),
-    )
-    return run_suites(jobs, docs_dir=docs, run_name=run_name)
+    suites = load_suites(table)
+    batches = staging_batches(source, period, candidate, warehouse, regions, scope, methodology)
+    jobs = suite_jobs(suites, batches, b.staging_parameters(source, period, scope, methodology))
+    report = run_suites(jobs, docs_dir=docs, run_name=run_name)
+    rules = _audit(warehouse, "audit.rejected_rows", period, source)
+    for outcome in report.outcomes:
+        if not outcome.success and outcome.batch in ("files", "partition"):
+            expectation = _expectation(jobs, outcome)
+            if expectation is not None:
+                outcome.detail = explain.delivery_failure(outcome.batch, expectation, batches[outcome.batch], rules)
+    return report
+
+
+def _expectation(jobs, outcome) -> dict | None:
+    """The suite file's expectation an outcome came from (by suite, type and column)."""
+    for suite, _, _ in jobs:
+        if suite.name == outcome.suite:
+            for e in suite.expectations:
+                kwargs = e["kwargs"]
+                if e["type"] == outcome.expectation and kwargs.get("column") == outcome.column:
+                    return e
+    return None
 
 
 def validate_marts(candidates: dict[str, pa.Table], period: str, *, methodology: Methodology, run_name: str,

@@ -8,12 +8,27 @@ current (data-contracts §3.3). Formulas live in the other scoring modules.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePath
 
 import pandas as pd
 
 from harmoni_pipeline.periods import parse_period, shift
 from harmoni_pipeline.tables import STAGING_TABLES
 from harmoni_pipeline.warehouse import Warehouse
+
+Listing = dict[str, list[PurePath]]  # table → current files, from one Warehouse.listing
+
+
+def staging_listing(warehouse: Warehouse) -> Listing:
+    """The current staging files of every source at one moment: a period's scores read
+    all their inputs from this one listing, so a staging publication that lands while
+    they are computed cannot give IHaI and IKN different inputs."""
+    return warehouse.listing(STAGING_TABLES.values())
+
+
+def _every(warehouse: Warehouse, table: str, up_to: str, listing: Listing | None) -> str:
+    warehouse.ensure_placeholder(table, warehouse.tables[table])
+    return warehouse.select_sql(table, up_to=up_to, files=None if listing is None else listing[table])
 
 SURVEY_COLUMNS = ["response_id", "period", "file_order", "line", "kode_kecamatan", "jenis_kelamin", "umur"]
 FKDM_COLUMNS = [
@@ -39,17 +54,16 @@ def _quoted(columns: list[str], alias: str = "") -> str:
     return ", ".join(f'{prefix}"{c}"' for c in columns)
 
 
-def survey_window(warehouse: Warehouse, period: str, items: list[str], window_months: int) -> pd.DataFrame:
+def survey_window(warehouse: Warehouse, period: str, items: list[str], window_months: int,
+                  listing: Listing | None = None) -> pd.DataFrame:
     """Responses whose first arrival is in ``period``−(window−1) … ``period``, one row each,
     with the values of their first copy.
 
     A response's first copy is its earliest (arrival period, file in path order, line)
     over every staged period ≤ ``period``; a response first seen before the window is
     out even when re-exported inside it."""
-    table = STAGING_TABLES["survey"]
-    warehouse.ensure_placeholder(table, warehouse.tables[table])
     start = shift(period, -(window_months - 1))
-    every = warehouse.select_sql(table, up_to=period)
+    every = _every(warehouse, STAGING_TABLES["survey"], period, listing)
     # One pass: the first copy of a response is its earliest (period, file_order, line),
     # so its period is the response's first arrival; keep it when that lies in the window.
     sql = f"""
@@ -66,15 +80,13 @@ def survey_window(warehouse: Warehouse, period: str, items: list[str], window_mo
         con.close()
 
 
-def fkdm_latest(warehouse: Warehouse, period: str) -> pd.DataFrame:
+def fkdm_latest(warehouse: Warehouse, period: str, listing: Listing | None = None) -> pd.DataFrame:
     """The latest accepted version of every FKDM report that arrived up to the end of
     ``period`` (later arrival month, then later file in path order, then later line).
     ``ditolak`` reports are kept here; the event rules exclude them."""
-    table = STAGING_TABLES["fkdm"]
-    warehouse.ensure_placeholder(table, warehouse.tables[table])
     sql = f"""
         SELECT {_quoted(FKDM_COLUMNS)}
-        FROM ({warehouse.select_sql(table, up_to=period)})
+        FROM ({_every(warehouse, STAGING_TABLES["fkdm"], period, listing)})
         QUALIFY row_number() OVER (PARTITION BY no_laporan ORDER BY period DESC, file_order DESC, line DESC) = 1
         ORDER BY no_laporan
     """
@@ -88,14 +100,12 @@ def fkdm_latest(warehouse: Warehouse, period: str) -> pd.DataFrame:
     return df
 
 
-def statistics_current(warehouse: Warehouse, year: int) -> pd.DataFrame:
+def statistics_current(warehouse: Warehouse, year: int, listing: Listing | None = None) -> pd.DataFrame:
     """Statistics values with ``tahun`` ≤ ``year`` from arrival years ≤ ``year``; of a key
     delivered more than once, the latest arrival (later year folder, then later file name)."""
-    table = STAGING_TABLES["stats"]
-    warehouse.ensure_placeholder(table, warehouse.tables[table])
     sql = f"""
         SELECT {_quoted(STATS_COLUMNS)}
-        FROM ({warehouse.select_sql(table, up_to=f"{year:04d}")})
+        FROM ({_every(warehouse, STAGING_TABLES["stats"], f"{year:04d}", listing)})
         WHERE tahun <= $year
         QUALIFY row_number() OVER (
             PARTITION BY kode_wilayah, tahun, indikator, jenis_kelamin, kelompok_umur

@@ -30,6 +30,8 @@ from harmoni_pipeline.scoring.arrays import member
 IHAI_TABLES = ["marts.ihai_kecamatan", "marts.ihai_variabel", "marts.ihai_kabupaten", "marts.ihai_provinsi"]
 IKN_TABLES = ["marts.ikn_kecamatan", "marts.ikn_dimensi", "marts.ikn_konteks", "marts.ikn_kabupaten", "marts.ikn_provinsi"]
 INTEGRATION_TABLES = ["marts.harmoni_kewaspadaan"]
+ALL_TABLES = IHAI_TABLES + IKN_TABLES + INTEGRATION_TABLES
+FIRST_YEAR = 2022  # the first partition (data contract §3: periods start at 2022-01)
 
 
 @dataclass
@@ -42,6 +44,7 @@ class PeriodContext:
     scope: str
     methodology: Methodology
     run_id: str
+    staging: inputs.Listing | None = None  # one listing of the staging files; None: list when read
 
     @property
     def year(self) -> int:
@@ -106,17 +109,37 @@ def _rollups(ctx: PeriodContext, frame: pd.DataFrame, value: str, weight: str, c
     return out[0], out[1]
 
 
-def _population(ctx: PeriodContext, codes: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
-    stats = inputs.statistics_current(ctx.warehouse, ctx.year)
-    return stats, population.population_table(stats, pd.Series(codes), ctx.methodology)
+@dataclass
+class PeriodInputs:
+    """What a period's scores read from staging, read once and shared by IHaI and IKN:
+    the survey window (every item), current statistics, population, FKDM reports."""
+
+    window: pd.DataFrame
+    stats: pd.DataFrame
+    population: pd.DataFrame
+    reports: pd.DataFrame
 
 
-def build_ihai(ctx: PeriodContext) -> MartSet:
+def read_inputs(ctx: PeriodContext) -> PeriodInputs:
+    """The period's inputs, from one listing of the staging files (``ctx.staging``,
+    taken here when not given) so every input comes from the same publications."""
+    if ctx.staging is None:
+        ctx.staging = inputs.staging_listing(ctx.warehouse)
+    m = ctx.methodology
+    items = [f"{v}_{a}" for v in [*m.ihai["variables"], *m.ikn_dimensions] for a in m.aspects]
+    window = inputs.survey_window(ctx.warehouse, ctx.period, items, m.window_months, ctx.staging)
+    stats = inputs.statistics_current(ctx.warehouse, ctx.year, ctx.staging)
+    pop = population.population_table(stats, pd.Series(ctx.codes()), m)
+    reports = inputs.fkdm_latest(ctx.warehouse, ctx.period, ctx.staging)
+    return PeriodInputs(window=window, stats=stats, population=pop, reports=reports)
+
+
+def build_ihai(ctx: PeriodContext, period_inputs: PeriodInputs | None = None) -> MartSet:
     m = ctx.methodology
     codes = ctx.codes()
     variables = list(m.ihai["variables"])
-    window = inputs.survey_window(ctx.warehouse, ctx.period, [f"{v}_{a}" for v in variables for a in m.aspects], m.window_months)
-    _, pop = _population(ctx, codes)
+    read = period_inputs or read_inputs(ctx)
+    window, pop = read.window, read.population
     scores = survey.score_index(window, variables, codes, pop, m)
     kec = _names(ctx, ihai_mod.ihai_kecamatan(scores, m))
     kec["p_adult"] = kec["kode_kecamatan"].map(pop["p_adult"])
@@ -141,15 +164,14 @@ def _survey_facts(window: pd.DataFrame, scores: survey.IndexScores, kec: pd.Data
     }
 
 
-def build_ikn(ctx: PeriodContext) -> MartSet:
+def build_ikn(ctx: PeriodContext, period_inputs: PeriodInputs | None = None) -> MartSet:
     m = ctx.methodology
     kecamatan = ctx.kecamatan()
     codes = ctx.codes()
     dims = m.ikn_dimensions
-    window = inputs.survey_window(ctx.warehouse, ctx.period, [f"{d}_{a}" for d in dims for a in m.aspects], m.window_months)
-    stats, pop = _population(ctx, codes)
+    read = period_inputs or read_inputs(ctx)
+    window, stats, pop, reports = read.window, read.stats, read.population, read.reports
     scores = survey.score_index(window, dims, codes, pop, m)
-    reports = inputs.fkdm_latest(ctx.warehouse, ctx.period)
     events = events_mod.event_pillar(reports, codes, pop["p_total"], ctx.period, m)
     ctx_values = context_mod.context_values(stats, kecamatan, m)
     ctx_pillar = context_mod.context_pillar(ctx_values, codes, m)
@@ -172,7 +194,8 @@ def build_ikn(ctx: PeriodContext) -> MartSet:
 
 
 def build_integration(ctx: PeriodContext, landing: Path, ihai: pa.Table, ikn: pa.Table) -> MartSet:
-    """The integration mart from the period's published IHaI and IKN kecamatan marts."""
+    """The integration mart from the period's IHaI and IKN kecamatan tables (the same
+    run's, so the snapshot of the period agrees with itself)."""
     kecamatan = ctx.kecamatan()
     found = integration.read_assignments(landing, set(ctx.regions.kecamatan["kode"].astype(str)))
     frame = integration.harmoni_kewaspadaan(ihai.to_pandas(), ikn.to_pandas(), found.table, ctx.methodology)
@@ -190,3 +213,24 @@ def build_integration(ctx: PeriodContext, landing: Path, ihai: pa.Table, ikn: pa
     }
     return MartSet({"marts.harmoni_kewaspadaan": to_table(frame, "marts.harmoni_kewaspadaan", ctx)}, facts, warnings)
 
+
+
+def input_partitions(ctx: PeriodContext) -> dict[str, list[str]]:
+    """The staging partitions a period's scores read: the window's months of surveys and
+    FKDM reports, and every statistics arrival year up to the period's year."""
+    from harmoni_pipeline.periods import month_range, shift
+
+    months = month_range(shift(ctx.period, -(ctx.methodology.window_months - 1)), ctx.period)
+    years = [str(y) for y in range(FIRST_YEAR, ctx.year + 1)]
+    return {"survey": months, "fkdm": months, "stats": years}
+
+
+def build_period(ctx: PeriodContext, landing: Path) -> dict[str, MartSet]:
+    """Every mart of the period, from one read of its inputs: ``{"ihai", "ikn",
+    "integration"}`` → their tables, facts and warnings. Published together as the
+    period's snapshot (or not at all)."""
+    read = read_inputs(ctx)
+    ihai = build_ihai(ctx, read)
+    ikn = build_ikn(ctx, read)
+    integration_set = build_integration(ctx, landing, ihai.tables[IHAI_TABLES[0]], ikn.tables[IKN_TABLES[0]])
+    return {"ihai": ihai, "ikn": ikn, "integration": integration_set}
