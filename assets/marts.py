@@ -16,7 +16,6 @@ from harmoni_pipeline.scoring import marts
 from harmoni_pipeline.scoring.integration import AssignmentError
 from harmoni_pipeline.scoring.lineage import mart_lineage
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
-from harmoni_pipeline.warehouse import content_sha256
 
 SCORING_CODE_VERSION = "hm-2026.1-1"
 OWNERS = ["team:data-engineering"]
@@ -102,7 +101,7 @@ def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContex
                     "methodology_version": ctx.methodology.version,
                     "methodology_sha256": ctx.methodology.sha256,
                     "scope": ctx.scope,
-                    "content_sha256": content_sha256(data),
+                    "content_sha256": ctx.warehouse.content_hash(path),
                     "facts": dg.MetadataValue.json(result.facts),
                     "warnings": "\n".join(result.warnings) or "none",
                 },

@@ -67,6 +67,9 @@ def delivery_failure(batch: str, expectation: dict, frame: pd.DataFrame, rejecte
             rules = _rules(rejected)
             return (f"{int(row['rows_rejected_in_scope'])} of {int(row['rows_counted'])} rows in scope rejected "
                     f"({row['rejected_share']:.1%}{_bound(expectation)}" + (f"; {rules})" if rules else ")"))
+        if column == "coverage":
+            return (f"{int(row['kecamatan_with_rows'])} of {int(row['kecamatan_in_scope'])} kecamatan in scope have an "
+                    f"accepted response ({row['coverage']:.1%}{_bound(expectation)})")
         return f"{column} = {row[column]}"
     parts = []
     for _, row in bad.head(SHOWN).iterrows():  # at most SHOWN files: not a loop over data rows

@@ -75,10 +75,10 @@ def gate(
     candidates = {t: warehouse.read_pending(t, period, owner) for t in tables}
     report = validate(candidates)
     docs = {suite: page.as_uri() for suite, page in report.docs_pages.items()}
-    with warehouse.one_catalog_refresh():
+    with warehouse.one_catalog_refresh():  # the results and the publication: one catalog rebuild
         for table in tables:
             record(warehouse, report.for_table(table).outcomes, run_id=run_id, asset=asset_path(table), partition=period,
                    check_name=check_name, blocking=True, docs_by_suite=docs)
-    if not report.success:
-        return GateResult(False, report)
-    return GateResult(True, report, warehouse.publish_pending(tables, period, owner))
+        if not report.success:
+            return GateResult(False, report)
+        return GateResult(True, report, warehouse.publish_pending(tables, period, owner))
