@@ -6,8 +6,9 @@ daemon (``dagster-daemon run``) executes them, running independent partitions
 concurrently within ``concurrency.runs``; the publishing steps queue in the pool
 ``warehouse_publish``. The UI shows them under *Backfills*.
 
-Two backfills, one per layer (:func:`layers`): staging first, the marts once every
-staging partition is published. One backfill over both is not safe here: Dagster's
+Two backfills, one per layer (:func:`layers`): staging first, then the marts of every
+month whose own staging was not blocked (a blocked earlier month is a warning: the marts
+read its last published staging). One backfill over both is not safe here: Dagster's
 asset backfill launches a downstream partition as soon as its parent *materialises*, but
 a staging partition is only published (write-audit-publish) by the blocking check later
 in that run — measured: a mart run of 2025-01 scored 2 minutes before 2025-01's staging

@@ -50,7 +50,8 @@ def _instance():
     return dg.DagsterInstance.get()
 
 
-def run_partitions(plan: list[tuple[str, str]], periods: list[str], *, local_dir: Path, progress=print) -> list[str]:
+def run_partitions(plan: list[tuple[str, str]], periods: list[str], *, local_dir: Path, warehouse=None,
+                   progress=print) -> list[str]:
     """Execute ``(job_name, partition_key)`` runs in order on the current instance, in
     this process (:mod:`harmoni_pipeline.local_runs`). A run that stages an earlier month
     or a statistics year for the windows may be blocked: that is a warning (the periods'
@@ -66,6 +67,8 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], *, local_dir
     instance = _instance()
     for run_id in reap_dead_runs(instance):
         progress(f"harmoni: run {run_id[:8]} was left running by a process that died: marked failed")
+    if warehouse is not None:
+        warehouse.prune_scratch()  # temporary files of processes that died
     log = local_dir / "logs" / f"harmoni-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     warnings: list[str] = []
     failed: list[str] = []
@@ -131,11 +134,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warehouse(settings):
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
+
+    return Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+
+
 def _run_and_summarise(settings, periods: list[str]) -> None:
     """Run the periods, print the summary (also when a period failed), then fail if one did."""
     try:
         run_partitions(plan_runs(periods, settings.landing_dir, settings.warehouse_dir), periods,
-                       local_dir=settings.local_dir)
+                       local_dir=settings.local_dir, warehouse=_warehouse(settings))
     except SystemExit:
         print_summary(settings, periods)
         raise
@@ -176,7 +186,12 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         )
     title = f"harmoni backfill {periods[0]}..{periods[-1]}" + (" (scores only)" if args.scores_only else "")
     steps = backfill.layers(targets)
+    failed_periods: set[str] = set()
     for i, layer in enumerate(steps, start=1):
+        layer = {path: [k for k in keys if k not in failed_periods] for path, keys in layer.items()}
+        layer = {path: keys for path, keys in layer.items() if keys}
+        if not layer:
+            break
         name = f"{title} [{'/'.join(sorted({p[0] for p in layer}))}]"
         backfill_id = backfill.submit(instance, defs, layer, title=name, tags={"harmoni/trigger": "backfill"},
                                       run_config=run_config)
@@ -187,14 +202,20 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             print("Follow it in the UI (Backfills) or with `harmoni status`.")
             return 0
         outcome = backfill.follow(instance, backfill_id, timeout_seconds=args.timeout)
-        for run_id, reason in outcome.failures.items():
-            print(f"harmoni: run {run_id[:8]} failed: {reason}", file=sys.stderr)
         print(f"backfill {backfill_id}: {outcome.status} ({len(outcome.runs)} runs)")
-        if not outcome.succeeded:
-            if i < len(steps):
-                print("harmoni: the marts are not backfilled: a staging partition failed or was blocked", file=sys.stderr)
+        if outcome.status not in backfill.DONE:
+            print("harmoni: stopped following the backfill (--timeout); it goes on in the daemon", file=sys.stderr)
             return 1
-    return 0
+        for run in outcome.runs:
+            if run.run_id not in outcome.failures:
+                continue
+            key, reason = run.tags.get("dagster/partition", ""), outcome.failures[run.run_id]
+            if key in periods:  # a period's own staging or marts: that period fails
+                failed_periods.add(key)
+                print(f"harmoni: {key} failed: {reason}", file=sys.stderr)
+            else:  # an earlier month or a statistics year the windows read: a warning
+                print(f"warning: {key} is blocked ({reason}); the marts use its last published staging")
+    return 1 if failed_periods else 0
 
 
 def _by_partitions(targets: dict[tuple[str, ...], list[str]]) -> dict[tuple[str, ...], list[str]]:
@@ -260,12 +281,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     from harmoni_pipeline.definitions import defs
     from harmoni_pipeline.settings import Settings
     from harmoni_pipeline.status import render
-    from harmoni_pipeline.tables import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
 
     _set_env(args)
-    settings = Settings.from_env()
-    warehouse = Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+    warehouse = _warehouse(Settings.from_env())
+    warehouse.prune_scratch()
     print(render(_instance(), defs, limit=args.limit, warehouse=warehouse))
     return 0
 

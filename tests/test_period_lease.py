@@ -1,0 +1,102 @@
+"""Runs of one period take turns through the Dagster instance (a concurrency slot in its
+database), across processes; a holder that died is reaped; a run left ``STARTED`` by a
+dead process is marked failed. On the embedded SQLite instance and on PostgreSQL with
+the repository's dagster.yaml."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HOLDER = r"""
+import sys, time
+import dagster as dg
+from harmoni_pipeline.local_runs import period_lease
+instance = dg.DagsterInstance.get()
+run_id, hold = sys.argv[1], float(sys.argv[2])
+with period_lease(instance, "2025-11", run_id, progress=lambda line: print(line, flush=True), poll=0.2):
+    print("acquired", time.time(), flush=True)
+    time.sleep(hold)
+    print("released", time.time(), flush=True)
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def instance_env(request, tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    if request.param == "sqlite":
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    else:
+        db = request.getfixturevalue("postgres_db")
+        shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+        env.update(DAGSTER_PG_HOST=db["host"], DAGSTER_PG_PORT=db["port"], DAGSTER_PG_USER=db["user"],
+                   DAGSTER_PG_PASSWORD=db["password"], DAGSTER_PG_DB=db["db"])
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def _holder(env, run_id: str, hold: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", HOLDER, run_id, str(hold)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _times(out: str) -> dict[str, float]:
+    return {line.split()[0]: float(line.split()[1]) for line in out.splitlines() if line.split()[0] in ("acquired", "released")}
+
+
+def test_two_runs_of_one_period_take_turns_across_processes(instance_env):
+    first = _holder(instance_env, "run-a", 4.0)
+    time.sleep(2.5)  # let the first take the lease
+    second = _holder(instance_env, "run-b", 0.1)
+    out_a, err_a = first.communicate(timeout=120)
+    out_b, err_b = second.communicate(timeout=120)
+    assert first.returncode == 0 and second.returncode == 0, err_a + err_b
+    a, b = _times(out_a), _times(out_b)
+    assert b["acquired"] >= a["released"]
+    assert "waiting for run run-a" in out_b
+
+
+def test_a_holder_killed_with_sigkill_does_not_hold_the_period_forever(instance_env):
+    dead = _holder(instance_env, "run-dead", 600.0)
+    line = dead.stdout.readline()
+    assert line.startswith("acquired"), dead.stderr.read()
+    dead.send_signal(signal.SIGKILL)
+    dead.wait(timeout=30)
+    after = _holder(instance_env, "run-after", 0.1)
+    out, err = after.communicate(timeout=120)
+    assert after.returncode == 0 and "acquired" in out, err
+
+
+def test_a_run_left_started_by_a_dead_process_is_marked_failed(instance_env):
+    from harmoni_pipeline.local_runs import HOST_TAG, PID_TAG, reap_dead_runs
+
+    instance = dg.DagsterInstance.get()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    job = dg.define_asset_job("j", selection=dg.AssetSelection.assets("a"))
+    defs = dg.Definitions(assets=[dg.AssetSpec("a")], jobs=[job])
+    stuck = str(uuid.uuid4())
+    instance.create_run_for_job(defs.resolve_job_def("j"), run_id=stuck, status=dg.DagsterRunStatus.STARTED,
+                                tags={HOST_TAG: socket.gethostname(), PID_TAG: str(gone.pid)})
+    assert instance.get_run_by_id(stuck).status == dg.DagsterRunStatus.STARTED
+    assert reap_dead_runs(instance) == [stuck]
+    record = instance.get_run_by_id(stuck)
+    assert record.status == dg.DagsterRunStatus.FAILURE
+    messages = [r.message for r in instance.all_logs(stuck)]
+    assert any(f"pid {gone.pid}" in m and "died" in m for m in messages)
+    instance.dispose()
