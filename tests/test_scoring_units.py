@@ -22,6 +22,7 @@ from harmoni_pipeline.scoring import events as events_mod
 from harmoni_pipeline.scoring import ihai as ihai_mod
 from harmoni_pipeline.scoring import ikn as ikn_mod
 from harmoni_pipeline.scoring import integration, population, raking, rollup, survey
+from tests import reference_scoring as ref
 
 M = methodology.load()
 ASPECTS = M.aspects
@@ -511,6 +512,51 @@ def test_population_total_year_and_margin_year_are_chosen_apart():
     assert pop.loc[K2, "p_adult"] == pytest.approx(80) and int(pop.loc[K2, "tahun_margins"]) == 2024
     assert pop.loc[K3, "p_total"] == pytest.approx(1_000) and int(pop.loc[K3, "tahun_total"]) == 2023
     assert pop.loc[k4, "p_total"] == 1_234 and pop.loc[k4, "p_adult"] == pytest.approx(800)
+
+
+ALL_CELLS = [(s, b) for s in SEXES for b in ["0-16"] + BANDS]
+
+
+@st.composite
+def population_years(draw):
+    """Population rows of three kecamatan over 2022–2024: per kecamatan and year any
+    subset of the ten cells (often all, the adult eight or none), a stated total, sex
+    totals and band totals, each maybe."""
+    rows = []
+    for kode in (K1, K2, K3):
+        for tahun in (2022, 2023, 2024):
+            pick = draw(st.sampled_from(["none", "all", "adult", "some"]))
+            cells = {"none": [], "all": ALL_CELLS, "adult": [c for c in ALL_CELLS if c[1] != "0-16"],
+                     "some": draw(st.lists(st.sampled_from(ALL_CELLS), unique=True))}[pick]
+            keys = list(cells)
+            if draw(st.booleans()):
+                keys.append((None, None))
+            if draw(st.booleans()):
+                keys += [(s, None) for s in SEXES]
+            if draw(st.booleans()):
+                keys += [(None, b) for b in ["0-16"] + BANDS]
+            values = draw(st.lists(st.integers(1, 5000), min_size=len(keys), max_size=len(keys)))
+            rows += population_rows(kode, dict(zip(keys, map(float, values))), tahun)
+    return rows
+
+
+@PROPERTY
+@given(rows=population_years())
+def test_population_table_agrees_with_the_reference(rows):
+    """Production and the independent reference (tests/reference_scoring.py) read the
+    same rows the same way: margins, P_adult, P_total."""
+    pop = pop_table([K1, K2, K3], rows)
+    for kode in (K1, K2, K3):
+        want = ref.population(rows, kode, M.raw)
+        got = pop.loc[kode]
+        for name, value in (("p_total", want["p_total"]), ("p_adult", want["p_adult"])):
+            assert (value is None) == bool(np.isnan(got[name])), (kode, name)
+            assert value is None or got[name] == pytest.approx(value)
+        assert bool(got["has_margins"]) == (want["sex_margin"] is not None)
+        for s in SEXES:
+            assert got[f"m_sex_{s}"] == pytest.approx((want["sex_margin"] or {}).get(s, 0.0))
+        for b in BANDS:
+            assert got[f"m_band_{b}"] == pytest.approx((want["band_margin"] or {}).get(b, 0.0))
 
 
 # --------------------------------------------------------------------------------------
