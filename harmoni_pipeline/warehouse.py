@@ -68,6 +68,12 @@ CATALOG_VERSION = "2"
 GRACE_SECONDS = 6 * 3600.0
 PENDING_KEEP_SECONDS = 7 * 24 * 3600.0  # a blocked candidate stays this long for inspection
 VERSION_SEP = "~"
+# The catalog is a file analysts open with their own DuckDB client (the CLI of
+# ``make install``, DBeaver/JDBC, R, an older Python package). DuckDB 2.0 writes storage
+# version 69 by default, which 1.5 clients refuse; the catalog holds only views and a
+# small table, so it is written in the 1.5 storage format (version 68), readable by
+# every client from 1.5 on. Raise it when the oldest client analysts use moves on.
+CATALOG_STORAGE_VERSION = "v1.5.0"
 
 # Publication log: what was published when (data-contracts §4, audit.publications).
 PUBLICATIONS_SCHEMA = pa.schema(
@@ -407,7 +413,9 @@ class Warehouse:
 
     def _write_catalog(self, listing: dict[str, list[PurePath]]) -> None:
         tmp = self._scratch(f"catalog.{uuid.uuid4().hex}.duckdb")
-        con = self.storage.register(duckdb.connect(str(tmp)))
+        con = self.storage.register(
+            duckdb.connect(str(tmp), config={"storage_compatibility_version": CATALOG_STORAGE_VERSION})
+        )
         try:
             for schema_name in sorted({t.split(".", 1)[0] for t in listing} | {"meta"}):
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")

@@ -1,5 +1,5 @@
 """TEST ORACLE — an independent, deliberately plain reference implementation of the
-scoring methodology HM-2026.1 (``shared/methodology.md``), used to check the production
+scoring methodology HM-2026.1 (``docs/methodology.md``), used to check the production
 scoring code (``harmoni_pipeline.scoring``) against it.
 
 Rules of this module

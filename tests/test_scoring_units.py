@@ -1,7 +1,7 @@
 """Unit and property tests of the scoring modules (``harmoni_pipeline/scoring``), called as
 plain functions on small in-memory pandas/numpy inputs — no warehouse, no Dagster.
 
-Covers methodology HM-2026.1 (``/work/shared/methodology.md``): the §6 worked examples to
+Covers methodology HM-2026.1 (``docs/methodology.md``): the §6 worked examples to
 the decimal, raking (§1.5) margins, fallbacks, trimming and group independence,
 hypothesis properties (ranges, monotonicity, row-order invariance), and the edge cases of
 §1.7, §3, §4 and §5.

@@ -249,7 +249,7 @@ def ingest_partition(
             rows_read=parsed.rows_read,
             rows_accepted=parsed.rows_accepted,
             rows_rejected=rejected_count,
-            warnings="; ".join(parsed.warnings) or None,
+            warnings="; ".join(parsed.audit_notes()) or None,
         )
         if parsed.rows_read != parsed.rows_accepted + rejected_count:
             report.errors.append(

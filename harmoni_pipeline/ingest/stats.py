@@ -164,6 +164,7 @@ def parse_stats_file(path: Path, *, display_path: str, regions, scope: str) -> S
     except OSError as exc:
         raise UnreadableFile(display_path, f"cannot open: {exc.strerror or exc}") from None
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    ignored: list[str] = []  # columns of a long CSV that are not read (JSON, Dalam Angka: none)
     if stripped.startswith(b"{"):
         fmt = "bps_json"
         entries, rows_read, warnings = _extract_bps_json(path, display_path, regions, scope, config)
@@ -172,8 +173,10 @@ def parse_stats_file(path: Path, *, display_path: str, regions, scope: str) -> S
         entries, rows_read, warnings = _extract_dalam_angka(path, display_path, regions, scope, config)
     else:
         fmt = "long_csv"
-        entries, rows_read, warnings = _extract_long_csv(path, display_path, regions, scope, config)
-    return _finish(entries, fmt, rows_read, warnings, config)
+        entries, rows_read, warnings = _extract_long_csv(path, display_path, regions, scope, config, ignored)
+    parsed = _finish(entries, fmt, rows_read, warnings, config)
+    parsed.ignored_columns = ignored
+    return parsed
 
 
 # ----------------------------------------------------------------------------- entries
@@ -256,8 +259,11 @@ def _normalise_header(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).casefold()).strip("_")
 
 
-def _extract_long_csv(path, display_path, regions, scope, config):
+def _extract_long_csv(path, display_path, regions, scope, config, ignored: list[str] | None = None):
+    """``ignored``, when given, receives the headers that are not long-CSV columns."""
     table = read_csv_table(path, display_path)
+    if ignored is not None:
+        ignored.extend(c for c in table.frame.columns if _normalise_header(c) not in (*LONG_REQUIRED, *LONG_OPTIONAL))
     frame = table.frame.rename(columns={c: _normalise_header(c) for c in table.frame.columns})
     if frame.columns.duplicated().any():
         raise UnreadableFile(display_path, "several columns mean the same field: "
