@@ -68,6 +68,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
 REFRESH_TAG = "harmoni/refresh"
 RESCORE_TAG = "harmoni/rescore_from"
 SCORED_ASSET = dg.AssetKey(["marts", "harmoni_kewaspadaan"])
+KEY_ENTRY = "#pii_key_id"  # the landing sensor's cursor entry for the PII key's fingerprint (never a landing path)
 
 
 def landing_sensor(jobs: list) -> dg.SensorDefinition:
@@ -106,7 +107,11 @@ def landing_requests(context: dg.SensorEvaluationContext):
     cache.save()
     first_tick = not context.cursor  # a baseline: nothing to re-score for files seen before
     previous = json.loads(context.cursor) if context.cursor else {}
-    paths = changed_paths(previous, current)
+    # The cursor also holds the PII key's fingerprint: under another key every partition
+    # is a candidate (those staged with the old key are not current and are re-staged).
+    rekeyed = previous.pop(KEY_ENTRY, None) != settings.pii_key_id
+    changed = changed_paths(previous, current)
+    paths = sorted(set(previous) | set(current)) if rekeyed else changed
     if not paths:
         return dg.SkipReason("no landing file is new, changed or removed")
     refresh = plan(paths, FIRST_MONTH)
@@ -116,17 +121,22 @@ def landing_requests(context: dg.SensorEvaluationContext):
     sources = {"ingest_monthly": ("survey", "fkdm"), "ingest_statistics": ("stats",)}
     refresh.staging = [
         (job, partition) for job, partition in refresh.staging
-        if not all(staging_is_current(src, partition, landing=settings.landing_dir, warehouse=warehouse) for src in sources[job])
+        if not all(staging_is_current(src, partition, landing=settings.landing_dir, warehouse=warehouse,
+                                      pii_key_id=settings.pii_key_id) for src in sources[job])
     ]
-    refresh_id = hashlib.sha256(json.dumps(sorted((p, current.get(p) or "") for p in paths)).encode()).hexdigest()[:16]
+    change = [settings.pii_key_id, sorted((p, current.get(p) or "") for p in paths)]
+    refresh_id = hashlib.sha256(json.dumps(change).encode()).hexdigest()[:16]
     tags = {REFRESH_TAG: refresh_id, RESCORE_TAG: refresh.rescore_from or "", "harmoni/trigger": "landing"}
     requests = [
         dg.RunRequest(run_key=f"{refresh_id}:{job}:{partition}", job_name=job, partition_key=partition, tags=tags)
         for job, partition in refresh.staging
     ]
-    context.update_cursor(json.dumps(current, sort_keys=True))
-    context.log.info(f"{len(paths)} landing file(s) changed: {', '.join(paths[:5])}{' …' if len(paths) > 5 else ''}")
-    if not requests and not first_tick and any(p.startswith("reference/") for p in paths):
+    context.update_cursor(json.dumps({**current, KEY_ENTRY: settings.pii_key_id}, sort_keys=True))
+    if rekeyed and not first_tick:
+        context.log.info(f"the PII key changed (now {settings.pii_key_id}): re-staging {len(requests)} partition(s)")
+    else:
+        context.log.info(f"{len(paths)} landing file(s) changed: {', '.join(paths[:5])}{' …' if len(paths) > 5 else ''}")
+    if not requests and not first_tick and any(p.startswith("reference/") for p in changed):
         # only the assignment table changed: re-score directly
         scored = sorted(context.instance.get_materialized_partitions(SCORED_ASSET))
         requests = [

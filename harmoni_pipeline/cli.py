@@ -100,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _set_env(args)
     settings = Settings.from_env()
     periods = _periods(args)
-    run_partitions(plan_runs(periods, settings.landing_dir, settings.warehouse_dir))
+    run_partitions(plan_runs(periods, settings.landing_dir, settings.warehouse_dir, pii_key_id=settings.pii_key_id))
     print_summary(settings, periods)
     return 0
 
@@ -120,7 +120,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if args.scores_only:
         plan = [("score_monthly", p) for p in periods]
     else:
-        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False)
+        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False,
+                         pii_key_id=settings.pii_key_id)
     targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
     explicit = {
         field: os.environ[var]
@@ -186,7 +187,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from harmoni_pipeline.periods import month_range
 
     periods = month_range(args.start, args.end)
-    run_partitions(plan_runs(periods, landing, settings.warehouse_dir))
+    run_partitions(plan_runs(periods, landing, settings.warehouse_dir, pii_key_id=settings.pii_key_id))
     print_summary(settings, periods)
     print(f"\nDagster runs are in {os.environ['DAGSTER_HOME']} (`make ui`); "
           f"the catalog is {settings.catalog_path} (duckdb -readonly).")

@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None, *,
+def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None, *, pii_key_id: str,
               restage_periods: bool = True) -> list[tuple[str, str]]:
     """The runs that materialise ``periods``, in order: the statistics years up to the
     last period's year and the landing months before the first period (its windows and
     the response dedup look back) — each only when its staging is not current (its
-    landing files changed since it was staged, or it never was) — then every period,
+    landing files changed since it was staged, it was staged with another PII key than
+    the one ``pii_key_id`` fingerprints, or it never was) — then every period,
     ingested and scored (``harmoni_monthly``). A month without a landing folder is empty:
     nothing to stage. ``restage_periods=False``: the periods too are staged only when not
     current (``ingest_monthly``), then scored (``score_monthly``)."""
@@ -28,7 +29,9 @@ def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None, 
     wh = Warehouse(warehouse, catalog_tables()) if warehouse else None
 
     def stale(sources: tuple[str, ...], period: str) -> bool:
-        return wh is None or not all(staging_is_current(s, period, landing=landing, warehouse=wh) for s in sources)
+        return wh is None or not all(
+            staging_is_current(s, period, landing=landing, warehouse=wh, pii_key_id=pii_key_id) for s in sources
+        )
 
     def folders(source: str, keep) -> set[str]:
         folder = landing / source

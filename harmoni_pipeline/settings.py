@@ -61,6 +61,13 @@ class Settings:
         return f"{self.warehouse_dir}/harmoni.duckdb"
 
     @property
+    def pii_key_id(self) -> str:
+        """The key's fingerprint, as staging and audit rows record it (``pii_key_id``)."""
+        from harmoni_pipeline.pii import key_id
+
+        return key_id(self.pii_key)
+
+    @property
     def uses_dev_key(self) -> bool:
         return self.pii_key == DEV_PII_KEY
 
