@@ -301,10 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
-    from harmoni_pipeline.settings import DevelopmentKeyWarning, SettingsError
+    from harmoni_pipeline.settings import DevelopmentKeyWarning, SettingsError, check_environment
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
+    try:
+        check_environment()  # HARMONI_ENV and production's key: refused before any work or key notice
+    except SettingsError as exc:
+        print(f"harmoni: {exc}", file=sys.stderr)
+        return 2
     if not os.environ.get("HARMONI_PII_KEY") and args.command not in ("sample", "status", "catalog"):
         print("harmoni: HARMONI_PII_KEY is not set: pseudonymising with the development key", file=sys.stderr)
         warnings.filterwarnings("ignore", category=DevelopmentKeyWarning)
