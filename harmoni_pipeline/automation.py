@@ -93,6 +93,7 @@ def landing_requests(context: dg.SensorEvaluationContext):
     import hashlib
     import json
 
+    from harmoni_pipeline.ingest import landing_shape
     from harmoni_pipeline.ingest.landing import HashCache
     from harmoni_pipeline.ingest.runner import staging_is_current
     from harmoni_pipeline.landing_watch import changed_paths, plan, snapshot
@@ -102,8 +103,11 @@ def landing_requests(context: dg.SensorEvaluationContext):
     from harmoni_pipeline.settings import Settings
 
     settings = Settings.from_env()
+    warehouse = Warehouse(settings.warehouse_dir, catalog_tables())
+    listing = landing_shape.scan(settings.landing_dir)
+    report_landing_issues(context.log, warehouse, listing.issues)
     cache = HashCache.in_folder(settings.local_dir)
-    current = snapshot(settings.landing_dir, cache)
+    current = snapshot(listing, cache)
     cache.save()
     first_tick = not context.cursor  # a baseline: nothing to re-score for files seen before
     previous = json.loads(context.cursor) if context.cursor else {}
@@ -117,7 +121,6 @@ def landing_requests(context: dg.SensorEvaluationContext):
     refresh = plan(paths, FIRST_MONTH)
     # A partition already staged from exactly these files (a first tick after a manual
     # run, or a change already ingested) needs no run.
-    warehouse = Warehouse(settings.warehouse_dir, catalog_tables())
     sources = {"ingest_monthly": ("survey", "fkdm"), "ingest_statistics": ("stats",)}
     refresh.staging = [
         (job, partition) for job, partition in refresh.staging
@@ -144,6 +147,25 @@ def landing_requests(context: dg.SensorEvaluationContext):
             for p in refresh.rescore(scored)
         ]
     return requests
+
+
+def report_landing_issues(log, warehouse, issues: list) -> None:
+    """The landing sensor's word on the zone's shape: each issue not recorded before is
+    recorded in ``audit.landing_issues`` and logged as a warning, known ones as one
+    summary line. Never raises: a tick must go on to request the partitions' runs."""
+    from harmoni_pipeline.ingest.landing_shape import record_issues
+
+    if not issues:
+        return
+    try:
+        new = record_issues(warehouse, issues, only_if_new=True)
+    except Exception as exc:  # the warehouse may be unwritable: report, go on
+        log.warning(f"landing issues not recorded in audit.landing_issues ({type(exc).__name__}: {exc})")
+        new = issues
+    for issue in new:
+        log.warning(f"landing zone: {issue}")
+    if len(issues) > len(new):
+        log.warning(f"landing zone: {len(issues) - len(new)} known issue(s), not read (audit.landing_issues, harmoni status)")
 
 
 def rescore_requests(instance, run) -> list:
