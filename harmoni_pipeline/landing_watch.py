@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harmoni_pipeline.ingest.landing import HashCache
-from harmoni_pipeline.ingest.landing_shape import SOURCES, LandingScan, period_problem
+from harmoni_pipeline.ingest.landing_shape import SOURCES, LandingScan, partition_range, period_problem
 from harmoni_pipeline.scoring.integration import ASSIGNMENT_FILE as ASSIGNMENT_PATH
 
 
@@ -59,9 +59,10 @@ def plan(paths: list[str], first_month: str) -> RefreshPlan:
     months: set[str] = set()
     years: set[str] = set()
     starts: list[str] = []
+    bounds = {source: partition_range(source) for source in SOURCES}
     for path in paths:
         parts = path.split("/")
-        if len(parts) >= 3 and parts[0] in SOURCES and period_problem(parts[0], parts[1]) is not None:
+        if len(parts) >= 3 and parts[0] in SOURCES and period_problem(parts[0], parts[1], bounds[parts[0]]) is not None:
             continue  # not a partition's file (a cursor written before the folder rules)
         if path == ASSIGNMENT_PATH.as_posix():
             starts.append(first_month)
