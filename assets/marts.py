@@ -11,6 +11,7 @@ from harmoni_pipeline.partitions import monthly_partitions
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.resources import HarmoniResource
 from harmoni_pipeline.scoring import marts
+from harmoni_pipeline.scoring.inputs import MixedKeysError
 from harmoni_pipeline.scoring.integration import AssignmentError
 from harmoni_pipeline.scoring.lineage import mart_lineage
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
@@ -104,6 +105,15 @@ def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContex
         )
 
 
+def _build(build, ctx):
+    """``build(ctx)``; staging that mixes two PII keys fails the step with its one-line
+    reason, not retried (re-staging is what fixes it)."""
+    try:
+        return build(ctx)
+    except MixedKeysError as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from exc
+
+
 @dg.multi_asset(
     name="ihai_marts",
     specs=[_spec(t, [SURVEY, STATS]) for t in marts.IHAI_TABLES],
@@ -112,7 +122,7 @@ def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContex
 def ihai_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
     """IHaI marts of one month (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_ihai`)."""
     ctx = _context(context, harmoni)
-    yield from _write_candidates(context, ctx, marts.build_ihai(ctx))
+    yield from _write_candidates(context, ctx, _build(marts.build_ihai, ctx))
 
 
 @dg.multi_asset(
@@ -123,7 +133,7 @@ def ihai_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
 def ikn_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
     """IKN marts of one month (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_ikn`)."""
     ctx = _context(context, harmoni)
-    yield from _write_candidates(context, ctx, marts.build_ikn(ctx))
+    yield from _write_candidates(context, ctx, _build(marts.build_ikn, ctx))
 
 
 ASSIGNMENTS = dg.AssetSpec(

@@ -84,14 +84,28 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _periods(args: argparse.Namespace) -> list[str]:
-    from harmoni_pipeline.periods import month_range, parse_period
+    """The months asked for, each a partition (else ``ValueError``: one line, exit 2)."""
+    from harmoni_pipeline.ingest.landing_shape import check_period
+    from harmoni_pipeline.periods import month_range
 
     if args.period:
-        parse_period(args.period)
-        return [args.period]
+        return [check_period(args.period, option="--period")]
     if not (args.start and args.end):
         raise SystemExit("harmoni: give --period YYYY-MM or --from YYYY-MM --to YYYY-MM")
-    return month_range(args.start, args.end)
+    return month_range(check_period(args.start, option="--from"), check_period(args.end, option="--to"))
+
+
+def _landing_issues(settings) -> None:
+    """Record the landing zone's issues (``audit.landing_issues``) and print each as a
+    warning: they never stop a run."""
+    from harmoni_pipeline.ingest.landing_shape import record_issues, scan
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
+
+    issues = scan(settings.landing_dir).issues
+    record_issues(Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir), issues)
+    for issue in issues:
+        print(f"harmoni: warning: {issue}", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -100,7 +114,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _set_env(args)
     settings = Settings.from_env()
     periods = _periods(args)
-    run_partitions(plan_runs(periods, settings.landing_dir, settings.warehouse_dir))
+    _landing_issues(settings)
+    run_partitions(plan_runs(periods, settings.landing_dir, settings.warehouse_dir, pii_key_id=settings.pii_key_id))
     print_summary(settings, periods)
     return 0
 
@@ -117,10 +132,12 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     _set_env(args)
     settings = Settings.from_env()
     periods = _periods(args)
+    _landing_issues(settings)
     if args.scores_only:
         plan = [("score_monthly", p) for p in periods]
     else:
-        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False)
+        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False,
+                         pii_key_id=settings.pii_key_id)
     targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
     explicit = {
         field: os.environ[var]
@@ -186,7 +203,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from harmoni_pipeline.periods import month_range
 
     periods = month_range(args.start, args.end)
-    run_partitions(plan_runs(periods, landing, settings.warehouse_dir))
+    run_partitions(plan_runs(periods, landing, settings.warehouse_dir, pii_key_id=settings.pii_key_id))
     print_summary(settings, periods)
     print(f"\nDagster runs are in {os.environ['DAGSTER_HOME']} (`make ui`); "
           f"the catalog is {settings.catalog_path} (duckdb -readonly).")
@@ -220,11 +237,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Recent runs and partition status on the instance ``DAGSTER_HOME`` points at."""
-    from harmoni_pipeline.definitions import defs
-    from harmoni_pipeline.status import render
+    """Recent runs and partition status on the instance ``DAGSTER_HOME`` points at, and
+    the landing zone's issues."""
+    import warnings
 
-    print(render(_instance(), defs, limit=args.limit))
+    from harmoni_pipeline.definitions import defs
+    from harmoni_pipeline.settings import DevelopmentKeyWarning, Settings
+    from harmoni_pipeline.status import landing_issues, render
+
+    with warnings.catch_warnings():  # status pseudonymises nothing
+        warnings.simplefilter("ignore", DevelopmentKeyWarning)
+        settings = Settings.from_env()
+    print(render(_instance(), defs, limit=args.limit, issues=landing_issues(settings)))
     return 0
 
 
@@ -381,10 +405,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
-    from harmoni_pipeline.settings import DevelopmentKeyWarning, SettingsError
+    from harmoni_pipeline.settings import DevelopmentKeyWarning, SettingsError, check_environment
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
+    try:
+        check_environment()  # HARMONI_ENV and production's key: refused before any work or key notice
+    except SettingsError as exc:
+        print(f"harmoni: {exc}", file=sys.stderr)
+        return 2
     # Settings warn (a Python warning) each time they fall back to the development key;
     # the command line says it once, in its own words, and only where personal data is
     # pseudonymised. In production the settings refuse to start instead.

@@ -99,8 +99,8 @@ class LocalStorage:
         folder = Path(folder)
         return sorted(folder.iterdir()) if folder.is_dir() else []
 
-    def read_parquet(self, path: PurePath) -> pa.Table:
-        return pq.read_table(path)
+    def read_parquet(self, path: PurePath, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(path, columns=columns)
 
     def place(self, local_file: Path, path: PurePath) -> None:
         """Move a finished file into place: ``os.replace``, atomic on one filesystem (the
@@ -170,8 +170,8 @@ class FsspecStorage:
         except FileNotFoundError:
             return []
 
-    def read_parquet(self, path: PurePath) -> pa.Table:
-        return pq.read_table(str(path), filesystem=self.fs)
+    def read_parquet(self, path: PurePath, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(str(path), filesystem=self.fs, columns=columns)
 
     def place(self, local_file: Path, path: PurePath) -> None:
         """Upload a finished local file to its final name in one request (an object

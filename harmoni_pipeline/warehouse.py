@@ -167,10 +167,12 @@ class Warehouse:
         found = self.versions(table, period, part)
         return found[-1] if found else None
 
-    def read_partition(self, table: str, period: str, part: str = "data") -> pa.Table | None:
-        """The current version of one partition, or ``None`` if never published."""
+    def read_partition(self, table: str, period: str, part: str = "data",
+                       columns: list[str] | None = None) -> pa.Table | None:
+        """The current version of one partition (only ``columns``, when given), or
+        ``None`` if never published."""
         path = self.current_file(table, period, part)
-        return None if path is None else self.storage.read_parquet(path)
+        return None if path is None else self.storage.read_parquet(path, columns)
 
     def current_files(self, table: str) -> list[PurePath]:
         """The current version of every (partition, part) of a table, placeholder excluded."""
