@@ -13,6 +13,7 @@ from harmoni_pipeline.quality import standing
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.resources import HarmoniResource
 from harmoni_pipeline.scoring import marts
+from harmoni_pipeline.scoring.inputs import MixedKeysError
 from harmoni_pipeline.scoring.integration import AssignmentError
 from harmoni_pipeline.scoring.lineage import mart_lineage
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
@@ -136,7 +137,7 @@ def period_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
     ctx = _context(context, harmoni)
     try:
         sets = marts.build_period(ctx, harmoni.settings().landing_dir)
-    except AssignmentError as exc:
+    except (AssignmentError, MixedKeysError) as exc:  # not transient: a file or a re-staging fixes it
         raise dg.Failure(str(exc), allow_retries=False) from exc
     for held_back in standing.blocked(ctx.warehouse, marts.input_partitions(ctx)):
         context.log.warning(held_back.describe())

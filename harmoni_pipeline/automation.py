@@ -68,6 +68,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
 REFRESH_TAG = "harmoni/refresh"
 RESCORE_TAG = "harmoni/rescore_from"
 SCORED_ASSET = dg.AssetKey(["marts", "harmoni_kewaspadaan"])
+KEY_ENTRY = "#pii_key_id"  # the landing sensor's cursor entry for the PII key's fingerprint (never a landing path)
 
 
 def landing_sensor(jobs: list) -> dg.SensorDefinition:
@@ -92,6 +93,7 @@ def landing_requests(context: dg.SensorEvaluationContext):
     import hashlib
     import json
 
+    from harmoni_pipeline.ingest import landing_shape
     from harmoni_pipeline.ingest.landing import HashCache
     from harmoni_pipeline.ingest.runner import staging_is_current
     from harmoni_pipeline.landing_watch import changed_paths, plan, snapshot
@@ -101,32 +103,43 @@ def landing_requests(context: dg.SensorEvaluationContext):
     from harmoni_pipeline.settings import Settings
 
     settings = Settings.from_env()
+    warehouse = Warehouse(settings.warehouse_dir, catalog_tables())
+    listing = landing_shape.scan(settings.landing_dir)
+    report_landing_issues(context.log, warehouse, listing.issues)
     cache = HashCache.in_folder(settings.local_dir)
-    current = snapshot(settings.landing_dir, cache)
+    current = snapshot(listing, cache)
     cache.save()
     first_tick = not context.cursor  # a baseline: nothing to re-score for files seen before
     previous = json.loads(context.cursor) if context.cursor else {}
-    paths = changed_paths(previous, current)
+    # The cursor also holds the PII key's fingerprint: under another key every partition
+    # is a candidate (those staged with the old key are not current and are re-staged).
+    rekeyed = previous.pop(KEY_ENTRY, None) != settings.pii_key_id
+    changed = changed_paths(previous, current)
+    paths = sorted(set(previous) | set(current)) if rekeyed else changed
     if not paths:
         return dg.SkipReason("no landing file is new, changed or removed")
     refresh = plan(paths, FIRST_MONTH)
     # A partition already staged from exactly these files (a first tick after a manual
     # run, or a change already ingested) needs no run.
-    warehouse = Warehouse(settings.warehouse_dir, catalog_tables())
     sources = {"ingest_monthly": ("survey", "fkdm"), "ingest_statistics": ("stats",)}
     refresh.staging = [
         (job, partition) for job, partition in refresh.staging
-        if not all(staging_is_current(src, partition, landing=settings.landing_dir, warehouse=warehouse) for src in sources[job])
+        if not all(staging_is_current(src, partition, landing=settings.landing_dir, warehouse=warehouse,
+                                      pii_key_id=settings.pii_key_id) for src in sources[job])
     ]
-    refresh_id = hashlib.sha256(json.dumps(sorted((p, current.get(p) or "") for p in paths)).encode()).hexdigest()[:16]
+    change = [settings.pii_key_id, sorted((p, current.get(p) or "") for p in paths)]
+    refresh_id = hashlib.sha256(json.dumps(change).encode()).hexdigest()[:16]
     tags = {REFRESH_TAG: refresh_id, RESCORE_TAG: refresh.rescore_from or "", "harmoni/trigger": "landing"}
     requests = [
         dg.RunRequest(run_key=f"{refresh_id}:{job}:{partition}", job_name=job, partition_key=partition, tags=tags)
         for job, partition in refresh.staging
     ]
-    context.update_cursor(json.dumps(current, sort_keys=True))
-    context.log.info(f"{len(paths)} landing file(s) changed: {', '.join(paths[:5])}{' …' if len(paths) > 5 else ''}")
-    if not requests and not first_tick and any(p.startswith("reference/") for p in paths):
+    context.update_cursor(json.dumps({**current, KEY_ENTRY: settings.pii_key_id}, sort_keys=True))
+    if rekeyed and not first_tick:
+        context.log.info(f"the PII key changed (now {settings.pii_key_id}): re-staging {len(requests)} partition(s)")
+    else:
+        context.log.info(f"{len(paths)} landing file(s) changed: {', '.join(paths[:5])}{' …' if len(paths) > 5 else ''}")
+    if not requests and not first_tick and any(p.startswith("reference/") for p in changed):
         # only the assignment table changed: re-score directly
         scored = sorted(context.instance.get_materialized_partitions(SCORED_ASSET))
         requests = [
@@ -134,6 +147,25 @@ def landing_requests(context: dg.SensorEvaluationContext):
             for p in refresh.rescore(scored)
         ]
     return requests
+
+
+def report_landing_issues(log, warehouse, issues: list) -> None:
+    """The landing sensor's word on the zone's shape: each issue not recorded before is
+    recorded in ``audit.landing_issues`` and logged as a warning, known ones as one
+    summary line. Never raises: a tick must go on to request the partitions' runs."""
+    from harmoni_pipeline.ingest.landing_shape import record_issues
+
+    if not issues:
+        return
+    try:
+        new = record_issues(warehouse, issues, only_if_new=True)
+    except Exception as exc:  # the warehouse may be unwritable: report, go on
+        log.warning(f"landing issues not recorded in audit.landing_issues ({type(exc).__name__}: {exc})")
+        new = issues
+    for issue in new:
+        log.warning(f"landing zone: {issue}")
+    if len(issues) > len(new):
+        log.warning(f"landing zone: {len(issues) - len(new)} known issue(s), not read (audit.landing_issues, harmoni status)")
 
 
 def rescore_requests(instance, run) -> list:

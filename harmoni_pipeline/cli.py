@@ -114,14 +114,28 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _periods(args: argparse.Namespace) -> list[str]:
-    from harmoni_pipeline.periods import month_range, parse_period
+    """The months asked for, each a partition (else ``ValueError``: one line, exit 2)."""
+    from harmoni_pipeline.ingest.landing_shape import check_period
+    from harmoni_pipeline.periods import month_range
 
     if args.period:
-        parse_period(args.period)
-        return [args.period]
+        return [check_period(args.period, option="--period")]
     if not (args.start and args.end):
         raise SystemExit("harmoni: give --period YYYY-MM or --from YYYY-MM --to YYYY-MM")
-    return month_range(args.start, args.end)
+    return month_range(check_period(args.start, option="--from"), check_period(args.end, option="--to"))
+
+
+def _landing_issues(settings) -> None:
+    """Record the landing zone's issues (``audit.landing_issues``) and print each as a
+    warning: they never stop a run."""
+    from harmoni_pipeline.ingest.landing_shape import record_issues, scan
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
+
+    issues = scan(settings.landing_dir).issues
+    record_issues(Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir), issues)
+    for issue in issues:
+        print(f"harmoni: warning: {issue}", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -130,6 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _set_env(args)
     settings = Settings.from_env()
     periods = _periods(args)
+    _landing_issues(settings)
     _run_and_summarise(settings, periods)
     return 0
 
@@ -144,8 +159,8 @@ def _warehouse(settings):
 def _run_and_summarise(settings, periods: list[str]) -> None:
     """Run the periods, print the summary (also when a period failed), then fail if one did."""
     try:
-        run_partitions(plan_runs(periods, settings.landing_dir, settings.warehouse_dir), periods,
-                       local_dir=settings.local_dir, warehouse=_warehouse(settings))
+        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, pii_key_id=settings.pii_key_id)
+        run_partitions(plan, periods, local_dir=settings.local_dir, warehouse=_warehouse(settings))
     except SystemExit:
         print_summary(settings, periods)
         raise
@@ -164,10 +179,12 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     _set_env(args)
     settings = Settings.from_env()
     periods = _periods(args)
+    _landing_issues(settings)
     if args.scores_only:
         plan = [("score_monthly", p) for p in periods]
     else:
-        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False)
+        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False,
+                         pii_key_id=settings.pii_key_id)
     targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
     explicit = {
         field: os.environ[var]
@@ -277,15 +294,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Recent runs and partition status on the instance ``DAGSTER_HOME`` points at."""
+    """Recent runs and partition status on the instance ``DAGSTER_HOME`` points at, the
+    staging partitions blocked or warned, and the landing zone's issues."""
+    import warnings
+
     from harmoni_pipeline.definitions import defs
-    from harmoni_pipeline.settings import Settings
-    from harmoni_pipeline.status import render
+    from harmoni_pipeline.settings import DevelopmentKeyWarning, Settings
+    from harmoni_pipeline.status import landing_issues, render
 
     _set_env(args)
-    warehouse = _warehouse(Settings.from_env())
+    with warnings.catch_warnings():  # status pseudonymises nothing
+        warnings.simplefilter("ignore", DevelopmentKeyWarning)
+        settings = Settings.from_env()
+    warehouse = _warehouse(settings)
     warehouse.prune_scratch()
-    print(render(_instance(), defs, limit=args.limit, warehouse=warehouse))
+    print(render(_instance(), defs, limit=args.limit, warehouse=warehouse, issues=landing_issues(settings)))
     return 0
 
 
@@ -302,62 +325,143 @@ def print_summary(settings, periods: list[str]) -> None:
     print(scores_summary(settings.warehouse_dir, max(periods)))
 
 
+# Commands that pseudonymise personal data with HARMONI_PII_KEY — in this process (run,
+# demo, validate) or in the runs they submit (backfill): only these say that the
+# development key is in use.
+PSEUDONYMISING_COMMANDS = ("run", "demo", "backfill", "validate")
+DEV_KEY_NOTICE = "harmoni: HARMONI_PII_KEY is not set: pseudonymising with the development key"
+
+
+def version_text() -> str:
+    """``harmoni <package version> (methodology <version>)``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from harmoni_pipeline.items import load_methodology
+
+    try:
+        package = version("harmoni")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        package = "(not installed)"
+    return f"harmoni {package} (methodology {load_methodology()['version']})"
+
+
+class _Version(argparse.Action):
+    """``--version``: computed only when asked (it reads the methodology YAML)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit()
+
+
+def period_arg(text: str) -> str:
+    """An argparse ``type`` for ``--period``/``--from``/``--to``: a month ``YYYY-MM``."""
+    from harmoni_pipeline.periods import parse_period
+
+    try:
+        parse_period(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a month YYYY-MM (e.g. 2025-12), got {text!r}") from None
+    return text.strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harmoni", description="IHaI / IKN pipeline (methodology HM-2026.1)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="harmoni",
+        description="IHaI / IKN pipeline (methodology HM-2026.1): survey exports, FKDM reports and BPS statistics\n"
+                    "in a landing zone -> staging and marts (Parquet) with a DuckDB catalog of views.",
+        epilog="Months are written YYYY-MM (2025-12), Asia/Jakarta. `harmoni COMMAND --help` describes a command.\n"
+               "Interfaces: docs/data-contracts.md; scoring rules: docs/methodology.md.",
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action=_Version, help="print the package and methodology versions and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str, description: str):
+        return sub.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.\n\n{description}",
+                              formatter_class=formatter)
+
+    def months(p, required: bool = False, defaults: tuple[str | None, str | None] = (None, None), period: bool = False):
+        if period:
+            p.add_argument("--period", type=period_arg, metavar="YYYY-MM", help="one month, e.g. 2025-12")
+        start, end = defaults
+        p.add_argument("--from", dest="start", type=period_arg, metavar="YYYY-MM", required=required, default=start,
+                       help="first month of a range" + (f" (default {start})" if start else ""))
+        p.add_argument("--to", dest="end", type=period_arg, metavar="YYYY-MM", required=required, default=end,
+                       help="last month of the range, inclusive" + (f" (default {end})" if end else ""))
 
     def common(p, landing=True):
         if landing:
-            p.add_argument("--landing", help="landing zone (default $HARMONI_LANDING_DIR or data/landing)")
-        p.add_argument("--warehouse", help="warehouse (default $HARMONI_WAREHOUSE_DIR or data/warehouse)")
+            p.add_argument("--landing", metavar="DIR", help="landing zone (default $HARMONI_LANDING_DIR or data/landing)")
+        p.add_argument("--warehouse", metavar="DIR|URL", help="warehouse (default $HARMONI_WAREHOUSE_DIR or data/warehouse)")
         p.add_argument("--scope", help="35.13 | 35 | ALL (default $HARMONI_SCOPE or 35.13)")
 
-    p = sub.add_parser("sample", help="write a realistic sample landing zone")
-    p.add_argument("--out", required=True)
-    p.add_argument("--from", dest="start", default="2025-01")
-    p.add_argument("--to", dest="end", default="2025-12")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--scope", default=None)
+    p = command("sample", "write a realistic sample landing zone",
+                "Writes survey exports (canonical, Google Forms, Kobo), FKDM reports, statistics (long CSV,\n"
+                "BPS WebAPI JSON, Dalam Angka XLSX) and the penanggung_jawab table for the months given,\n"
+                "with a realistic share of defects. Deterministic for a seed. All data is synthetic.")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write (the landing zone layout)")
+    months(p, defaults=("2025-01", "2025-12"))
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--scope", default=None, help="35.13 | 35 | ALL (default 35.13)")
     p.add_argument("--responses", type=int, default=None, help="survey responses in total")
     p.add_argument("--reports", type=int, default=None, help="FKDM reports in total")
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("run", help="materialise one period or a range")
-    p.add_argument("--period")
-    p.add_argument("--from", dest="start")
-    p.add_argument("--to", dest="end")
+    p = command("run", "materialise one month or a range of months in this process",
+                "Stages the month's survey and FKDM files (and the statistics years up to the month's year,\n"
+                "and the earlier months its 12-month windows read), checks them, then scores the month.\n"
+                "Give --period YYYY-MM, or --from YYYY-MM --to YYYY-MM for a range (month by month).\n"
+                "Exit 0 on success; otherwise one line naming what failed.\n\n"
+                "examples:\n  harmoni run --period 2025-12\n  harmoni run --from 2025-01 --to 2025-12")
+    months(p, period=True)
     common(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("backfill", help="submit a range of months as asset backfills (staging, then marts; dagster-daemon runs them)")
-    p.add_argument("--from", dest="start", required=True)
-    p.add_argument("--to", dest="end", required=True)
+    p = command("backfill", "submit a range of months as asset backfills (staging, then marts)",
+                "The backfills are executed by dagster-daemon on the instance DAGSTER_HOME points at;\n"
+                "`harmoni run --from --to` runs the months in this process instead.\n\n"
+                "example:\n  harmoni backfill --from 2025-01 --to 2025-12 --wait")
+    months(p, required=True)
     p.add_argument("--scores-only", action="store_true", help="only the marts (re-score from what is staged)")
     p.add_argument("--wait", action="store_true", help="follow the marts backfill too until it ends; exit 1 if a run failed")
     p.add_argument("--timeout", type=float, default=None, help="stop following a backfill after this many seconds")
     common(p)
     p.set_defaults(func=cmd_backfill, period=None)
 
-    p = sub.add_parser("demo", help="sample + run + summary on an embedded instance")
-    p.add_argument("--from", dest="start", default="2025-01")
-    p.add_argument("--to", dest="end", default="2025-12")
-    p.add_argument("--seed", type=int, default=0)
+    p = command("demo", "sample + run + summary on an embedded instance",
+                "Writes a sample landing zone into the landing folder (refusing one it did not write),\n"
+                "runs every month of it and prints the ingestion summary and the latest month's scores.")
+    months(p, defaults=("2025-01", "2025-12"))
+    p.add_argument("--seed", type=int, default=0, help="random seed of the sample (default 0)")
     common(p)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("validate", help="check one file before it is dropped into the landing zone")
+    p = command("validate", "check one file before it is dropped into the landing zone",
+                "Parses the file exactly as ingestion would, without a warehouse, and reports its source and\n"
+                "format, the rows that would be accepted or rejected and why, the columns that would be\n"
+                "ignored (never stored) and, for Google Forms a/b/yyyy timestamps, the date order read.\n"
+                "Nothing is written. Exit 0: every row accepted; 1: rows rejected; 2: unreadable.")
     p.add_argument("file")
     p.add_argument("--source", choices=("survey", "fkdm", "stats"), help="default: from the path, else detected")
     p.add_argument("--scope", help="35.13 | 35 | ALL (default $HARMONI_SCOPE or 35.13)")
-    p.add_argument("--period", help="arrival month YYYY-MM (default: the folder's YYYY-MM, else the current month)")
+    p.add_argument("--period", type=period_arg, metavar="YYYY-MM",
+                   help="arrival month (default: the folder's YYYY-MM, else the current month)")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("status", help="recent runs and which partitions are materialised, failed or missing")
+    p = command("status", "recent runs and which partitions are materialised, failed or missing",
+                "Reads the Dagster instance DAGSTER_HOME points at (default ./.dagster_home).")
     p.add_argument("--limit", type=int, default=10, help="recent runs to show (default 10)")
-    common(p, landing=False)
+    common(p)
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("catalog", help="rebuild the DuckDB catalog of views")
+    p = command("catalog", "rebuild the DuckDB catalog of views",
+                "Rewrites $HARMONI_WAREHOUSE_DIR/harmoni.duckdb over the current Parquet files, e.g. after the\n"
+                "warehouse folder moved (views hold absolute paths). Open it read-only:\n"
+                "  .venv/bin/duckdb -readonly data/warehouse/harmoni.duckdb")
     common(p, landing=False)
     p.set_defaults(func=cmd_catalog)
     return parser
@@ -366,13 +470,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
-    from harmoni_pipeline.settings import DevelopmentKeyWarning, SettingsError
+    from harmoni_pipeline.settings import DevelopmentKeyWarning, SettingsError, check_environment
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
-    if not os.environ.get("HARMONI_PII_KEY") and args.command not in ("sample", "status", "catalog"):
-        print("harmoni: HARMONI_PII_KEY is not set: pseudonymising with the development key", file=sys.stderr)
-        warnings.filterwarnings("ignore", category=DevelopmentKeyWarning)
+    try:
+        check_environment()  # HARMONI_ENV and production's key: refused before any work or key notice
+    except SettingsError as exc:
+        print(f"harmoni: {exc}", file=sys.stderr)
+        return 2
+    # Settings warn (a Python warning) each time they fall back to the development key;
+    # the command line says it once, in its own words, and only where personal data is
+    # pseudonymised. In production the settings refuse to start instead.
+    warnings.filterwarnings("ignore", category=DevelopmentKeyWarning)
+    production = os.environ.get("HARMONI_ENV", "").strip().lower() == "production"
+    if args.command in PSEUDONYMISING_COMMANDS and not os.environ.get("HARMONI_PII_KEY") and not production:
+        print(DEV_KEY_NOTICE, file=sys.stderr)
     try:
         return args.func(args)
     except KeyboardInterrupt:

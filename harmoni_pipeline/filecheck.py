@@ -31,6 +31,11 @@ Choices
   ``out_of_scope`` rows included, although they do not count against data-quality
   thresholds — and ``2`` the file cannot be read at all (``error`` holds the one-line
   reason, naming the file).
+- **What is not read**: the columns of the file that no rule reads and nothing stores
+  (an unknown column, a misspelt item header, FKDM ``ringkasan``) are named — their
+  values are never shown — and for Google Forms ``a/b/yyyy`` timestamps the report says
+  which order was read (day- or month-first) and why (the whole column decides). The
+  same two notes go to ``audit.source_files.warnings`` when the file is ingested.
 - **Per rule**: ``rows`` is the number of input rows breaking the rule (a row can
   have several audit rows for one rule, e.g. a statistics row with two bad cells), and
   up to three example rows, first lines first, each with the line, column and value of
@@ -47,7 +52,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from harmoni_pipeline.ingest.common import UnreadableFile
+from harmoni_pipeline.ingest.common import UnreadableFile, ignored_column_names
 from harmoni_pipeline.ingest.landing import EXTENSIONS, LandingFile, sha256_file
 from harmoni_pipeline.periods import parse_period
 
@@ -86,6 +91,8 @@ class FileReport:
     rows_rejected: int = 0
     rules: list[RuleSummary] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # headers never read nor stored
+    date_order: str | None = None  # a/b/yyyy timestamps: the order read, and why
     error: str | None = None  # one line ``<file>: <reason>`` when unreadable
 
     @property
@@ -222,6 +229,8 @@ def check_file(
     report.rows_accepted = int(parsed.rows_accepted)
     report.rows_rejected = int(parsed.rows_rejected)
     report.warnings = [_one_line(w) for w in parsed.warnings]
+    report.ignored_columns = list(parsed.ignored_columns)
+    report.date_order = parsed.date_order
     if report.rows_read == 0:
         report.warnings.append("the file has no data rows (header only)")
     rejected = parsed.rejected
@@ -282,6 +291,11 @@ def render(report: FileReport) -> str:
     out.append(
         f"  rows     {report.rows_read} read, {report.rows_accepted} accepted, {report.rows_rejected} rejected"
     )
+    if report.ignored_columns:
+        names = _cell(ignored_column_names(report.ignored_columns), 400)
+        out.append(f"  ignored  {len(report.ignored_columns)} column(s), never stored: {names}")
+    if report.date_order:
+        out.append(f"  dates    {report.date_order}")
     if report.rules:
         table = [("rule", "rows", "line", "column", "value")]
         for summary in report.rules:

@@ -10,34 +10,32 @@ already-scored month from M on (a late survey file can move a response's first a
 so later windows change too); a statistics file of arrival year Y re-stages Y and
 re-scores every scored month from Y-01 on; the assignment table re-scores every scored
 month (only the integration changes, but a score run is cheap and keeps one path).
-New, changed (other bytes) and deleted files all count.
+New, changed (other bytes) and deleted files all count. Which files belong to a partition
+is :mod:`harmoni_pipeline.ingest.landing_shape`'s rule; other files never request a run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from harmoni_pipeline.ingest.landing import HashCache, is_landing_file
+from harmoni_pipeline.ingest.landing import HashCache
+from harmoni_pipeline.ingest.landing_shape import SOURCES, LandingScan, partition_range, period_problem
 from harmoni_pipeline.scoring.integration import ASSIGNMENT_FILE as ASSIGNMENT_PATH
 
-SOURCES = ("survey", "fkdm", "stats")
 
-
-def snapshot(landing: Path, cache: HashCache) -> dict[str, str]:
-    """``relative path → sha256`` of every landing file the pipeline reads."""
-    landing = Path(landing)
+def snapshot(listing: LandingScan, cache: HashCache) -> dict[str, str]:
+    """``relative path → sha256`` of every landing file the pipeline reads: the files of
+    every partition of ``listing`` (:func:`harmoni_pipeline.ingest.landing_shape.scan`)
+    and the assignment table. A file that cannot be hashed now (removed or replaced
+    since the listing, unreadable) is left out: the next snapshot sees it."""
+    assignment = listing.root / ASSIGNMENT_PATH
+    files = [f for group in listing.files.values() for f in group] + ([assignment] if assignment.is_file() else [])
     out: dict[str, str] = {}
-    for source in SOURCES:
-        folder = landing / source
-        if not folder.is_dir():
+    for f in files:
+        try:
+            out[f.relative_to(listing.root).as_posix()] = cache.sha256(f)
+        except OSError:
             continue
-        for partition in sorted(p for p in folder.iterdir() if p.is_dir()):
-            for f in sorted(p for p in partition.rglob("*") if is_landing_file(p)):
-                out[f.relative_to(landing).as_posix()] = cache.sha256(f)
-    assignment = landing / ASSIGNMENT_PATH
-    if assignment.is_file():
-        out[ASSIGNMENT_PATH.as_posix()] = cache.sha256(assignment)
     return out
 
 
@@ -61,8 +59,11 @@ def plan(paths: list[str], first_month: str) -> RefreshPlan:
     months: set[str] = set()
     years: set[str] = set()
     starts: list[str] = []
+    bounds = {source: partition_range(source) for source in SOURCES}
     for path in paths:
         parts = path.split("/")
+        if len(parts) >= 3 and parts[0] in SOURCES and period_problem(parts[0], parts[1], bounds[parts[0]]) is not None:
+            continue  # not a partition's file (a cursor written before the folder rules)
         if path == ASSIGNMENT_PATH.as_posix():
             starts.append(first_month)
         elif len(parts) >= 3 and parts[0] in ("survey", "fkdm"):

@@ -63,6 +63,14 @@ def normalise_pii(value: str, kind: str) -> str:
     return re.sub(r"\s+", " ", text).casefold()
 
 
+def key_id(key: str | bytes) -> str:
+    """The fingerprint of a PII key recorded as ``pii_key_id`` beside every pseudonym: it
+    tells which key made them without revealing the key."""
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    return hashlib.sha256(b"harmoni-pii-key-id:" + key).hexdigest()[:12]
+
+
 class Pseudonymizer:
     """HMAC-SHA256 pseudonyms under one key; ``key_id`` fingerprints the key so that a
     key rotation is visible in every output that holds pseudonyms."""
@@ -75,7 +83,7 @@ class Pseudonymizer:
         if not key:
             raise ValueError("the PII key must not be empty")
         self._key = key
-        self.key_id = hashlib.sha256(b"harmoni-pii-key-id:" + key).hexdigest()[:12]
+        self.key_id = key_id(key)
 
     def pseudonym(self, value: object, kind: str) -> str | None:
         """Pseudonym of one value; ``None`` for a missing or blank value."""

@@ -10,17 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None, *,
+def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None, *, pii_key_id: str,
               restage_periods: bool = True) -> list[tuple[str, str]]:
     """The runs that materialise ``periods``, in order: the statistics years up to the
     last period's year and the landing months before the first period (its windows and
     the response dedup look back) — each only when its staging is not current (its
-    landing files changed since it was staged, or it never was) — then every period,
+    landing files changed since it was staged, it was staged with another PII key than
+    the one ``pii_key_id`` fingerprints, or it never was) — then every period,
     ingested and scored (``harmoni_monthly``). A month without a landing folder is empty:
-    nothing to stage. ``restage_periods=False``: the periods too are staged only when not
+    nothing to stage; a folder that is not a partition (``landing_shape``) is never
+    planned. ``restage_periods=False``: the periods too are staged only when not
     current (``ingest_monthly``), then scored (``score_monthly``)."""
+    from harmoni_pipeline.ingest.landing_shape import source_periods
     from harmoni_pipeline.ingest.runner import staging_is_current
-    from harmoni_pipeline.partitions import FIRST_MONTH
     from harmoni_pipeline.tables import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
@@ -28,14 +30,15 @@ def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None, 
     wh = Warehouse(warehouse, catalog_tables()) if warehouse else None
 
     def stale(sources: tuple[str, ...], period: str) -> bool:
-        return wh is None or not all(staging_is_current(s, period, landing=landing, warehouse=wh) for s in sources)
+        return wh is None or not all(
+            staging_is_current(s, period, landing=landing, warehouse=wh, pii_key_id=pii_key_id) for s in sources
+        )
 
-    def folders(source: str, keep) -> set[str]:
-        folder = landing / source
-        return {p.name for p in folder.iterdir() if p.is_dir() and keep(p.name)} if folder.is_dir() else set()
+    def folders(source: str, keep) -> set[str]:  # partition folders only (landing_shape's rule)
+        return {name for name in source_periods(landing, source)[0] if keep(name)}
 
-    years = folders("stats", lambda name: name.isdigit() and FIRST_MONTH[:4] <= name <= last_year)
-    months = folders("survey", lambda name: FIRST_MONTH <= name < first) | folders("fkdm", lambda name: FIRST_MONTH <= name < first)
+    years = folders("stats", lambda name: name <= last_year)
+    months = folders("survey", lambda name: name < first) | folders("fkdm", lambda name: name < first)
     return (
         [("ingest_statistics", y) for y in sorted(years) if stale(("stats",), y)]
         + [("ingest_monthly", m) for m in sorted(months) if stale(("survey", "fkdm"), m)]

@@ -21,6 +21,8 @@ from harmoni_pipeline.storage import is_local, local_folder, normalise_location
 
 DEV_PII_KEY = "harmoni-development-key-not-for-production"
 DEFAULT_LOCAL_DIR = "data/local"
+ENVIRONMENTS = ("development", "production")
+MIN_PRODUCTION_KEY_BYTES = 32
 
 
 class DevelopmentKeyWarning(UserWarning):
@@ -29,6 +31,33 @@ class DevelopmentKeyWarning(UserWarning):
 
 class SettingsError(RuntimeError):
     """The environment asks for something the pipeline refuses to do."""
+
+
+def check_environment(environ: dict | None = None, pii_key: str | None = None) -> str:
+    """``HARMONI_ENV`` (``development`` when unset), refused unless it is one of
+    :data:`ENVIRONMENTS`; in production the PII key (``pii_key``, else
+    ``HARMONI_PII_KEY``) must be set, at least :data:`MIN_PRODUCTION_KEY_BYTES` bytes
+    without its surrounding whitespace, and not the published development key.
+    Raises :class:`SettingsError` with one line; reads nothing else, so commands call it
+    before any work."""
+    env = os.environ if environ is None else environ
+    harmoni_env = env.get("HARMONI_ENV", "").strip().lower() or "development"
+    if harmoni_env not in ENVIRONMENTS:
+        raise SettingsError(f"HARMONI_ENV={env['HARMONI_ENV']!r}: expected one of {', '.join(ENVIRONMENTS)}")
+    if harmoni_env == "production":
+        key = pii_key or env.get("HARMONI_PII_KEY") or ""
+        if not key:
+            raise SettingsError(
+                "HARMONI_ENV=production requires HARMONI_PII_KEY (the key for pseudonymising personal data)"
+            )
+        if key.strip() == DEV_PII_KEY:
+            raise SettingsError("HARMONI_ENV=production refuses the published development key as HARMONI_PII_KEY")
+        if len(key.strip().encode("utf-8")) < MIN_PRODUCTION_KEY_BYTES:
+            raise SettingsError(
+                f"HARMONI_ENV=production requires a HARMONI_PII_KEY of at least {MIN_PRODUCTION_KEY_BYTES} bytes "
+                "(e.g. `openssl rand -hex 32`)"
+            )
+    return harmoni_env
 
 
 def local_dir_for(warehouse: Path | str, environ: dict | None = None) -> Path:
@@ -61,6 +90,13 @@ class Settings:
         return f"{self.warehouse_dir}/harmoni.duckdb"
 
     @property
+    def pii_key_id(self) -> str:
+        """The key's fingerprint, as staging and audit rows record it (``pii_key_id``)."""
+        from harmoni_pipeline.pii import key_id
+
+        return key_id(self.pii_key)
+
+    @property
     def uses_dev_key(self) -> bool:
         return self.pii_key == DEV_PII_KEY
 
@@ -76,13 +112,9 @@ class Settings:
     ) -> "Settings":
         """Explicit arguments win over the environment, which wins over the defaults."""
         env = os.environ if environ is None else environ
-        harmoni_env = env.get("HARMONI_ENV", "development").strip().lower() or "development"
+        harmoni_env = check_environment(env, pii_key)
         key = pii_key or env.get("HARMONI_PII_KEY") or ""
-        if not key:
-            if harmoni_env == "production":
-                raise SettingsError(
-                    "HARMONI_ENV=production requires HARMONI_PII_KEY (the key for pseudonymising personal data)"
-                )
+        if not key:  # development only (check_environment refused production)
             # warnings' default filter shows this once per call site and process
             warnings.warn(
                 "HARMONI_PII_KEY is not set: personal data is pseudonymised with the development key",

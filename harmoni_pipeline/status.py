@@ -1,8 +1,8 @@
 """``harmoni status``: what the Dagster instance knows — recent runs, and per asset which
-partitions are materialised, failed or missing.
+partitions are materialised, failed or missing — and the landing zone's issues.
 
-Room: reading the instance (public ``DagsterInstance`` API) and formatting it for the
-terminal. Works on whichever instance ``DAGSTER_HOME`` points at (Postgres in
+Room: reading the instance (public ``DagsterInstance`` API) and the landing zone's shape
+(:mod:`harmoni_pipeline.ingest.landing_shape`), and formatting them for the terminal. Works on whichever instance ``DAGSTER_HOME`` points at (Postgres in
 production, the embedded SQLite one for the demo).
 """
 
@@ -52,7 +52,7 @@ def recent_runs(instance: dg.DagsterInstance, limit: int = 10) -> list[tuple]:
     for run in instance.get_runs(limit=limit):
         record = instance.get_run_record_by_id(run.run_id)
         started = record.start_time if record else None
-        stamp = "" if not started else dt.datetime.fromtimestamp(started, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = _stamp(dt.datetime.fromtimestamp(started, dt.timezone.utc) if started else None)
         out.append((run.run_id[:8], run.job_name, run.tags.get("dagster/partition", ""), run.status.value, stamp))
     return out
 
@@ -77,7 +77,27 @@ def staging_standing(warehouse, instance: dg.DagsterInstance, defs: dg.Definitio
     return rows
 
 
-def render(instance: dg.DagsterInstance, defs: dg.Definitions, limit: int = 10, warehouse=None) -> str:
+def _stamp(moment: dt.datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def landing_issues(settings) -> list[tuple]:
+    """The landing zone's issues now (a fresh listing: nothing is written), each with when
+    it was first recorded in ``audit.landing_issues``."""
+    from harmoni_pipeline.ingest import landing_shape
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
+
+    issues = landing_shape.scan(settings.landing_dir).issues
+    warehouse = Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+    seen = landing_shape.first_seen(warehouse, issues)
+    return [(i.path, i.problem, _stamp(seen.get(i)) or "not yet recorded") for i in issues]
+
+
+def render(instance: dg.DagsterInstance, defs: dg.Definitions, limit: int = 10, warehouse=None,
+           issues: list[tuple] | None = None) -> str:
+    """``warehouse``: also the staging partitions blocked or warned (left out when ``None``);
+    ``issues``: :func:`landing_issues` (left out when ``None``)."""
     from harmoni_pipeline.local_runs import reap_dead_runs
 
     reaped = reap_dead_runs(instance)
@@ -94,4 +114,7 @@ def render(instance: dg.DagsterInstance, defs: dg.Definitions, limit: int = 10, 
         standing = staging_standing(warehouse, instance, defs)
         parts += ["", "Staging partitions blocked or warned at their latest check (warehouse records):",
                   text_table(standing, ["table", "partition", "state", "why"]) if standing else "  none"]
+    if issues is not None:
+        parts += ["", "Landing zone issues (not read, never blocking; audit.landing_issues, docs/ingestion.md):"]
+        parts.append(text_table(issues, ["path", "problem", "first seen"]) if issues else "  none")
     return "\n".join(parts)

@@ -99,8 +99,8 @@ class LocalStorage:
         folder = Path(folder)
         return sorted(folder.iterdir()) if folder.is_dir() else []
 
-    def read_parquet(self, path: PurePath) -> pa.Table:
-        return pq.read_table(path)
+    def read_parquet(self, path: PurePath, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(path, columns=columns)
 
     def parquet_metadata(self, path: PurePath) -> dict[bytes, bytes]:
         """The key-value metadata of a Parquet file's footer (the data is not read)."""
@@ -206,8 +206,8 @@ class FsspecStorage:
         except FileNotFoundError:
             return []
 
-    def read_parquet(self, path: PurePath) -> pa.Table:
-        return pq.read_table(str(path), filesystem=self.fs)
+    def read_parquet(self, path: PurePath, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(str(path), filesystem=self.fs, columns=columns)
 
     def parquet_metadata(self, path: PurePath) -> dict[bytes, bytes]:
         with self.fs.open(str(path), "rb") as fh:

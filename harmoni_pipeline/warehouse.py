@@ -74,6 +74,12 @@ SCRATCH_KEEP_SECONDS = 24 * 3600.0  # a temporary file this old belongs to a pro
 SNAPSHOT_SCHEMAS = ("marts",)  # the marts of a period are one snapshot (data contract §4)
 ADOPTED_MARKER = "_adopted"
 HASH_KEY = "harmoni.content_sha256"  # Parquet footer key: the content hash, computed when written
+# The catalog is a file analysts open with their own DuckDB client (the CLI of
+# ``make install``, DBeaver/JDBC, R, an older Python package). DuckDB 2.0 writes storage
+# version 69 by default, which 1.5 clients refuse; the catalog holds only views and a
+# small table, so it is written in the 1.5 storage format (version 68), readable by
+# every client from 1.5 on. Raise it when the oldest client analysts use moves on.
+CATALOG_STORAGE_VERSION = "v1.5.0"
 
 # Publication log: what was published when (data-contracts §4, audit.publications).
 PUBLICATIONS_SCHEMA = pa.schema(
@@ -204,10 +210,12 @@ class Warehouse:
         found = self.versions(table, period, part)
         return found[-1] if found else None
 
-    def read_partition(self, table: str, period: str, part: str = "data") -> pa.Table | None:
-        """The current version of one partition, or ``None`` if never published."""
+    def read_partition(self, table: str, period: str, part: str = "data",
+                       columns: list[str] | None = None) -> pa.Table | None:
+        """The current version of one partition (only ``columns``, when given), or
+        ``None`` if never published."""
         path = self.current_file(table, period, part)
-        return None if path is None else self.storage.read_parquet(path)
+        return None if path is None else self.storage.read_parquet(path, columns)
 
     def current_files(self, table: str) -> list[PurePath]:
         """The current version of every (partition, part) of a table, placeholder excluded."""
@@ -593,7 +601,9 @@ class Warehouse:
 
     def _write_catalog(self, listing: dict[str, list[PurePath]]) -> None:
         tmp = self._scratch(f"catalog.{uuid.uuid4().hex}.duckdb")
-        con = self.storage.register(duckdb.connect(str(tmp)))
+        con = self.storage.register(
+            duckdb.connect(str(tmp), config={"storage_compatibility_version": CATALOG_STORAGE_VERSION})
+        )
         try:
             for schema_name in sorted({t.split(".", 1)[0] for t in listing} | {"meta"}):
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")

@@ -1,5 +1,5 @@
 """TEST ORACLE — an independent, deliberately plain reference implementation of the
-scoring methodology HM-2026.1 (``shared/methodology.md``), used to check the production
+scoring methodology HM-2026.1 (``docs/methodology.md``), used to check the production
 scoring code (``harmoni_pipeline.scoring``) against it.
 
 Rules of this module
@@ -237,47 +237,56 @@ def dedup_statistics(stats: pd.DataFrame, period: str) -> list[dict]:
 
 
 def population(stat_rows: list[dict], kode_kecamatan: str, methodology: dict) -> dict:
-    """D5: margins, adult population and total population of one kecamatan.
+    """D5: margins, adult population and total population of one kecamatan, methodology
+    §1.5 as refined 2026-12 (data-contracts §3.3):
+
+    - margins and P_adult: the sex × age-band cells of the adult bands, from the latest
+      year that has at least one such cell for the kecamatan (years with only a total do
+      not count); none → no margins, P_adult None;
+    - P_total: from the latest year that has a stated total (no sex, no band) or a
+      complete breakdown (both sexes × all five bands, the band below the adult age
+      included); in that year the stated total wins, else the sum of the breakdown. An
+      incomplete breakdown never gives a total; none → None.
 
     Returns {"sex_margin": {s: m} or None, "band_margin": {b: m} or None,
              "p_adult": float or None, "p_total": float or None}.
     """
     sexes = list(methodology["survey"]["raking"]["sex"])
     adult_bands = [b[0] for b in methodology["survey"]["raking"]["age_bands"]]
+    # the five bands of a complete breakdown: the children's band (ages below the survey's
+    # minimum age, labelled like the staging bands) and the adult bands
+    child_band = "0-" + str(int(methodology["survey"]["age"]["min"]) - 1)
+    every_band = [child_band] + adult_bands
     rows = [r for r in stat_rows
             if r["indikator"] == POPULATION_INDICATOR and r["kode_wilayah"] == kode_kecamatan
             and r["nilai"] is not None]
     result = {"sex_margin": None, "band_margin": None, "p_adult": None, "p_total": None}
-    if not rows:
-        return result
-    year = max(r["tahun"] for r in rows)
-    rows = [r for r in rows if r["tahun"] == year]
 
-    cross = [r for r in rows if r["jenis_kelamin"] in sexes and r["kelompok_umur"] is not None]
-    cross_adult = [r for r in cross if r["kelompok_umur"] in adult_bands]
-
-    if cross_adult:
+    # margins and adult population
+    adult_cells = [r for r in rows if r["jenis_kelamin"] in sexes and r["kelompok_umur"] in adult_bands]
+    if adult_cells:
+        margin_year = max(r["tahun"] for r in adult_cells)
+        adult_cells = [r for r in adult_cells if r["tahun"] == margin_year]
         result["sex_margin"] = {
-            s: sum(r["nilai"] for r in cross_adult if r["jenis_kelamin"] == s) for s in sexes}
+            s: sum(r["nilai"] for r in adult_cells if r["jenis_kelamin"] == s) for s in sexes}
         result["band_margin"] = {
-            b: sum(r["nilai"] for r in cross_adult if r["kelompok_umur"] == b) for b in adult_bands}
+            b: sum(r["nilai"] for r in adult_cells if r["kelompok_umur"] == b) for b in adult_bands}
+        result["p_adult"] = sum(r["nilai"] for r in adult_cells)
 
-    if cross:
-        result["p_adult"] = sum(r["nilai"] for r in cross_adult)
-    else:
-        adult_no_sex = [r for r in rows if r["jenis_kelamin"] is None and r["kelompok_umur"] in adult_bands]
-        if adult_no_sex:
-            result["p_adult"] = sum(r["nilai"] for r in adult_no_sex)
-
-    if cross:
-        result["p_total"] = sum(r["nilai"] for r in cross)
-    else:
-        for sex_null, band_null in ((True, False), (False, True), (True, True)):
-            part = [r for r in rows
-                    if (r["jenis_kelamin"] is None) == sex_null and (r["kelompok_umur"] is None) == band_null]
-            if part:
-                result["p_total"] = sum(r["nilai"] for r in part)
-                break
+    # total population: walk the years from the latest down
+    for year in sorted({r["tahun"] for r in rows}, reverse=True):
+        of_year = [r for r in rows if r["tahun"] == year]
+        stated = [r["nilai"] for r in of_year if r["jenis_kelamin"] is None and r["kelompok_umur"] is None]
+        if stated:
+            result["p_total"] = stated[-1]
+            break
+        cells = {}
+        for r in of_year:
+            if r["jenis_kelamin"] in sexes and r["kelompok_umur"] in every_band:
+                cells[(r["jenis_kelamin"], r["kelompok_umur"])] = r["nilai"]
+        if all((s, b) in cells for s in sexes for b in every_band):
+            result["p_total"] = sum(cells.values())
+            break
     return result
 
 

@@ -14,7 +14,7 @@ def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
     landing = tmp_path / "landing"
     for folder in ("stats/2024", "stats/2025", "survey/2024-12", "survey/2025-01", "fkdm/2025-02", "survey/2025-03"):
         (landing / folder).mkdir(parents=True)
-    plan = plan_runs(["2025-01", "2025-02"], landing, tmp_path / "warehouse", restage_periods=False)
+    plan = plan_runs(["2025-01", "2025-02"], landing, tmp_path / "warehouse", restage_periods=False, pii_key_id="k")
     targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
     staging, marts = backfill.layers(targets)
     assert staging == {

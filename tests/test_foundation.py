@@ -23,8 +23,48 @@ def test_settings_defaults_and_production_refuses_without_key(tmp_path):
     assert s.catalog_path.name == "harmoni.duckdb"
     with pytest.raises(SettingsError, match="HARMONI_PII_KEY"):
         Settings.from_env(environ={"HARMONI_ENV": "production"})
-    s = Settings.from_env(environ={"HARMONI_ENV": "production", "HARMONI_PII_KEY": "k", "HARMONI_SCOPE": "ALL"})
-    assert s.scope == "ALL" and not s.uses_dev_key
+    s = Settings.from_env(environ={"HARMONI_ENV": "production", "HARMONI_PII_KEY": "k" * 32, "HARMONI_SCOPE": "ALL"})
+    assert s.scope == "ALL" and not s.uses_dev_key and s.env == "production"
+
+
+@pytest.mark.parametrize("key, problem", [
+    (None, "requires HARMONI_PII_KEY"), (" ", "at least 32 bytes"), ("x", "at least 32 bytes"),
+    (" " * 40 + "x", "at least 32 bytes"), (DEV_PII_KEY, "development key"), (f" {DEV_PII_KEY}\n", "development key"),
+])
+def test_production_refuses_a_missing_short_or_development_key(key, problem):
+    environ = {"HARMONI_ENV": "production", **({"HARMONI_PII_KEY": key} if key is not None else {})}
+    with pytest.raises(SettingsError, match=problem) as refused:
+        Settings.from_env(environ=environ)
+    assert "\n" not in str(refused.value) and DEV_PII_KEY not in str(refused.value)  # one line; the key never echoed
+    with pytest.raises(SettingsError, match=problem):  # an explicit key is judged the same way
+        Settings.from_env(environ={"HARMONI_ENV": "production"}, pii_key=key)
+
+
+@pytest.mark.parametrize("value", ["prod", "dev", "Production-1", "staging"])
+def test_harmoni_env_accepts_only_development_or_production(value):
+    with pytest.raises(SettingsError, match=r"HARMONI_ENV=.*expected one of development, production"):
+        Settings.from_env(environ={"HARMONI_ENV": value, "HARMONI_PII_KEY": "k" * 40})
+    assert Settings.from_env(environ={"HARMONI_ENV": " Production ", "HARMONI_PII_KEY": "k" * 40}).env == "production"
+    assert Settings.from_env(environ={"HARMONI_ENV": "", "HARMONI_PII_KEY": "k"}).env == "development"
+
+
+@pytest.mark.parametrize("environ, problem", [
+    ({"HARMONI_ENV": "prod", "HARMONI_PII_KEY": "k" * 40}, "HARMONI_ENV='prod'"),
+    ({"HARMONI_ENV": "production"}, "requires HARMONI_PII_KEY"),
+    ({"HARMONI_ENV": "production", "HARMONI_PII_KEY": DEV_PII_KEY}, "development key"),
+])
+def test_the_cli_refuses_a_bad_environment_before_any_work_or_key_notice(env, monkeypatch, capsys, environ, problem):
+    from harmoni_pipeline.cli import main
+
+    monkeypatch.delenv("HARMONI_PII_KEY")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DAGSTER_HOME", str(env["tmp"] / "dagster_home"))
+    assert main(["run", "--period", "2025-01", "--landing", str(env["landing"])]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.count("\n") == 1 and problem in out.err and "development key:" not in out.err
+    assert out.err.startswith("harmoni: ")
+    assert not (env["tmp"] / "dagster_home").exists() and not env["warehouse"].exists()
 
 
 def test_pseudonyms_are_keyed_normalised_and_never_raw():

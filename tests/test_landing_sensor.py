@@ -58,7 +58,7 @@ def test_fires_once_per_new_file_again_when_bytes_change_and_not_on_restart(env)
     assert path.exists()  # the sensor never touches the landing zone
 
 
-def test_after_the_staging_runs_succeed_every_scored_month_from_the_first_affected_is_rescored(env):
+def test_after_the_staging_runs_succeed_every_scored_month_from_the_first_affected_is_rescored(env, monkeypatch):
     write_canonical_survey(env["landing"] / "survey" / "2025-10" / "export.csv", rows_across_scope("2025-10"))
     defs = _defs()
     tags = {REFRESH_TAG: "r1", RESCORE_TAG: "2025-10"}
@@ -76,6 +76,12 @@ def test_after_the_staging_runs_succeed_every_scored_month_from_the_first_affect
         # a sensor started on a warehouse already staged from these files requests nothing
         first_tick, cursor = _evaluate(defs, instance, None)
         assert first_tick == [] and cursor
+        # under another PII key, no file changed but the partition staged with the old key is re-staged
+        monkeypatch.setenv("HARMONI_PII_KEY", "another-key-for-harmoni")
+        rekeyed, cursor2 = _evaluate(defs, instance, cursor)
+        assert [(r.job_name, r.partition_key) for r in rekeyed] == [("ingest_monthly", "2025-10")]
+        assert rekeyed[0].tags[RESCORE_TAG] == "2025-10"
+        assert _evaluate(defs, instance, cursor2)[0] == []  # once
 
 
 def test_the_assignment_table_rescores_scored_months_but_not_on_the_first_tick(env):

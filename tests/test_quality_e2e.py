@@ -4,6 +4,7 @@ month made of it publishes no marts. Real Parquet, real DuckDB, real GX, real Da
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import subprocess
 import sys
@@ -90,8 +91,10 @@ def test_every_suite_passes_on_clean_sample_data_and_is_recorded(published):
 
 def test_run_restages_only_what_changed_in_the_landing_zone(published):
     from harmoni_pipeline.cli import plan_runs
+    from harmoni_pipeline.pii import key_id
 
-    tmp, landing, _, wh = published
+    tmp, landing, env, wh = published
+    plan_runs = functools.partial(plan_runs, pii_key_id=key_id(env["HARMONI_PII_KEY"]))
     assert plan_runs(["2025-06"], landing, wh.root) == [("harmoni_monthly", "2025-06")]
     assert plan_runs(["2025-07"], landing, wh.root) == [("harmoni_monthly", "2025-07")]
     extra = write_canonical_survey(landing / "survey" / "2025-05" / "zz_extra.csv", [{"submitted_at": "2025-05-10T09:00:00+07:00"}])

@@ -523,6 +523,25 @@ def test_stats_population_off_by_5_percent_fails_the_population_batch(world):
     assert "within 2 %" in failure.guards
 
 
+def test_population_batch_compares_totals_not_incomplete_breakdowns():
+    """The kabupaten check reads a total population as scoring does: a stated total, or a
+    complete breakdown; adult cells alone are no total (no false 'off by 70 %'). A key in
+    two files counts once."""
+    regions, m = Regions.load(), methodology_mod.load()
+    kecamatan = regions.kecamatan_in_scope(SCOPE)["kode"].tolist()
+    reference = float(regions.population.set_index("kode").loc[SCOPE, "total"])
+
+    def row(kode, sex, band, nilai, file_order=0):
+        return {"kode_wilayah": kode, "tahun": POPULATION_YEAR, "indikator": population.POPULATION,
+                "jenis_kelamin": sex, "kelompok_umur": band, "nilai": nilai, "file_order": file_order, "line": 2}
+
+    adult = [row(k, sex, band, 100.0) for k in kecamatan for sex in "LP" for band in population.band_labels(m)]
+    assert b.population_frame(pd.DataFrame(adult), regions, SCOPE, m) is None
+    stated = [row(SCOPE, None, None, reference * 0.5), row(SCOPE, None, None, reference, file_order=1)]
+    frame = b.population_frame(pd.DataFrame(adult + stated), regions, SCOPE, m)
+    assert list(frame["from"]) == ["kabupaten rows"] and frame["relative_difference"].iloc[0] == 0.0
+
+
 # ----------------------------------------------------------------------------- 4. an empty month
 
 

@@ -295,6 +295,57 @@ def test_population_margins_and_totals():
     assert ref.population(rows, "35.13.02", M)["p_total"] is None
 
 
+def stat_row(kode: str, tahun: int, sex: str | None, band: str | None, nilai: float) -> dict:
+    return {"period": str(tahun), "file_order": 0, "line": 2, "kode_wilayah": kode, "tahun": tahun,
+            "indikator": "jumlah_penduduk", "jenis_kelamin": sex, "kelompok_umur": band, "nilai": nilai}
+
+
+def adult_rows(kode: str, per_cell: float, tahun: int = 2024) -> list[dict]:
+    return [stat_row(kode, tahun, s, b, per_cell) for s in ("L", "P") for b in ("17-24", "25-39", "40-54", "55+")]
+
+
+def oracle_population(rows: list[dict]) -> dict:
+    return ref.population(ref.dedup_statistics(stats_df(rows), PERIOD), KEC, M)
+
+
+def test_population_stated_total_with_adult_cells():
+    """Issue 11 item 6: total 20 000 + eight adult cells of 100 → P_total 20 000, and two
+    kuning reports give r = (2 + 2) / 20 000 · 10 000 = 2 → E1 = 100 · (1 − 2/20) = 90."""
+    pop = oracle_population([stat_row(KEC, 2024, None, None, 20_000.0)] + adult_rows(KEC, 100.0))
+    assert pop["p_total"] == 20_000.0 and pop["p_adult"] == 800.0
+    assert pop["sex_margin"] == {"L": 400.0, "P": 400.0}
+    kuning = [dict(r, no_laporan=f"K-{i}", kualifikasi="kuning", status="baru", tgl_tindak_lanjut=None,
+                   tgl_selesai=None) for i, r in enumerate(event_reports()[:2])]
+    window = ref.reports_in_window(ref.latest_reports(fkdm_df(kuning), PERIOD, M), PERIOD, M)
+    assert ref.event_pillar(window, pop["p_total"], PERIOD, M)["e1"] == pytest.approx(90.0)
+
+
+def test_population_older_complete_breakdown_newer_total():
+    pop = oracle_population(population_rows(KEC, 100.0, 2023) + [stat_row(KEC, 2024, None, None, 1_500.0)])
+    assert pop["p_adult"] == 800.0 and pop["band_margin"]["55+"] == 200.0  # the 2023 cells
+    assert pop["p_total"] == 1_500.0                                        # the 2024 total
+
+
+def test_population_adult_cells_only_and_sex_totals():
+    only_adult = oracle_population(adult_rows(KEC, 100.0))
+    assert only_adult["p_adult"] == 800.0 and only_adult["p_total"] is None
+    sex_totals = oracle_population([stat_row(KEC, 2024, "L", None, 9_000.0), stat_row(KEC, 2024, "P", None, 9_500.0)])
+    assert sex_totals == {"sex_margin": None, "band_margin": None, "p_adult": None, "p_total": None}
+    with_total = oracle_population([stat_row(KEC, 2024, "L", None, 9_000.0), stat_row(KEC, 2024, "P", None, 9_500.0),
+                                    stat_row(KEC, 2024, None, None, 20_000.0)])
+    assert with_total["p_total"] == 20_000.0 and with_total["p_adult"] is None
+
+
+def test_population_total_year_walks_back_past_incomplete_years():
+    """A newer incomplete breakdown gives the margins, not the total; an older complete
+    breakdown gives the total; in one year a stated total beats a complete breakdown."""
+    newer_incomplete = [r for r in population_rows(KEC, 10.0, 2024) if (r["jenis_kelamin"], r["kelompok_umur"]) != ("P", "0-16")]
+    pop = oracle_population(population_rows(KEC, 100.0, 2022) + newer_incomplete)
+    assert pop["p_total"] == 1_000.0 and pop["p_adult"] == 80.0
+    same_year = oracle_population(population_rows(KEC, 100.0) + [stat_row(KEC, 2024, None, None, 1_234.0)])
+    assert same_year["p_total"] == 1_234.0
+
+
 def test_survey_window_first_copy_wins():
     base = {"kode_kecamatan": KEC, "jenis_kelamin": "L", "umur": 40, "X01_PER": 5}
     rows = [

@@ -43,11 +43,9 @@ def kec(regions: Regions, value, scope="35.13", kabupaten=None) -> tuple:
 # ---------------------------------------------------------------------- loading, counts
 
 
-def test_load_is_cached_and_fast():
-    t0 = time.perf_counter()
+def test_load_is_cached():
+    # (how long a load takes is measured by make bench, not asserted: a loaded machine varies)
     fresh = Regions.from_directory(REFERENCE_DIR)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 2.0  # ~0.2 s; generous for a loaded CI machine
     assert Regions.load() is Regions.load()
     assert len(fresh.kecamatan) == len(Regions.load().kecamatan)
 

@@ -176,7 +176,7 @@ def test_long_csv_incomplete_groups_warn(tmp_path, regions):
     assert any("do not cover all ages" in w and "35.13.05 2024 jumlah_penduduk P" in w for w in parsed.warnings)
 
 
-def test_long_csv_population_totals_are_checked_not_staged(tmp_path, regions):
+def test_long_csv_population_totals_are_checked_and_staged(tmp_path, regions):
     path = tmp_path / "penduduk_total.csv"
     path.write_text(
         "kode_wilayah,tahun,indikator,jenis_kelamin,nilai\n"
@@ -187,13 +187,71 @@ def test_long_csv_population_totals_are_checked_not_staged(tmp_path, regions):
         encoding="utf-8",
     )
     parsed = parse(path, regions)
-    assert_accounting(parsed, staged_per_row=False)
-    assert parsed.rows_accepted == 4 and len(parsed.accepted) == 3
-    # 35.13.06's total has parts in the file: checked (2.4 % off → warning), not staged
-    assert parsed.accepted.loc[parsed.accepted["kode_wilayah"] == "35.13.06", "jenis_kelamin"].notna().all()
-    assert any("differ from the sum of their parts" in w for w in parsed.warnings)
+    assert_accounting(parsed, staged_per_row=True)
+    assert parsed.rows_accepted == 4 and len(parsed.accepted) == 4
+    # 35.13.06's total has both sex totals in the file: checked (2.4 % off → warning) and staged
+    assert value(parsed, kode_wilayah="35.13.06", jenis_kelamin=None) == 42000
+    assert value(parsed, kode_wilayah="35.13.06", jenis_kelamin="L") == 20000
+    assert len(parsed.warnings) == 1 and "differ from the sum of their complete parts" in parsed.warnings[0]
+    assert "35.13.06 2024 jumlah_penduduk: total 42000, parts 41000" in parsed.warnings[0]
     # 35.13.07 has only a total: staged as a total (jenis_kelamin NULL)
     assert value(parsed, kode_wilayah="35.13.07", jenis_kelamin=None) == 61000
+
+
+def population_csv(tmp_path, lines: list[str]):
+    path = tmp_path / "penduduk.csv"
+    path.write_text("kode_wilayah,tahun,indikator,jenis_kelamin,kelompok_umur,nilai\n" + "".join(
+        f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+ADULT_BANDS = ("17-24", "25-39", "40-54", "55+")
+
+
+def test_long_csv_stated_total_with_incomplete_parts_is_kept(tmp_path, regions):
+    """Issue 11 item 6: a stated kecamatan total of 20 000 and eight adult sex × band cells
+    of 100 — the cells are not a breakdown of the total, so the total is staged as stated
+    and not compared with their sum (800)."""
+    lines = ["35.13.06,2024,jumlah_penduduk,,,20000"]
+    lines += [f"35.13.06,2024,jumlah_penduduk,{sex},{band},100" for sex in "LP" for band in ADULT_BANDS]
+    parsed = parse(population_csv(tmp_path, lines), regions)
+    assert_accounting(parsed, staged_per_row=True)
+    assert parsed.rows_read == parsed.rows_accepted == 9 and len(parsed.accepted) == 9
+    assert value(parsed, kode_wilayah="35.13.06", jenis_kelamin=None, kelompok_umur=None) == 20000
+    assert value(parsed, kode_wilayah="35.13.06", jenis_kelamin="P", kelompok_umur="55+") == 100
+    # only the usual note that the bands do not start at age 0; no total check
+    assert len(parsed.warnings) == 1 and "do not cover all ages" in parsed.warnings[0]
+
+
+def test_long_csv_stated_total_with_complete_breakdown_is_kept_and_checked(tmp_path, regions):
+    """A complete breakdown (both sexes × all five bands, here partly in five-year groups)
+    and a stated total: both are staged; the total is compared with the cells' sum, and so
+    is a sex total with its five band cells. A band total with one sex only is not."""
+    lines = ["35.13.06,2024,jumlah_penduduk,,,10300",                 # cells sum to 10 000: 3 % off
+             "35.13.06,2024,jumlah_penduduk,L,,5000",                 # L's cells sum to 5 000: agrees
+             "35.13.06,2024,jumlah_penduduk,L,0-14,600",
+             "35.13.06,2024,jumlah_penduduk,L,15-19,1000"]            # 2/5 → 0-16, 3/5 → 17-24
+    lines += [f"35.13.06,2024,jumlah_penduduk,L,{band},{v}" for band, v in
+              (("20-24", 400), ("25-39", 1000), ("40-54", 1000), ("55+", 1000))]
+    lines += [f"35.13.06,2024,jumlah_penduduk,P,{band},1000" for band in ("0-16",) + ADULT_BANDS]
+    lines += ["35.13.07,2024,jumlah_penduduk,,17-24,999",              # P 17-24 is missing: no check
+              "35.13.07,2024,jumlah_penduduk,L,17-24,500"]
+    parsed = parse(population_csv(tmp_path, lines), regions)
+    assert_accounting(parsed, staged_per_row=False)
+    assert parsed.rows_accepted == len(lines)
+    assert value(parsed, kode_wilayah="35.13.06", jenis_kelamin=None, kelompok_umur=None) == 10300
+    assert value(parsed, kode_wilayah="35.13.06", jenis_kelamin="L", kelompok_umur=None) == 5000
+    assert value(parsed, kode_wilayah="35.13.07", jenis_kelamin=None, kelompok_umur="17-24") == 999
+    assert value(parsed, kode_wilayah="35.13.06", jenis_kelamin="L", kelompok_umur="17-24") == pytest.approx(1000)
+    cells = parsed.accepted[parsed.accepted["jenis_kelamin"].notna() & parsed.accepted["kelompok_umur"].notna()
+                            & (parsed.accepted["kode_wilayah"] == "35.13.06")]
+    assert len(cells) == 10 and cells["nilai"].sum() == pytest.approx(10000)
+    checked = [w for w in parsed.warnings if "differ from the sum" in w]
+    assert len(checked) == 1 and checked[0].startswith("1 total(s) differ from the sum of their complete parts")
+    assert "35.13.06 2024 jumlah_penduduk: total 10300, parts 10000" in checked[0]
+    # 35.13.07's single band does not cover all ages: the usual coverage warning
+    assert [w for w in parsed.warnings if w not in checked] == [
+        w for w in parsed.warnings if "do not cover all ages" in w and "35.13.07" in w]
 
 
 def test_long_csv_unknown_layout(tmp_path, regions):
@@ -226,8 +284,11 @@ def test_bps_json(json_parsed):
     assert json_parsed.rows_read == 19
     assert json_parsed.rows_rejected == 1
     assert json_parsed.rows_accepted == 18
-    # totals (turvar Jumlah) are checked against L + P and not staged; the … is no value
-    assert len(json_parsed.accepted) == 12
+    # totals (turvar Jumlah) are checked against L + P and staged; the … is no value
+    assert len(json_parsed.accepted) == 12 + 5
+    assert value(json_parsed, kode_wilayah="35.13.16", tahun=2024, jenis_kelamin=None) == 37500
+    assert not ((json_parsed.accepted["kode_wilayah"] == "35.13.20") & (json_parsed.accepted["tahun"] == 2023)
+                & json_parsed.accepted["jenis_kelamin"].isna()).any()
     assert_accounting(json_parsed, staged_per_row=False)
     assert json_parsed.accepted["line"].isna().all()
     assert value(json_parsed, kode_wilayah="35.13.20", tahun=2024, jenis_kelamin="L") == 19873  # a string value
@@ -420,9 +481,9 @@ def test_dalam_angka(dalam_angka, regions):
     assert set(poskamling["satuan"]) == {"persen"}
     sukapura = poskamling[poskamling["kode_wilayah"] == "35.13.01"]
     assert sukapura["line"].astype(int).tolist() == [7, 7]
-    # population by sex; the Jumlah column is the sum of the two and is not staged
+    # population by sex and the Jumlah column (the stated total, checked against L + P)
     pop = parsed.accepted[parsed.accepted["indikator"] == "jumlah_penduduk"]
-    assert len(pop) == 6 and pop["kelompok_umur"].isna().all() and pop["jenis_kelamin"].notna().all()
+    assert len(pop) == 3 * 3 and pop["kelompok_umur"].isna().all() and pop["jenis_kelamin"].notna().sum() == 6
     assert value(parsed, kode_wilayah="35.13.02", jenis_kelamin="L") == 14234.5
     assert value(parsed, kode_wilayah="35.13.07", jenis_kelamin="P") == 30790
     assert pop["tahun"].astype(int).eq(2024).all()
@@ -444,7 +505,7 @@ def test_dalam_angka_jumlah_mismatch_warns(tmp_path, regions):
     assert_accounting(parsed, staged_per_row=False)
     mismatch = [w for w in parsed.warnings if "Jumlah row" in w]
     assert len(mismatch) == 1 and "Laki-laki/Male" in mismatch[0] and "3.1.2" in mismatch[0]
-    assert len(parsed.accepted) == 14  # a warning rejects nothing
+    assert len(parsed.accepted) == 17  # a warning rejects nothing
 
 
 def test_dalam_angka_other_kabupaten_is_out_of_scope(dalam_angka, regions):

@@ -1,8 +1,8 @@
-"""Audit tables of ingestion: ``audit.source_files`` and ``audit.rejected_rows``
-(data-contracts §4).
+"""Audit tables of ingestion: ``audit.source_files``, ``audit.rejected_rows`` and
+``audit.landing_issues`` (data-contracts §4; issue 12).
 
-Room: the schemas of the two audit tables and the functions that build their rows from
-parse outcomes. Publishing is the warehouse's job.
+Room: the schemas of the audit tables and the functions that build their rows from
+parse outcomes and landing-zone listings. Publishing is the warehouse's job.
 """
 
 from __future__ import annotations
@@ -49,9 +49,23 @@ REJECTED_ROWS_SCHEMA = pa.schema(
     ]
 )
 
+# Entries of the landing zone that are not read (harmoni_pipeline.ingest.landing_shape):
+# a folder that is not a partition, a hidden file, a link out of the zone, ...
+LANDING_ISSUES_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),       # relative to the landing root, with '/'
+        ("source", pa.string()),
+        ("problem", pa.string()),    # a fixed text: (source, path, problem) is one issue
+        ("first_seen", UTC_TS),
+        ("last_seen", UTC_TS),
+    ]
+)
+ISSUE_KEY = ("source", "path", "problem")
+
 AUDIT_TABLES = {
     "audit.source_files": SOURCE_FILES_SCHEMA,
     "audit.rejected_rows": REJECTED_ROWS_SCHEMA,
+    "audit.landing_issues": LANDING_ISSUES_SCHEMA,
 }
 
 
@@ -70,3 +84,22 @@ def rejected_rows_table(frames: list[pd.DataFrame], run_id: str, pii_key_id: str
     df["run_id"] = run_id
     df["line"] = df["line"].astype("Int64")
     return pa.Table.from_pandas(df[REJECTED_ROWS_SCHEMA.names], schema=REJECTED_ROWS_SCHEMA, preserve_index=False)
+
+
+def merge_landing_issues(existing: pa.Table | None, seen: pd.DataFrame, now: dt.datetime) -> tuple[pa.Table, pd.DataFrame]:
+    """``audit.landing_issues`` after recording the issues ``seen`` (columns
+    :data:`ISSUE_KEY`) at ``now`` — first_seen kept, last_seen moved to ``now``; rows not
+    seen now kept as they were — and the issues seen now that were never recorded."""
+    keys = list(ISSUE_KEY)
+    seen = seen[keys].drop_duplicates()
+    old = (existing if existing is not None else LANDING_ISSUES_SCHEMA.empty_table()).to_pandas()
+    merged = old.merge(seen, on=keys, how="outer", indicator=True)
+    now_ts = pd.Timestamp(now)
+    seen_now = merged["_merge"] != "left_only"
+    merged["first_seen"] = merged["first_seen"].fillna(now_ts)
+    merged["last_seen"] = merged["last_seen"].where(~seen_now, now_ts)
+    new = merged.loc[merged["_merge"] == "right_only", keys].reset_index(drop=True)
+    table = pa.Table.from_pandas(
+        merged.sort_values(keys)[LANDING_ISSUES_SCHEMA.names], schema=LANDING_ISSUES_SCHEMA, preserve_index=False
+    )
+    return table, new

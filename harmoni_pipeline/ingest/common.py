@@ -55,6 +55,10 @@ class ParsedFile:
     - ``rejected``: one row per (input row, broken rule), columns ``REJECTED_COLUMNS``;
       personal values appear only as pseudonyms.
     - ``warnings``: human-readable notes that do not reject anything.
+    - ``ignored_columns``: headers of the file that no rule reads and nothing stores
+      (named, never their values), in file order.
+    - ``date_order``: for a column of ``a/b/yyyy`` timestamps, which order was read and
+      why (one sentence); ``None`` where the file has none.
 
     - ``input_rows_accepted``: input rows accepted, where one input row does not give
       exactly one canonical row (statistics: a "Dalam Angka" row with a ``…`` cell gives
@@ -69,6 +73,18 @@ class ParsedFile:
     rejected: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     input_rows_accepted: int | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    date_order: str | None = None
+
+    def audit_notes(self) -> list[str]:
+        """What ``audit.source_files.warnings`` records for the file: its warnings, then
+        the columns ignored and the date order read."""
+        notes = list(self.warnings)
+        if self.ignored_columns:
+            notes.append(ignored_columns_note(self.ignored_columns))
+        if self.date_order:
+            notes.append(self.date_order)
+        return notes
 
     @property
     def rows_accepted(self) -> int:
@@ -80,6 +96,25 @@ class ParsedFile:
             return 0
         key = "line" if self.rejected["line"].notna().all() else "column"
         return int(self.rejected.drop_duplicates(subset=[key])[key].shape[0])
+
+
+IGNORED_SHOWN = 20  # names listed in one note; a header can be a long question text
+IGNORED_NAME_CHARS = 60
+
+
+def ignored_column_names(columns: list[str]) -> str:
+    """``'a', 'b' and 3 more`` — names only, each shortened to one line."""
+    def short(name: str) -> str:
+        text = " ".join(str(name).split())
+        return repr(text if len(text) <= IGNORED_NAME_CHARS else text[: IGNORED_NAME_CHARS - 1] + "…")
+
+    more = f" and {len(columns) - IGNORED_SHOWN} more" if len(columns) > IGNORED_SHOWN else ""
+    return ", ".join(short(c) for c in columns[:IGNORED_SHOWN]) + more
+
+
+def ignored_columns_note(columns: list[str]) -> str:
+    """``2 column(s) ignored, never stored: 'a', 'b'``."""
+    return f"{len(columns)} column(s) ignored, never stored: {ignored_column_names(columns)}"
 
 
 def input_row_keys(rejected: pd.DataFrame) -> pd.Series:

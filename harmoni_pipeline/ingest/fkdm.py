@@ -57,6 +57,8 @@ from harmoni_pipeline.ingest.schemas import FKDM_PARSED
 
 REQUIRED = ("no_laporan", "tgl_lapor", "tgl_kejadian", "bidang", "jenis_athg", "kualifikasi", "status")
 OPTIONAL_DATES = ("tgl_tindak_lanjut", "tgl_selesai")
+# every column a rule reads; the others (``ringkasan`` included) are ignored, never stored
+READ_COLUMNS = (*REQUIRED, *OPTIONAL_DATES, "kode_desa", "kecamatan", "desa", "pelapor_nama", "pelapor_hp")
 
 HEADER_ALIASES = {
     "nomor_laporan": "no_laporan",
@@ -175,8 +177,7 @@ def parse_fkdm_file(
     n = len(frame)
     frame = frame.reset_index(drop=True)
     lines = pd.Series(table.lines, dtype="int64").reset_index(drop=True)
-    col = {c: (frame[c].astype("string") if c in frame.columns else _empty_string(n))
-           for c in (*REQUIRED, *OPTIONAL_DATES, "kode_desa", "kecamatan", "desa", "pelapor_nama", "pelapor_hp")}
+    col = {c: (frame[c].astype("string") if c in frame.columns else _empty_string(n)) for c in READ_COLUMNS}
     rej = Rejections(lines)
 
     # --- report number
@@ -270,7 +271,8 @@ def parse_fkdm_file(
         }
     )[keep.to_numpy()].reset_index(drop=True)
     accepted = accepted[[name for name, _ in FKDM_PARSED] + ["line"]]
-    return ParsedFile(format=fmt, rows_read=n, accepted=accepted, rejected=rej.frame(), warnings=warnings)
+    return ParsedFile(format=fmt, rows_read=n, accepted=accepted, rejected=rej.frame(), warnings=warnings,
+                      ignored_columns=[c for c, name in renamed.items() if name not in READ_COLUMNS])
 
 
 def _resolve_region(col, regions, scope, rej: Rejections, *, has_code: bool, has_names: bool):

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from harmoni_pipeline.ingest.landing_shape import partition_listing, source_periods
+
 EXTENSIONS = {
     "survey": (".csv", ".xlsx"),
     "fkdm": (".csv", ".xlsx"),
@@ -78,16 +80,11 @@ class HashCache:
         self._dirty = False
 
 
-def is_landing_file(path: Path) -> bool:
-    return path.is_file() and not path.name.startswith((".", "~$"))
-
-
 def partition_files(landing: Path, source: str, period: str, cache: HashCache) -> list[LandingFile]:
-    """Every file of one partition folder, in path order (missing folder = no files)."""
-    folder = landing / source / period
-    if not folder.is_dir():
-        return []
-    files = sorted(p for p in folder.rglob("*") if is_landing_file(p))
+    """Every file of one partition folder, in path order (missing folder = no files);
+    what counts as a file of it is :mod:`harmoni_pipeline.ingest.landing_shape`'s rule."""
+    landing = Path(landing)
+    files, _ = partition_listing(landing, source, period)
     return [
         LandingFile(
             source=source,
@@ -102,10 +99,9 @@ def partition_files(landing: Path, source: str, period: str, cache: HashCache) -
 
 
 def earlier_periods(landing: Path, source: str, period: str) -> list[str]:
-    folder = landing / source
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name < period)
+    """The partition folders of ``source`` before ``period`` (folders that are not
+    partitions never count: their files are not read)."""
+    return [p for p in source_periods(landing, source)[0] if p < period]
 
 
 def first_copies(landing: Path, source: str, period: str, cache: HashCache) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import Callable, Iterator, Mapping
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from harmoni_pipeline.ingest import audit
 from harmoni_pipeline.ingest.common import ParsedFile, UnreadableFile
@@ -249,7 +250,7 @@ def ingest_partition(
             rows_read=parsed.rows_read,
             rows_accepted=parsed.rows_accepted,
             rows_rejected=rejected_count,
-            warnings="; ".join(parsed.warnings) or None,
+            warnings="; ".join(parsed.audit_notes()) or None,
         )
         if parsed.rows_read != parsed.rows_accepted + rejected_count:
             report.errors.append(
@@ -279,10 +280,25 @@ def ingest_partition(
 
 
 
-def staging_is_current(source: str, period: str, *, landing: Path, warehouse: Warehouse) -> bool:
+def staged_key_ids(source: str, period: str, warehouse: Warehouse) -> set[str]:
+    """The ``pii_key_id`` of every pseudonym the published partition holds: in its staging
+    rows and in its rejected rows (``audit.rejected_rows`` shows personal values as
+    pseudonyms). Empty when it holds none."""
+    ids: set[str] = set()
+    for table, part in ((STAGING_TABLES[source], "data"), ("audit.rejected_rows", source)):
+        data = warehouse.read_partition(table, period, part, columns=["pii_key_id"])
+        if data is not None:
+            ids.update(pc.unique(data.column("pii_key_id")).drop_null().to_pylist())
+    return ids
+
+
+def staging_is_current(source: str, period: str, *, landing: Path, warehouse: Warehouse, pii_key_id: str) -> bool:
     """Whether the published staging partition was ingested from exactly the files now in
-    its landing folder (same paths, same SHA-256, none unreadable) — then re-ingesting it
-    would change nothing. A partition never staged is not current."""
+    its landing folder (same paths, same SHA-256, none unreadable) with the PII key
+    ``pii_key_id`` fingerprints — then re-ingesting it would change nothing. A partition
+    never staged is not current; nor is one whose pseudonyms (Google Forms response ids
+    among them) were made with another key: windows would mix ids of two keys and stop
+    de-duplicating re-exports."""
     if warehouse.current_file(STAGING_TABLES[source], period) is None:
         return False
     audit_table = warehouse.read_partition("audit.source_files", period, part=source)
@@ -290,6 +306,8 @@ def staging_is_current(source: str, period: str, *, landing: Path, warehouse: Wa
         return False
     recorded = audit_table.select(["path", "sha256", "error"]).to_pylist()
     if any(r["error"] for r in recorded):
+        return False
+    if not staged_key_ids(source, period, warehouse) <= {pii_key_id}:
         return False
     cache = HashCache.in_folder(warehouse.local_dir)
     present = {(f.rel_path, f.sha256) for f in partition_files(landing, source, period, cache)}

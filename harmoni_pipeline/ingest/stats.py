@@ -18,9 +18,10 @@ Row accounting. ``rows_read`` counts what the contract calls a row: a CSV line, 
 accepted or rejected as a whole (a Dalam Angka row with one bad cell is rejected with
 all its cells). One accepted row may give several staged values (a Dalam Angka row with
 three year columns), one share of a band (five-year age groups are summed into bands) or
-none (a ``…`` cell, a total that the file also gives in parts). So the staged row count
-is not the accepted row count: :class:`StatsParsedFile` carries ``rows_accepted`` (input
-rows) and the identity is ``rows_read == rows_accepted + rows_rejected``.
+none (a ``…`` cell). So the staged row count is not the accepted row count:
+:class:`StatsParsedFile` carries ``rows_accepted`` (input rows) and the identity is
+``rows_read == rows_accepted + rows_rejected``; a population total is an accepted row
+like any other, staged whether or not the file also gives its parts.
 
 Choices where the contract is open:
 - **Values**: not a number, or a negative number → ``invalid_value``; for a percentage
@@ -47,11 +48,16 @@ Choices where the contract is open:
   of a (wilayah, tahun, jenis_kelamin) do not tile 0…∞ exactly (gap, overlap, a
   rejected group) a warning says so. Other indicators accept only the band labels.
 - **Totals** (``additive`` indicators, i.e. ``jumlah_penduduk``): a value whose
-  ``jenis_kelamin`` and/or ``kelompok_umur`` is NULL is a total. When the same file also
-  has its parts, the total is compared with their sum (warning above 0.5 %) and not
-  staged, so every staged population row is a part and the contract's "the total is
-  their sum" holds downstream; a total without parts in the file is staged as it is
-  (``jenis_kelamin``/``kelompok_umur`` NULL = all).
+  ``jenis_kelamin`` and/or ``kelompok_umur`` is NULL is a total (NULL = all) and is
+  staged as the file states it — also when the file gives parts, complete or not: a
+  stated total whose parts are incomplete (adult cells only, sex totals only) is the
+  only total there is, and with a complete breakdown the stated total is what scoring
+  prefers in the same year (methodology §1.5 as refined 2026-12), so one file or two
+  give the same population. Where the file gives the parts *completely* (both sexes ×
+  every band, both sexes, or every band) the total is compared with their sum (warning
+  above 0.5 %); an incomplete breakdown is not compared. Nothing here sums parts into a
+  total; which rows give the margins and the total population is decided by
+  :mod:`harmoni_pipeline.scoring.population`.
 - **JSON**: keys are matched against every vervar·var·turvar·th·turth combination of
   the body (so variable-length parts are no problem); a key matching none, or several,
   is ``invalid_value``. ``tahun`` = ``th + 1900``. A turvar is mapped by its label
@@ -158,6 +164,7 @@ def parse_stats_file(path: Path, *, display_path: str, regions, scope: str) -> S
     except OSError as exc:
         raise UnreadableFile(display_path, f"cannot open: {exc.strerror or exc}") from None
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    ignored: list[str] = []  # columns of a long CSV that are not read (JSON, Dalam Angka: none)
     if stripped.startswith(b"{"):
         fmt = "bps_json"
         entries, rows_read, warnings = _extract_bps_json(path, display_path, regions, scope, config)
@@ -166,8 +173,10 @@ def parse_stats_file(path: Path, *, display_path: str, regions, scope: str) -> S
         entries, rows_read, warnings = _extract_dalam_angka(path, display_path, regions, scope, config)
     else:
         fmt = "long_csv"
-        entries, rows_read, warnings = _extract_long_csv(path, display_path, regions, scope, config)
-    return _finish(entries, fmt, rows_read, warnings, config)
+        entries, rows_read, warnings = _extract_long_csv(path, display_path, regions, scope, config, ignored)
+    parsed = _finish(entries, fmt, rows_read, warnings, config)
+    parsed.ignored_columns = ignored
+    return parsed
 
 
 # ----------------------------------------------------------------------------- entries
@@ -250,8 +259,11 @@ def _normalise_header(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).casefold()).strip("_")
 
 
-def _extract_long_csv(path, display_path, regions, scope, config):
+def _extract_long_csv(path, display_path, regions, scope, config, ignored: list[str] | None = None):
+    """``ignored``, when given, receives the headers that are not long-CSV columns."""
     table = read_csv_table(path, display_path)
+    if ignored is not None:
+        ignored.extend(c for c in table.frame.columns if _normalise_header(c) not in (*LONG_REQUIRED, *LONG_OPTIONAL))
     frame = table.frame.rename(columns={c: _normalise_header(c) for c in table.frame.columns})
     if frame.columns.duplicated().any():
         raise UnreadableFile(display_path, "several columns mean the same field: "
@@ -975,7 +987,7 @@ def _finish(entries: pd.DataFrame, fmt: str, rows_read: int, warnings: list[str]
 
 def _to_bands(values: pd.DataFrame, bands, tolerance: float) -> tuple[pd.DataFrame, list[str]]:
     """Spread age groups of additive indicators over the bands, sum the shares, and
-    resolve totals that the file also gives in parts."""
+    check totals against their parts."""
     warnings: list[str] = []
     dims = ["kode_wilayah", "tahun", "indikator", "jenis_kelamin"]
     spread = values["additive"] & values["lo"].notna()
@@ -1004,8 +1016,8 @@ def _to_bands(values: pd.DataFrame, bands, tolerance: float) -> tuple[pd.DataFra
         plain = pd.concat([plain, summed], ignore_index=True)
 
     staged = plain.drop(columns=["lo", "hi", "group"], errors="ignore")
-    staged, total_warnings = _drop_covered_totals(staged, tolerance)
-    warnings.extend(total_warnings)
+    warnings.extend(_check_totals(staged, tolerance, [b[0] for b in bands]))
+    staged = staged.drop(columns=["additive"])
     staged = staged.astype(
         {
             "kode_wilayah": "string",
@@ -1043,47 +1055,48 @@ def _coverage_warnings(grouped: pd.DataFrame, dims: list[str]) -> list[str]:
     return []
 
 
-def _drop_covered_totals(staged: pd.DataFrame, tolerance: float) -> tuple[pd.DataFrame, list[str]]:
-    """Additive totals (jenis_kelamin and/or kelompok_umur NULL) that the file also gives
-    in parts are checked against the parts' sum and not staged."""
+def _check_totals(staged: pd.DataFrame, tolerance: float, bands: list[str]) -> list[str]:
+    """Additive totals (jenis_kelamin and/or kelompok_umur NULL) are staged as stated.
+    Each is compared with the sum of its parts where the file gives the parts completely
+    (a grand total: the cells of both sexes × every band, else both sex totals, else every
+    band total; a sex total: its cells of every band; a band total: its cells of both
+    sexes); an incomplete breakdown says nothing about the total and is not compared."""
     if staged.empty:
-        return staged, []
+        return []
     add = staged["additive"].astype(bool)
     jk_na = staged["jenis_kelamin"].isna()
     ku_na = staged["kelompok_umur"].isna()
     base = ["kode_wilayah", "tahun", "indikator"]
-    full = staged[add & ~jk_na & ~ku_na]
-    jk_only = staged[add & ~jk_na & ku_na]
-    ku_only = staged[add & jk_na & ~ku_na]
-
+    cells = staged[add & ~jk_na & ~ku_na]
+    by_sex = staged[add & ~jk_na & ku_na]
+    by_band = staged[add & jk_na & ~ku_na]
+    grand = staged[add & jk_na & ku_na]
     check = pd.Series(np.nan, index=staged.index)
 
-    def fill(totals: pd.DataFrame, parts: pd.DataFrame, by: list[str]) -> None:
-        """check[totals] ← sum of ``parts`` with the same ``by`` (where still empty)."""
+    def fill(totals: pd.DataFrame, parts: pd.DataFrame, by: list[str], n_parts: int) -> None:
+        """check[totals] ← sum of ``parts`` with the same ``by`` when all ``n_parts`` are there."""
         if totals.empty or parts.empty:
             return
-        summed = parts.groupby(by, dropna=False)["nilai"].sum().rename("parts").reset_index()
+        grouped = parts.groupby(by, dropna=False)
+        summed = grouped["nilai"].sum().rename("parts")[grouped.size() == n_parts].reset_index()
         merged = totals[by].merge(summed, on=by, how="left")
         merged.index = totals.index
         check[totals.index] = check[totals.index].fillna(merged["parts"])
 
-    # grand totals: checked against the finest breakdown the file has
-    grand = staged[add & jk_na & ku_na]
-    for parts in (full, jk_only, ku_only):
-        fill(grand, parts, base)
-    fill(jk_only, full, base + ["jenis_kelamin"])
-    fill(ku_only, full, base + ["kelompok_umur"])
+    fill(grand, cells, base, 2 * len(bands))
+    fill(grand, by_sex, base, 2)
+    fill(grand, by_band, base, len(bands))
+    fill(by_sex, cells, base + ["jenis_kelamin"], len(bands))
+    fill(by_band, cells, base + ["kelompok_umur"], 2)
     covered = check.notna()
-    warnings = []
-    if covered.any():
-        total = staged.loc[covered, "nilai"]
-        parts = check[covered]
-        off = (parts - total).abs() > tolerance * total.abs()
-        if off.any():
-            first = staged.loc[covered][off.to_numpy()].iloc[0]
-            warnings.append(
-                f"{int(off.sum())} total(s) differ from the sum of their parts by more than {tolerance:.1%} "
-                f"(totals are not staged; the parts are), e.g. {first['kode_wilayah']} {first['tahun']} "
-                f"{first['indikator']}: total {first['nilai']:g}, parts {parts[off].iloc[0]:g}"
-            )
-    return staged[~covered].drop(columns=["additive"]), warnings
+    total = staged.loc[covered, "nilai"]
+    parts = check[covered]
+    off = (parts - total).abs() > tolerance * total.abs()
+    if not off.any():
+        return []
+    first = staged.loc[covered][off.to_numpy()].iloc[0]
+    return [
+        f"{int(off.sum())} total(s) differ from the sum of their complete parts by more than {tolerance:.1%} "
+        f"(both are staged as given), e.g. {first['kode_wilayah']} {first['tahun']} "
+        f"{first['indikator']}: total {first['nilai']:g}, parts {parts[off].iloc[0]:g}"
+    ]

@@ -319,14 +319,33 @@ def _int_field(field: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.cast(field, pa.int64()), -1).to_numpy(zero_copy_only=False)
 
 
-def _parse_timestamps(raw: pd.Series, patterns: tuple[str, ...], default_tz: str) -> pd.Series:
+def aby_order(a: np.ndarray, b: np.ndarray) -> tuple[bool, str]:
+    """Whether a column of ``a/b/yyyy`` values is day-first, decided over the whole
+    column (contract §3.1): a first field > 12 anywhere means day-first, else a second
+    field > 12 means month-first, else day-first. Returns the decision and one sentence
+    saying what was read and why (counts only, never a value)."""
+    n, first, second = len(a), int((a > 12).sum()), int((b > 12).sum())
+    if first:
+        why = f"a first field above 12 in {first} of {n} values"
+        if second:
+            why += f" (invalid dates: {second} with a second field above 12)"
+        day_first = True
+    elif second:
+        why, day_first = f"a second field above 12 in {second} of {n} values, and no first field above 12", False
+    else:
+        why, day_first = f"no field above 12 in any of the {n} values: day-first by default", True
+    order = "day-first (dd/mm/yyyy)" if day_first else "month-first (mm/dd/yyyy)"
+    return day_first, f"a/b/yyyy timestamps read {order}, decided over the whole column: {why}"
+
+
+def _parse_timestamps(raw: pd.Series, patterns: tuple[str, ...], default_tz: str,
+                      date_order: list[str] | None = None) -> pd.Series:
     """Vectorised parse of timestamp text into tz-aware UTC (NaT where invalid).
 
     Each pattern is one regex run by pyarrow over the whole column; fields are then
     assembled with numpy datetime arithmetic (no per-row Python, no format inference).
-    ``aby`` (``a/b/yyyy``) is day- or month-first for the whole column: a first field
-    > 12 anywhere means day-first, else a second field > 12 means month-first, else
-    day-first (contract §3.1)."""
+    ``aby`` (``a/b/yyyy``) is day- or month-first for the whole column
+    (:func:`aby_order`); its sentence is appended to ``date_order`` when given."""
     n = len(raw)
     out_index = raw.index
     if n == 0:
@@ -348,7 +367,9 @@ def _parse_timestamps(raw: pd.Series, patterns: tuple[str, ...], default_tz: str
     if "aby" in matched_by and matched_by["aby"].any():
         aby = matched_by["aby"] & ~np.any([matched_by[p] for p in patterns if p != "aby"] or [False], axis=0)
         a, b = ints["a"], ints["b"]
-        day_first = bool((a[aby] > 12).any()) or not bool((b[aby] > 12).any())
+        day_first, why = aby_order(a[aby], b[aby])
+        if date_order is not None:
+            date_order.append(why)
         month = np.where(aby, b if day_first else a, month)
         day = np.where(aby, a if day_first else b, day)
     hour, minute = np.maximum(ints["H"], 0), np.maximum(ints["M"], 0)
@@ -471,12 +492,13 @@ def parse_survey_file(
 
     # --- timestamps
     ts_raw = col("ts")
+    date_order: list[str] = []
     if fmt == "kobo":
         submitted = _parse_timestamps(ts_raw, ("iso",), "UTC")
     elif fmt == "canonical":
         submitted = _parse_timestamps(ts_raw, ("iso",), JAKARTA)
     else:
-        submitted = _parse_timestamps(ts_raw, ("ymd", "aby", "iso"), JAKARTA)
+        submitted = _parse_timestamps(ts_raw, ("ymd", "aby", "iso"), JAKARTA, date_order=date_order)
     unparsed = ts_raw.notna() & submitted.isna()
     rej.add(unparsed, "invalid_date", header("ts"), ts_raw, f"{header('ts')} is not a valid timestamp")
     late = (submitted >= month_end).fillna(False)
@@ -593,7 +615,10 @@ def parse_survey_file(
     out["line"] = table.lines.to_numpy()
     accepted = out.loc[keep].reset_index(drop=True)
     accepted = accepted[[name for name, _ in SURVEY_PARSED] + ["line"]]
-    return ParsedFile(format=fmt, rows_read=n, accepted=accepted, rejected=rej.frame(), warnings=warnings)
+    read = {*layout.fields.values(), *layout.items.values()}
+    return ParsedFile(format=fmt, rows_read=n, accepted=accepted, rejected=rej.frame(), warnings=warnings,
+                      ignored_columns=[c for c in frame.columns if c not in read],
+                      date_order=date_order[0] if date_order else None)
 
 
 def _add_item_rule(rej, frame, layout, status_by_item, status: int, what: str) -> None:

@@ -168,12 +168,19 @@ def partition_frame(files: pd.DataFrame, accepted: pd.DataFrame | None, kecamata
 
 
 def population_frame(stats: pd.DataFrame, regions: Regions, scope: str, methodology: Methodology) -> pd.DataFrame | None:
-    """Kabupaten population totals of the reference's year against the reference (the
-    kabupaten's own rows, or — when every kecamatan of it has rows — their sum). ``None``
-    when the batch has no population row of that year."""
+    """Kabupaten population totals of the reference's year against the reference: the
+    kabupaten's own total population, else — when every kecamatan of it has one — their
+    sum. A total population is read as scoring reads ``P_total``
+    (:func:`population.population_table`): a stated total, else a complete sex × band
+    breakdown; an incomplete breakdown (adult bands only, sex totals) is no total, so a
+    kabupaten delivered that way is not compared. A key given by several files of the
+    partition counts once, the later file's (as scoring reads it). ``None`` when nothing
+    can be compared."""
     rows = stats[(stats["indikator"] == population.POPULATION) & (stats["tahun"] == POPULATION_YEAR)]
     if rows.empty:
         return None
+    key = ["kode_wilayah", "tahun", "indikator", "jenis_kelamin", "kelompok_umur"]
+    rows = rows.sort_values(["file_order", "line"], kind="stable", na_position="first").drop_duplicates(key, keep="last")
     kec = regions.kecamatan_in_scope(scope)
     reference = regions.population.set_index("kode")["total"]
     kab_codes = sorted(set(kec["kode_kabupaten"]))

@@ -1,4 +1,4 @@
-"""Scoring per methodology HM-2026.1 (``../shared/methodology.md``): plain modules, no Dagster.
+"""Scoring per methodology HM-2026.1 (``docs/methodology.md``): plain modules, no Dagster.
 
 - :mod:`.inputs` — the rows a period uses, read from staging with DuckDB (survey window
   with response dedup, latest FKDM versions, latest statistics).

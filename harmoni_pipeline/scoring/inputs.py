@@ -54,6 +54,10 @@ def _quoted(columns: list[str], alias: str = "") -> str:
     return ", ".join(f'{prefix}"{c}"' for c in columns)
 
 
+class MixedKeysError(ValueError):
+    """The staged responses a window reads were pseudonymised with more than one PII key."""
+
+
 def survey_window(warehouse: Warehouse, period: str, items: list[str], window_months: int,
                   listing: Listing | None = None) -> pd.DataFrame:
     """Responses whose first arrival is in ``period``−(window−1) … ``period``, one row each,
@@ -61,9 +65,12 @@ def survey_window(warehouse: Warehouse, period: str, items: list[str], window_mo
 
     A response's first copy is its earliest (arrival period, file in path order, line)
     over every staged period ≤ ``period``; a response first seen before the window is
-    out even when re-exported inside it."""
+    out even when re-exported inside it. Raises :class:`MixedKeysError` when those staged
+    periods hold pseudonyms of two PII keys: Google Forms response ids are keyed, so
+    re-exports would no longer match their first copies and be counted again."""
     start = shift(period, -(window_months - 1))
     every = _every(warehouse, STAGING_TABLES["survey"], period, listing)
+    _refuse_mixed_keys(warehouse, every, f"{STAGING_TABLES['survey']} up to {period}")
     # One pass: the first copy of a response is its earliest (period, file_order, line),
     # so its period is the response's first arrival; keep it when that lies in the window.
     sql = f"""
@@ -78,6 +85,23 @@ def survey_window(warehouse: Warehouse, period: str, items: list[str], window_mo
         return con.execute(sql, {"start": start}).df()
     finally:
         con.close()
+
+
+def _refuse_mixed_keys(warehouse: Warehouse, select: str, what: str) -> None:
+    con = warehouse.connect()
+    try:
+        rows = con.execute(f"""
+            SELECT pii_key_id, min(period), max(period) FROM ({select})
+            WHERE pii_key_id IS NOT NULL GROUP BY pii_key_id ORDER BY 3
+        """).fetchall()
+    finally:
+        con.close()
+    if len(rows) > 1:
+        keys = "; ".join(f"{key} in {first}" + (f"..{last}" if last != first else "") for key, first, last in rows)
+        raise MixedKeysError(
+            f"{what} holds pseudonyms of {len(rows)} PII keys ({keys}): re-stage with the current key "
+            "(`harmoni run` re-stages every month staged with another key; docs/operations.md, Rotating the PII key)"
+        )
 
 
 def fkdm_latest(warehouse: Warehouse, period: str, listing: Listing | None = None) -> pd.DataFrame:

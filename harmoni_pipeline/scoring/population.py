@@ -1,18 +1,24 @@
 """Population per kecamatan for one period: raking margins, adult and total population.
 
-Room: methodology §1.5 and §1.8 applied to ``jumlah_penduduk`` — the latest year ≤ the
-period's year per kecamatan, the sex × age-band margins of the adult population, the
-adult total (IHaI weights and roll-ups) and the total population (IKN E1 and roll-ups).
-Population is never inherited from the kabupaten.
+Room: methodology §1.5 and §1.8 applied to ``jumlah_penduduk`` (as refined 2026-12) — the
+sex × age-band margins of the adult population, the adult total ``P_adult`` (IHaI weights
+and roll-ups) and the total population ``P_total`` (IKN E1 and roll-ups), each from its
+own year. Population is never inherited from the kabupaten.
 
-Which rows give what (the staging table holds parts, or totals a file gave without
-parts), from that latest year only:
-- margins: the sex × band rows ("cross" rows) of the adult bands; without any, the
-  kecamatan has no margins (and is weighted ``unweighted``);
-- adult population: the sum of the adult cross rows; without cross rows, the sum of the
-  age-band rows without sex; else unknown;
-- total population: the finest breakdown present — cross rows (all bands, ``0-16``
-  included), else age-band rows, else sex rows, else the grand total; else unknown.
+The input holds the current statistics rows (``tahun`` ≤ the period's year, one row per
+key). Staged population rows are *cells* (one sex × one band), *partial totals* (a sex
+without band, a band without sex) or *stated totals* (neither sex nor band). Per
+kecamatan and per purpose:
+- **margins and P_adult**: the cells of the adult bands from the latest year that has
+  any such cell (a newer year with only a total, or with only partial totals, does not
+  remove them); margins are their sums per sex and per band, ``P_adult`` their sum.
+  Without any: no margins (the kecamatan is ``unweighted``) and ``P_adult`` unknown.
+- **P_total**: from the latest year that has a stated total or a *complete* breakdown —
+  cells of both sexes × all five bands, the under-17 band included, whose sum is the
+  total. In the same year a stated total wins. An incomplete breakdown (adult cells
+  only, a missing cell, sex or band totals) is never summed into a total. None: unknown.
+Partial totals are used for nothing. The year of each choice is returned
+(``tahun_margins``, ``tahun_total``): they can differ.
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ from harmoni_pipeline.methodology import Methodology
 from harmoni_pipeline.scoring.arrays import member
 
 POPULATION = "jumlah_penduduk"
+KEY = "kode_wilayah"
 
 
 def band_labels(methodology: Methodology) -> list[str]:
+    """The adult age bands of the raking margins (``17-24`` … ``55+``)."""
     return [str(b[0]) for b in methodology.raking["age_bands"]]
 
 
@@ -34,44 +42,59 @@ def sex_labels(methodology: Methodology) -> list[str]:
     return [str(s) for s in methodology.raking["sex"]]
 
 
+def total_band_labels(methodology: Methodology) -> list[str]:
+    """All five bands of a complete breakdown: the band below the first adult band
+    (ages 0 … its first age − 1, ``0-16``, the staging contract's label) and the adult bands."""
+    first_adult = min(int(b[1]) for b in methodology.raking["age_bands"])
+    return [f"0-{first_adult - 1}"] + band_labels(methodology)
+
+
+def _latest_year_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` from each kecamatan's latest ``tahun`` in ``frame``."""
+    return frame[frame["tahun"] == frame.groupby(KEY)["tahun"].transform("max")]
+
+
+def _margins(cells: pd.DataFrame, column: str, labels: list[str], codes: pd.Index) -> dict[str, pd.Series]:
+    sums = cells.pivot_table(index=KEY, columns=column, values="nilai", aggfunc="sum")
+    return {label: sums.get(label, pd.Series(dtype=float)).reindex(codes).fillna(0.0) for label in labels}
+
+
+def _total(pop: pd.DataFrame, cells: pd.DataFrame, n_cells: int, codes: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """``P_total`` and its year per code: candidates are a year's stated total and a
+    year's complete breakdown; the latest year wins, then the stated total."""
+    stated = pop[pop["jenis_kelamin"].isna() & pop["kelompok_umur"].isna()]
+    stated = stated.groupby([KEY, "tahun"])["nilai"].sum().to_frame().assign(rank=1)
+    per_year = cells.groupby([KEY, "tahun"])
+    complete = per_year["nilai"].sum().to_frame().assign(rank=0)
+    complete = complete[per_year.size() == n_cells]  # one row per (sex, band) cell: all of them present
+    candidates = pd.concat([stated, complete]).reset_index().sort_values([KEY, "tahun", "rank"], kind="stable")
+    best = candidates.groupby(KEY).tail(1).set_index(KEY)
+    return best["nilai"].reindex(codes), best["tahun"].reindex(codes)
+
+
 def population_table(stats: pd.DataFrame, kecamatan: pd.Series, methodology: Methodology) -> pd.DataFrame:
-    """One row per code of ``kecamatan``: ``tahun_penduduk``, ``p_adult``, ``p_total``,
-    ``has_margins``, ``m_sex_<L|P>`` and ``m_band_<label>``."""
-    bands, sexes = band_labels(methodology), sex_labels(methodology)
+    """One row per code of ``kecamatan``: ``tahun_margins``, ``tahun_total``, ``p_adult``,
+    ``p_total``, ``has_margins``, ``m_sex_<L|P>`` and ``m_band_<label>`` (see the module
+    docstring for which rows give what)."""
+    adult, sexes, bands = band_labels(methodology), sex_labels(methodology), total_band_labels(methodology)
     codes = pd.Index(pd.Series(kecamatan, dtype="string").unique(), name="kode_kecamatan")
     out = pd.DataFrame(index=codes)
-    pop = stats[(stats["indikator"] == POPULATION) & member(stats["kode_wilayah"], codes)]
-    latest = pop.groupby("kode_wilayah")["tahun"].transform("max")
-    pop = pop[pop["tahun"] == latest]
-    out["tahun_penduduk"] = pop.groupby("kode_wilayah")["tahun"].max().reindex(codes).astype("Int16")
+    pop = stats[(stats["indikator"] == POPULATION) & member(stats[KEY], codes) & stats["nilai"].notna().to_numpy()]
+    cells = pop[member(pop["jenis_kelamin"], sexes) & member(pop["kelompok_umur"], bands)]
 
-    has_sex = pop["jenis_kelamin"].notna()
-    has_band = pop["kelompok_umur"].notna()
-    cross = pop[has_sex & has_band]
-    adult_cross = cross[cross["kelompok_umur"].isin(bands)]
-    by_age = pop[~has_sex & has_band]
-    by_sex = pop[has_sex & ~has_band]
-    grand = pop[~has_sex & ~has_band]
+    margin_cells = _latest_year_rows(cells[member(cells["kelompok_umur"], adult)])
+    out["tahun_margins"] = margin_cells.groupby(KEY)["tahun"].max().reindex(codes).astype("Int16")
+    for sex, margin in _margins(margin_cells, "jenis_kelamin", sexes, codes).items():
+        out[f"m_sex_{sex}"] = margin
+    for band, margin in _margins(margin_cells, "kelompok_umur", adult, codes).items():
+        out[f"m_band_{band}"] = margin
+    p_adult = margin_cells.groupby(KEY)["nilai"].sum().reindex(codes)
+    out["has_margins"] = (p_adult.fillna(0.0) > 0).to_numpy()
+    out["p_adult"] = p_adult
 
-    def total(frame: pd.DataFrame) -> pd.Series:
-        return frame.groupby("kode_wilayah")["nilai"].sum().reindex(codes)
-
-    cells = adult_cross.pivot_table(index="kode_wilayah", columns="jenis_kelamin", values="nilai", aggfunc="sum")
-    for sex in sexes:
-        out[f"m_sex_{sex}"] = cells.get(sex, pd.Series(dtype=float)).reindex(codes).fillna(0.0)
-    cells = adult_cross.pivot_table(index="kode_wilayah", columns="kelompok_umur", values="nilai", aggfunc="sum")
-    for band in bands:
-        out[f"m_band_{band}"] = cells.get(band, pd.Series(dtype=float)).reindex(codes).fillna(0.0)
-
-    adult_from_cross = total(adult_cross)
-    has_cross = pd.Series(member(codes, cross["kode_wilayah"]), index=codes)
-    out["has_margins"] = (adult_from_cross.fillna(0.0) > 0).to_numpy()
-    out["p_adult"] = adult_from_cross.where(has_cross, total(by_age[by_age["kelompok_umur"].isin(bands)]))
-
-    p_total = total(cross)
-    for finer in (by_age, by_sex, grand):
-        p_total = p_total.fillna(total(finer))
-    out["p_total"] = p_total
+    p_total, tahun_total = _total(pop, cells, len(sexes) * len(bands), codes)
+    out["tahun_total"] = tahun_total.astype("Int16")
+    out["p_total"] = p_total.astype("float64")
     return out
 
 
