@@ -89,7 +89,11 @@ def test_a_run_left_started_by_a_dead_process_is_marked_failed(instance_env):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     job = dg.define_asset_job("j", selection=dg.AssetSelection.assets("a"))
-    defs = dg.Definitions(assets=[dg.AssetSpec("a")], jobs=[job])
+    @dg.asset
+    def a():
+        return None
+
+    defs = dg.Definitions(assets=[a], jobs=[job])
     stuck = str(uuid.uuid4())
     instance.create_run_for_job(defs.resolve_job_def("j"), run_id=stuck, status=dg.DagsterRunStatus.STARTED,
                                 tags={HOST_TAG: socket.gethostname(), PID_TAG: str(gone.pid)})
