@@ -27,7 +27,11 @@ frequent of the two outside quotes; ``,`` on a tie). Parsing uses ``pyarrow.csv`
 numbers are computed with numpy over the raw bytes (quote parity per newline), never
 row by row.
 
-XLSX: python-calamine. Numbers are rendered without a spurious ``.0`` when integral
+XLSX: python-calamine, on the bytes :func:`~harmoni_pipeline.ingest.xlsx_guard.checked_workbook`
+hands over — a workbook beyond the :class:`~harmoni_pipeline.ingest.limits.InputLimits`
+(``limits``; default :data:`~harmoni_pipeline.ingest.limits.DEFAULT_LIMITS`) is
+unreadable before calamine sees it, so no file can make calamine allocate without
+bound. Numbers are rendered without a spurious ``.0`` when integral
 (``3.0`` → ``3``); native Excel dates → ``YYYY-MM-DD``, datetimes →
 ``YYYY-MM-DDTHH:MM:SS`` (rounded to the second); times → ``HH:MM:SS``; booleans →
 ``TRUE``/``FALSE``.
@@ -49,6 +53,8 @@ import pyarrow.csv as pacsv
 import python_calamine
 
 from harmoni_pipeline.ingest.common import UnreadableFile
+from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, InputLimits
+from harmoni_pipeline.ingest.xlsx_guard import checked_workbook
 
 STRING = pd.StringDtype("pyarrow")
 
@@ -297,11 +303,10 @@ def _clean_strings(column: pa.ChunkedArray) -> pd.Series:
 # --------------------------------------------------------------------------- XLSX
 
 
-def _open_workbook(path: Path, display_path: str) -> python_calamine.CalamineWorkbook:
+def _open_workbook(path: Path, display_path: str, limits: InputLimits) -> python_calamine.CalamineWorkbook:
+    data = checked_workbook(path, display_path, limits)
     try:
-        return python_calamine.CalamineWorkbook.from_path(str(path))
-    except FileNotFoundError:
-        raise UnreadableFile(display_path, "cannot open: file not found") from None
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types (ZipError, XmlError, …)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UnreadableFile(display_path, f"not a readable XLSX workbook: {reason}") from None
@@ -332,19 +337,21 @@ def _sheet_rows(workbook, display_path: str, sheet: str | int) -> tuple[str, lis
     return ws.name, rows
 
 
-def xlsx_sheet_names(path: Path, display_path: str) -> list[str]:
-    workbook = _open_workbook(path, display_path)
+def xlsx_sheet_names(path: Path, display_path: str, *, limits: InputLimits = DEFAULT_LIMITS) -> list[str]:
+    workbook = _open_workbook(path, display_path, limits)
     try:
         return list(workbook.sheet_names)
     finally:
         workbook.close()
 
 
-def read_xlsx_cells(path: Path, display_path: str, sheet: str | int) -> list[list[object]]:
+def read_xlsx_cells(
+    path: Path, display_path: str, sheet: str | int, *, limits: InputLimits = DEFAULT_LIMITS
+) -> list[list[object]]:
     """Raw cell values of one sheet, row 1 first (index i = sheet row i + 1), column A
     first. Values are calamine's: ``str``, ``float``, ``int``, ``bool``,
     ``datetime``/``date``/``time``/``timedelta``; an empty cell is ``None``."""
-    workbook = _open_workbook(path, display_path)
+    workbook = _open_workbook(path, display_path, limits)
     try:
         _, rows = _sheet_rows(workbook, display_path, sheet)
     finally:
@@ -396,8 +403,35 @@ def _render_cells(values: list[object]) -> pa.Array:
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 
-def read_xlsx_table(path: Path, display_path: str, sheet: str | int = 0) -> RawTable:
-    workbook = _open_workbook(path, display_path)
+def xlsx_merged_ranges(
+    path: Path, display_path: str, sheet: str, *, limits: InputLimits = DEFAULT_LIMITS
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Merged cell ranges of one sheet: ((row, col) first, (row, col) last), 0-based and
+    inclusive, cut to the sheet's used area (a merge may name any range)."""
+    workbook = _open_workbook(path, display_path, limits)
+    try:
+        ws = _sheet(workbook, display_path, sheet)
+        ranges = ws.merged_cell_ranges or []
+        last = ws.end  # (row, col) of the farthest cell with a value, or None
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(display_path, f"unreadable sheet {sheet!r}: {exc}") from None
+    finally:
+        workbook.close()
+    if last is None:
+        return []
+    out = []
+    for (r0, c0), (r1, c1) in ranges:  # a sheet has a handful of merges
+        if r0 <= last[0] and c0 <= last[1]:
+            out.append(((int(r0), int(c0)), (int(min(r1, last[0])), int(min(c1, last[1])))))
+    return out
+
+
+def read_xlsx_table(
+    path: Path, display_path: str, sheet: str | int = 0, *, limits: InputLimits = DEFAULT_LIMITS
+) -> RawTable:
+    workbook = _open_workbook(path, display_path, limits)
     try:
         name, rows = _sheet_rows(workbook, display_path, sheet)
     finally:
@@ -427,10 +461,10 @@ def read_xlsx_table(path: Path, display_path: str, sheet: str | int = 0) -> RawT
 # --------------------------------------------------------------------------- dispatch
 
 
-def read_table(path: Path, display_path: str) -> RawTable:
+def read_table(path: Path, display_path: str, *, limits: InputLimits = DEFAULT_LIMITS) -> RawTable:
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         return read_csv_table(path, display_path)
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx_table(path, display_path)
+        return read_xlsx_table(path, display_path, limits=limits)
     raise UnreadableFile(display_path, f"unsupported file type {suffix or '(none)'!r}: expected .csv or .xlsx")
