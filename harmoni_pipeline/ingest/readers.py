@@ -12,7 +12,9 @@ What the readers guarantee
   becomes ``Unnamed: N`` (N = 0-based column position) unless its column holds no value
   at all, in which case the column is dropped (spreadsheets save trailing empty columns).
   Two headers with the same name make the file unreadable.
-  So does a header of more than 16,384 fields (``MAX_COLUMNS``, a spreadsheet's limit).
+  So does a CSV header of more than 2,000 fields (``MAX_COLUMNS``: pandas costs about
+  a millisecond per column, so 16,384 columns took half a minute; an XLSX sheet is
+  bounded by ``limits.xlsx_max_columns``).
 - ``lines`` is the physical line of the row: CSV header = line 1, counting real newlines
   (a quoted cell spanning two lines shifts every later line), blank lines included in
   the count; XLSX: the 1-based sheet row.
@@ -61,7 +63,7 @@ STRING = pd.StringDtype("pyarrow")
 _NL, _CR, _QUOTE = 10, 13, 34
 _WHITESPACE_BYTES = np.array([9, 10, 11, 12, 13, 32], dtype=np.uint8)
 _BINARY_PROBE = 65536
-MAX_COLUMNS = 16_384  # the most columns a spreadsheet holds (Excel, LibreOffice Calc)
+MAX_COLUMNS = 2_000  # far beyond any export (≈ 60), far below minutes of per-column work
 
 
 @dataclass
@@ -123,7 +125,7 @@ def _decode(display_path: str, data: bytes) -> bytes:
     if data.startswith(b"PK\x03\x04"):
         raise UnreadableFile(display_path, "not a CSV: the file is a zip/XLSX archive")
     probe = data[:_BINARY_PROBE]
-    if b"\x00" in probe:
+    if b"\x00" in data:
         raise UnreadableFile(display_path, "not a CSV: binary content (NUL bytes)")
     controls = sum(probe.count(bytes([b])) for b in (*range(1, 9), 14, 15, *range(16, 32)) if b != 26)
     if probe and controls > max(2, len(probe) // 100):
@@ -152,30 +154,35 @@ def _record_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     is_quote = arr == _QUOTE
     if newlines.size and is_quote.any():
         parity = np.cumsum(is_quote, dtype=np.uint8) & 1
-        terminators = newlines[parity[newlines] == 0]
+        which = np.flatnonzero(parity[newlines] == 0)  # the terminators among the newlines
         del parity
     else:
-        terminators = newlines
+        which = np.arange(newlines.size)
     del is_quote
+    terminators = newlines[which]
     starts = np.concatenate(([0], terminators + 1)).astype(np.int64)
     ends = np.concatenate((terminators, [arr.size])).astype(np.int64)
+    lines = np.concatenate(([1], which + 2)).astype(np.int64)  # newlines before the start, + 1
     if starts[-1] >= arr.size:  # the file ends with a newline: no record after it
-        starts, ends = starts[:-1], ends[:-1]
-    lines = np.searchsorted(newlines, starts) + 1  # newlines before the start, + 1
-    return starts, ends, lines.astype(np.int64)
+        starts, ends, lines = starts[:-1], ends[:-1], lines[:-1]
+    return starts, ends, lines
 
 
-def _blank_records(data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def _blank_records(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Records made of whitespace only. Only records that are empty or start with a
-    whitespace byte are inspected one by one (in practice: the blank lines)."""
-    blank = np.zeros(starts.size, dtype=bool)
+    whitespace byte are inspected (in practice: the blank lines), all at once: whether
+    any byte of ``[start, end)`` is not whitespace (``logical_or.reduceat``)."""
     lengths = ends - starts
     if not arr.size:
-        return blank
+        return np.zeros(starts.size, dtype=bool)
     first = arr[np.minimum(starts, arr.size - 1)]
-    candidates = np.flatnonzero((lengths == 0) | np.isin(first, _WHITESPACE_BYTES))
-    for i in candidates:
-        blank[i] = not data[starts[i] : ends[i]].strip()
+    blank = lengths == 0
+    candidates = np.flatnonzero(~blank & np.isin(first, _WHITESPACE_BYTES))
+    if candidates.size:
+        printed = np.append(~np.isin(arr, _WHITESPACE_BYTES), False)  # a sentinel: ends may be arr.size
+        bounds = np.empty(2 * candidates.size, dtype=np.int64)
+        bounds[0::2], bounds[1::2] = starts[candidates], ends[candidates]
+        blank[candidates] = ~np.logical_or.reduceat(printed, bounds)[0::2]
     return blank
 
 
@@ -196,12 +203,17 @@ def read_csv_table(path: Path, display_path: str) -> RawTable:
     arr = np.frombuffer(data, dtype=np.uint8)
     starts, ends, lines = _record_bounds(arr)
     original = data
-    blank = _blank_records(data, arr, starts, ends)
+    blank = _blank_records(arr, starts, ends)
     if blank.any():  # rare: drop blank lines so that records and parsed rows align
         keep = ~blank
         starts, ends, lines = starts[keep], ends[keep], lines[keep]
-        if starts.size:
-            data = b"\n".join(data[s:e] for s, e in zip(starts.tolist(), ends.tolist())) + b"\n"
+        if starts.size:  # each kept record and the newline after it (added after the last)
+            edges = np.zeros(arr.size + 2, dtype=np.int64)
+            np.add.at(edges, starts, 1)
+            np.add.at(edges, ends + 1, -1)
+            data = arr[(np.cumsum(edges) > 0)[: arr.size]].tobytes()
+            if ends[-1] >= arr.size:
+                data += b"\n"
             lengths = ends - starts + 1
             starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
             ends = starts + lengths - 1
@@ -217,7 +229,7 @@ def read_csv_table(path: Path, display_path: str) -> RawTable:
     n_columns = len(raw_names)
     if n_columns > MAX_COLUMNS:  # e.g. a whole table on one line; building the columns would take minutes
         raise UnreadableFile(
-            display_path, f"the header line has {n_columns} fields, more than a spreadsheet holds ({MAX_COLUMNS})"
+            display_path, f"the header line has {n_columns:,} fields, more than a table may have ({MAX_COLUMNS:,})"
         )
     data_lines = lines[1:]
     body = data[starts[1] :] if starts.size > 1 else b""
