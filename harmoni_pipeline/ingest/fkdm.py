@@ -187,7 +187,7 @@ def parse_fkdm_file(
     no_laporan = col["no_laporan"].str.strip()
     rej.add(no_laporan.isna(), "missing_field", "no_laporan", message="no_laporan is empty")
     rej.add((no_laporan.str.len() > limits.text_max_chars).fillna(False), "invalid_value", "no_laporan", no_laporan,
-            message=f"no_laporan is longer than {limits.text_max_chars:,} characters")
+            message=f"no_laporan longer than {limits.text_max_chars:,} characters")
 
     # --- dates
     dates: dict[str, pd.Series] = {}

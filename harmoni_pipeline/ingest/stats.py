@@ -864,10 +864,11 @@ def _finish(entries: pd.DataFrame, fmt: str, rows_read: int, warnings: list[str]
         add(mask, str(rule), entries["ref_kode"], entries["region_value"],
                 message=entries["region_message"].fillna(str(rule)))
 
-    # free text stored as given
-    for name in ("satuan", "sumber"):
-        add((entries[name].str.len() > limits.text_max_chars).fillna(False), "invalid_value", name, entries[name],
-            message=f"{name} is longer than {limits.text_max_chars:,} characters")
+    # free text stored as given (one audit row per entry: satuan, else sumber)
+    long_satuan = (entries["satuan"].str.len() > limits.text_max_chars).fillna(False).astype(bool)
+    long_sumber = (entries["sumber"].str.len() > limits.text_max_chars).fillna(False).astype(bool) & ~long_satuan
+    for name, mask in (("satuan", long_satuan), ("sumber", long_sumber)):
+        add(mask, "invalid_value", name, entries[name], message=f"{name} longer than {limits.text_max_chars:,} characters")
 
     # tahun
     tahun_text = entries["tahun_raw"].astype("string").str.strip()

@@ -469,12 +469,17 @@ def parse_survey_file(
             pseudonyms[logical][needed] = pseudonymizer.series(values[needed], _PERSONAL[logical])
         respondent_key = respondent_key.fillna(pseudonyms[logical])
 
-    # --- text stored as given: at most limits.text_max_chars characters
-    for logical in ("id", "pendidikan", "pekerjaan"):
-        if logical in layout.fields:
-            too_long = (col(logical).str.len() > limits.text_max_chars).fillna(False)
-            rej.add(too_long, "invalid_value", header(logical), col(logical),
-                    f"{header(logical)} is longer than {limits.text_max_chars:,} characters")  # fmt: skip
+    # --- text stored as given: at most limits.text_max_chars characters (one audit row
+    # per row: the first such column, all of them in the message)
+    long_column = pd.Series(pd.NA, index=frame.index, dtype=STRING)
+    long_value = long_column.copy()
+    long_names = pd.Series("", index=frame.index, dtype=STRING)
+    for logical in reversed([f for f in ("id", "pendidikan", "pekerjaan") if f in layout.fields]):
+        too_long = (col(logical).str.len() > limits.text_max_chars).fillna(False)
+        long_column, long_value = long_column.mask(too_long, header(logical)), long_value.mask(too_long, col(logical))
+        long_names = long_names.mask(too_long, header(logical) + ", " + long_names)
+    rej.add(long_column.notna(), "invalid_value", long_column, long_value,
+            long_names.str.rstrip(", ") + f" longer than {limits.text_max_chars:,} characters")  # fmt: skip
 
     # --- required fields
     for logical in _REQUIRED[fmt]:
