@@ -46,8 +46,9 @@ The sheets (every member holding ``sheetData``, whatever its name; refused as ``
   - otherwise the file is unreadable, naming the sheet and the extent of its
     non-blank values.
 
-The last result is cached per path, size, modification time and limits (files up to
-64 MB), since parsers open one workbook once per sheet.
+The last verdict (bytes to read, or the reason) is cached per path, size, modification
+time and limits (files up to 64 MB): parsers open one workbook once per sheet, and
+``harmoni validate`` tries up to three parsers.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class _Refused(Exception):
 
 
 _cache_lock = threading.Lock()
-_cache: dict[tuple, bytes] = {}
+_cache: dict[tuple, bytes | str] = {}  # one workbook: its bytes to read, or why not
 
 
 def checked_workbook(path: Path, display_path: str, limits: InputLimits) -> bytes:
@@ -108,27 +109,32 @@ def checked_workbook(path: Path, display_path: str, limits: InputLimits) -> byte
         raise UnreadableFile(display_path, f"cannot open: {exc.strerror or exc}") from None
     key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, st.st_ino, limits)
     with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    if st.st_size > limits.xlsx_max_uncompressed_bytes:
-        raise UnreadableFile(
-            display_path,
-            f"the file is {_mb(st.st_size)}, more than the limit of {_mb(limits.xlsx_max_uncompressed_bytes)} "
-            "(HARMONI_XLSX_MAX_UNCOMPRESSED_MB)",
-        )
+        known = _cache.get(key)
+    if known is None:
+        try:
+            known = _verdict(path, st.st_size, limits)
+        except OSError as exc:  # not cached: it may not last
+            raise UnreadableFile(display_path, f"cannot open: {exc.strerror or exc}") from None
+        if st.st_size <= CACHE_MAX_BYTES:
+            with _cache_lock:
+                _cache.clear()
+                _cache[key] = known
+    if isinstance(known, str):
+        raise UnreadableFile(display_path, known)
+    return known
+
+
+def _verdict(path: Path, size: int, limits: InputLimits) -> bytes | str:
+    """The bytes to read, or the reason the workbook cannot be read (``OSError`` when the
+    file cannot be opened)."""
+    if size > limits.xlsx_max_uncompressed_bytes:
+        return (f"the file is {_mb(size)}, more than the limit of {_mb(limits.xlsx_max_uncompressed_bytes)} "
+                "(HARMONI_XLSX_MAX_UNCOMPRESSED_MB)")  # fmt: skip
+    data = Path(path).read_bytes()
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(display_path, f"cannot open: {exc.strerror or exc}") from None
-    try:
-        result = _check(data, limits)
+        return _check(data, limits)
     except _Refused as exc:
-        raise UnreadableFile(display_path, str(exc)) from None
-    if len(data) <= CACHE_MAX_BYTES:
-        with _cache_lock:
-            _cache.clear()
-            _cache[key] = result
-    return result
+        return str(exc)
 
 
 def check_workbook_bytes(data: bytes, limits: InputLimits) -> bytes:
