@@ -228,11 +228,9 @@ def check_file(
     report.rows_read = int(parsed.rows_read)
     report.rows_accepted = int(parsed.rows_accepted)
     report.rows_rejected = int(parsed.rows_rejected)
-    report.warnings = [_one_line(w) for w in parsed.warnings]
+    report.warnings = [_one_line(w) for w in parsed.warnings]  # a file without rows says so here
     report.ignored_columns = list(parsed.ignored_columns)
     report.date_order = parsed.date_order
-    if report.rows_read == 0:
-        report.warnings.append("the file has no data rows (header only)")
     rejected = parsed.rejected
     if not rejected.empty:
         rejected = rejected.assign(_row=_row_keys(rejected, parsed.format))

@@ -1,7 +1,8 @@
 """Run-time settings from the environment (data-contracts §1).
 
 Room: where the landing zone, the warehouse and the local working folder are, the scope,
-and the PII key — read when a run starts, never at import. Nothing here reads data.
+the PII key and the limits on what one landing file may hold — read when a run starts,
+never at import. Nothing here reads data.
 
 The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``, any fsspec
 protocol; :mod:`harmoni_pipeline.storage`). What must stay on this machine — the landing
@@ -17,6 +18,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, MB, InputLimits
 from harmoni_pipeline.storage import is_local, local_folder, normalise_location
 
 DEV_PII_KEY = "harmoni-development-key-not-for-production"
@@ -69,6 +71,31 @@ def local_dir_for(warehouse: Path | str, environ: dict | None = None) -> Path:
     return local_folder(warehouse) if is_local(warehouse) else Path(DEFAULT_LOCAL_DIR).resolve()
 
 
+# environment variable → (InputLimits field, unit in bytes or 1)
+LIMIT_VARIABLES = {
+    "HARMONI_XLSX_MAX_UNCOMPRESSED_MB": ("xlsx_max_uncompressed_bytes", MB),
+    "HARMONI_XLSX_MAX_COLUMNS": ("xlsx_max_columns", 1),
+    "HARMONI_XLSX_MAX_ROWS": ("xlsx_max_rows", 1),
+    "HARMONI_XLSX_MAX_CELLS": ("xlsx_max_cells", 1),
+    "HARMONI_TEXT_MAX_CHARS": ("text_max_chars", 1),
+}
+
+
+def limits_from(environ: dict) -> InputLimits:
+    """The :class:`InputLimits` the ``HARMONI_XLSX_*``/``HARMONI_TEXT_MAX_CHARS``
+    variables set (defaults for the others); a value that is not a positive whole
+    number is a :class:`SettingsError`."""
+    values = {}
+    for name, (field, unit) in LIMIT_VARIABLES.items():
+        raw = (environ.get(name) or "").strip().replace("_", "")
+        if not raw:
+            continue
+        if not raw.isdigit() or int(raw) < 1:
+            raise SettingsError(f"{name} must be a positive whole number, got {environ.get(name)!r}")
+        values[field] = int(raw) * unit
+    return InputLimits(**values) if values else DEFAULT_LIMITS
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
@@ -77,6 +104,7 @@ class Settings:
     pii_key: str
     env: str
     local_dir: Path | None = None  # None: derived from warehouse_dir (local_dir_for)
+    limits: InputLimits = DEFAULT_LIMITS  # what one landing file may hold (ingest/limits.py)
 
     def __post_init__(self):
         if self.local_dir is None:
@@ -130,4 +158,5 @@ class Settings:
             pii_key=key,
             env=harmoni_env,
             local_dir=local_dir_for(warehouse, env),
+            limits=limits_from(env),
         )

@@ -42,6 +42,8 @@ Choices where the contract is open (kept deliberately small and strict):
   dates after the arrival month. Reports dated after its end are counted in a warning.
 - ``pelapor_key`` is the pseudonym of ``pelapor_hp``, else of ``pelapor_nama``; no rule
   looks at these columns, so their raw values can never reach ``rejected``.
+- ``no_laporan`` is stored as given: longer than ``limits.text_max_chars`` →
+  ``invalid_value``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from pathlib import Path
 import pandas as pd
 
 from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFile
+from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, InputLimits
 from harmoni_pipeline.ingest.readers import read_table
 from harmoni_pipeline.ingest.schemas import FKDM_PARSED
 
@@ -159,10 +162,11 @@ def parse_fkdm_file(
     scope: str,
     period: str,
     pseudonymizer,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> ParsedFile:
     """Parse one FKDM landing file (CSV or XLSX, first sheet) into a :class:`ParsedFile`
     whose ``accepted`` has the ``FKDM_PARSED`` columns plus ``line``."""
-    table = read_table(Path(path), display_path)
+    table = read_table(Path(path), display_path, limits=limits)
     fmt = "fkdm_xlsx" if table.kind == "xlsx" else "fkdm_csv"
 
     renamed = {c: normalise_header(c) for c in table.frame.columns}
@@ -183,6 +187,8 @@ def parse_fkdm_file(
     # --- report number
     no_laporan = col["no_laporan"].str.strip()
     rej.add(no_laporan.isna(), "missing_field", "no_laporan", message="no_laporan is empty")
+    rej.add((no_laporan.str.len() > limits.text_max_chars).fillna(False), "invalid_value", "no_laporan", no_laporan,
+            message=f"no_laporan longer than {limits.text_max_chars:,} characters")
 
     # --- dates
     dates: dict[str, pd.Series] = {}

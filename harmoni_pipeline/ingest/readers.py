@@ -12,7 +12,9 @@ What the readers guarantee
   becomes ``Unnamed: N`` (N = 0-based column position) unless its column holds no value
   at all, in which case the column is dropped (spreadsheets save trailing empty columns).
   Two headers with the same name make the file unreadable.
-  So does a header of more than 16,384 fields (``MAX_COLUMNS``, a spreadsheet's limit).
+  So does a CSV header of more than 2,000 fields (``MAX_COLUMNS``: pandas costs about
+  a millisecond per column, so 16,384 columns took half a minute; an XLSX sheet is
+  bounded by ``limits.xlsx_max_columns``).
 - ``lines`` is the physical line of the row: CSV header = line 1, counting real newlines
   (a quoted cell spanning two lines shifts every later line), blank lines included in
   the count; XLSX: the 1-based sheet row.
@@ -27,7 +29,11 @@ frequent of the two outside quotes; ``,`` on a tie). Parsing uses ``pyarrow.csv`
 numbers are computed with numpy over the raw bytes (quote parity per newline), never
 row by row.
 
-XLSX: python-calamine. Numbers are rendered without a spurious ``.0`` when integral
+XLSX: python-calamine, on the bytes :func:`~harmoni_pipeline.ingest.xlsx_guard.checked_workbook`
+hands over — a workbook beyond the :class:`~harmoni_pipeline.ingest.limits.InputLimits`
+(``limits``; default :data:`~harmoni_pipeline.ingest.limits.DEFAULT_LIMITS`) is
+unreadable before calamine sees it, so no file can make calamine allocate without
+bound. Numbers are rendered without a spurious ``.0`` when integral
 (``3.0`` → ``3``); native Excel dates → ``YYYY-MM-DD``, datetimes →
 ``YYYY-MM-DDTHH:MM:SS`` (rounded to the second); times → ``HH:MM:SS``; booleans →
 ``TRUE``/``FALSE``.
@@ -49,13 +55,15 @@ import pyarrow.csv as pacsv
 import python_calamine
 
 from harmoni_pipeline.ingest.common import UnreadableFile
+from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, InputLimits
+from harmoni_pipeline.ingest.xlsx_guard import checked_workbook
 
 STRING = pd.StringDtype("pyarrow")
 
 _NL, _CR, _QUOTE = 10, 13, 34
 _WHITESPACE_BYTES = np.array([9, 10, 11, 12, 13, 32], dtype=np.uint8)
 _BINARY_PROBE = 65536
-MAX_COLUMNS = 16_384  # the most columns a spreadsheet holds (Excel, LibreOffice Calc)
+MAX_COLUMNS = 2_000  # far beyond any export (≈ 60), far below minutes of per-column work
 
 
 @dataclass
@@ -117,7 +125,7 @@ def _decode(display_path: str, data: bytes) -> bytes:
     if data.startswith(b"PK\x03\x04"):
         raise UnreadableFile(display_path, "not a CSV: the file is a zip/XLSX archive")
     probe = data[:_BINARY_PROBE]
-    if b"\x00" in probe:
+    if b"\x00" in data:
         raise UnreadableFile(display_path, "not a CSV: binary content (NUL bytes)")
     controls = sum(probe.count(bytes([b])) for b in (*range(1, 9), 14, 15, *range(16, 32)) if b != 26)
     if probe and controls > max(2, len(probe) // 100):
@@ -146,30 +154,35 @@ def _record_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     is_quote = arr == _QUOTE
     if newlines.size and is_quote.any():
         parity = np.cumsum(is_quote, dtype=np.uint8) & 1
-        terminators = newlines[parity[newlines] == 0]
+        which = np.flatnonzero(parity[newlines] == 0)  # the terminators among the newlines
         del parity
     else:
-        terminators = newlines
+        which = np.arange(newlines.size)
     del is_quote
+    terminators = newlines[which]
     starts = np.concatenate(([0], terminators + 1)).astype(np.int64)
     ends = np.concatenate((terminators, [arr.size])).astype(np.int64)
+    lines = np.concatenate(([1], which + 2)).astype(np.int64)  # newlines before the start, + 1
     if starts[-1] >= arr.size:  # the file ends with a newline: no record after it
-        starts, ends = starts[:-1], ends[:-1]
-    lines = np.searchsorted(newlines, starts) + 1  # newlines before the start, + 1
-    return starts, ends, lines.astype(np.int64)
+        starts, ends, lines = starts[:-1], ends[:-1], lines[:-1]
+    return starts, ends, lines
 
 
-def _blank_records(data: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def _blank_records(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Records made of whitespace only. Only records that are empty or start with a
-    whitespace byte are inspected one by one (in practice: the blank lines)."""
-    blank = np.zeros(starts.size, dtype=bool)
+    whitespace byte are inspected (in practice: the blank lines), all at once: whether
+    any byte of ``[start, end)`` is not whitespace (``logical_or.reduceat``)."""
     lengths = ends - starts
     if not arr.size:
-        return blank
+        return np.zeros(starts.size, dtype=bool)
     first = arr[np.minimum(starts, arr.size - 1)]
-    candidates = np.flatnonzero((lengths == 0) | np.isin(first, _WHITESPACE_BYTES))
-    for i in candidates:
-        blank[i] = not data[starts[i] : ends[i]].strip()
+    blank = lengths == 0
+    candidates = np.flatnonzero(~blank & np.isin(first, _WHITESPACE_BYTES))
+    if candidates.size:
+        printed = np.append(~np.isin(arr, _WHITESPACE_BYTES), False)  # a sentinel: ends may be arr.size
+        bounds = np.empty(2 * candidates.size, dtype=np.int64)
+        bounds[0::2], bounds[1::2] = starts[candidates], ends[candidates]
+        blank[candidates] = ~np.logical_or.reduceat(printed, bounds)[0::2]
     return blank
 
 
@@ -190,12 +203,17 @@ def read_csv_table(path: Path, display_path: str) -> RawTable:
     arr = np.frombuffer(data, dtype=np.uint8)
     starts, ends, lines = _record_bounds(arr)
     original = data
-    blank = _blank_records(data, arr, starts, ends)
+    blank = _blank_records(arr, starts, ends)
     if blank.any():  # rare: drop blank lines so that records and parsed rows align
         keep = ~blank
         starts, ends, lines = starts[keep], ends[keep], lines[keep]
-        if starts.size:
-            data = b"\n".join(data[s:e] for s, e in zip(starts.tolist(), ends.tolist())) + b"\n"
+        if starts.size:  # each kept record and the newline after it (added after the last)
+            edges = np.zeros(arr.size + 2, dtype=np.int64)
+            np.add.at(edges, starts, 1)
+            np.add.at(edges, ends + 1, -1)
+            data = arr[(np.cumsum(edges) > 0)[: arr.size]].tobytes()
+            if ends[-1] >= arr.size:
+                data += b"\n"
             lengths = ends - starts + 1
             starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
             ends = starts + lengths - 1
@@ -211,7 +229,7 @@ def read_csv_table(path: Path, display_path: str) -> RawTable:
     n_columns = len(raw_names)
     if n_columns > MAX_COLUMNS:  # e.g. a whole table on one line; building the columns would take minutes
         raise UnreadableFile(
-            display_path, f"the header line has {n_columns} fields, more than a spreadsheet holds ({MAX_COLUMNS})"
+            display_path, f"the header line has {n_columns:,} fields, more than a table may have ({MAX_COLUMNS:,})"
         )
     data_lines = lines[1:]
     body = data[starts[1] :] if starts.size > 1 else b""
@@ -297,11 +315,10 @@ def _clean_strings(column: pa.ChunkedArray) -> pd.Series:
 # --------------------------------------------------------------------------- XLSX
 
 
-def _open_workbook(path: Path, display_path: str) -> python_calamine.CalamineWorkbook:
+def _open_workbook(path: Path, display_path: str, limits: InputLimits) -> python_calamine.CalamineWorkbook:
+    data = checked_workbook(path, display_path, limits)
     try:
-        return python_calamine.CalamineWorkbook.from_path(str(path))
-    except FileNotFoundError:
-        raise UnreadableFile(display_path, "cannot open: file not found") from None
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types (ZipError, XmlError, …)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UnreadableFile(display_path, f"not a readable XLSX workbook: {reason}") from None
@@ -332,19 +349,21 @@ def _sheet_rows(workbook, display_path: str, sheet: str | int) -> tuple[str, lis
     return ws.name, rows
 
 
-def xlsx_sheet_names(path: Path, display_path: str) -> list[str]:
-    workbook = _open_workbook(path, display_path)
+def xlsx_sheet_names(path: Path, display_path: str, *, limits: InputLimits = DEFAULT_LIMITS) -> list[str]:
+    workbook = _open_workbook(path, display_path, limits)
     try:
         return list(workbook.sheet_names)
     finally:
         workbook.close()
 
 
-def read_xlsx_cells(path: Path, display_path: str, sheet: str | int) -> list[list[object]]:
+def read_xlsx_cells(
+    path: Path, display_path: str, sheet: str | int, *, limits: InputLimits = DEFAULT_LIMITS
+) -> list[list[object]]:
     """Raw cell values of one sheet, row 1 first (index i = sheet row i + 1), column A
     first. Values are calamine's: ``str``, ``float``, ``int``, ``bool``,
     ``datetime``/``date``/``time``/``timedelta``; an empty cell is ``None``."""
-    workbook = _open_workbook(path, display_path)
+    workbook = _open_workbook(path, display_path, limits)
     try:
         _, rows = _sheet_rows(workbook, display_path, sheet)
     finally:
@@ -396,8 +415,35 @@ def _render_cells(values: list[object]) -> pa.Array:
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 
-def read_xlsx_table(path: Path, display_path: str, sheet: str | int = 0) -> RawTable:
-    workbook = _open_workbook(path, display_path)
+def xlsx_merged_ranges(
+    path: Path, display_path: str, sheet: str, *, limits: InputLimits = DEFAULT_LIMITS
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Merged cell ranges of one sheet: ((row, col) first, (row, col) last), 0-based and
+    inclusive, cut to the sheet's used area (a merge may name any range)."""
+    workbook = _open_workbook(path, display_path, limits)
+    try:
+        ws = _sheet(workbook, display_path, sheet)
+        ranges = ws.merged_cell_ranges or []
+        last = ws.end  # (row, col) of the farthest cell with a value, or None
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(display_path, f"unreadable sheet {sheet!r}: {exc}") from None
+    finally:
+        workbook.close()
+    if last is None:
+        return []
+    out = []
+    for (r0, c0), (r1, c1) in ranges:  # a sheet has a handful of merges
+        if r0 <= last[0] and c0 <= last[1]:
+            out.append(((int(r0), int(c0)), (int(min(r1, last[0])), int(min(c1, last[1])))))
+    return out
+
+
+def read_xlsx_table(
+    path: Path, display_path: str, sheet: str | int = 0, *, limits: InputLimits = DEFAULT_LIMITS
+) -> RawTable:
+    workbook = _open_workbook(path, display_path, limits)
     try:
         name, rows = _sheet_rows(workbook, display_path, sheet)
     finally:
@@ -427,10 +473,10 @@ def read_xlsx_table(path: Path, display_path: str, sheet: str | int = 0) -> RawT
 # --------------------------------------------------------------------------- dispatch
 
 
-def read_table(path: Path, display_path: str) -> RawTable:
+def read_table(path: Path, display_path: str, *, limits: InputLimits = DEFAULT_LIMITS) -> RawTable:
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         return read_csv_table(path, display_path)
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx_table(path, display_path)
+        return read_xlsx_table(path, display_path, limits=limits)
     raise UnreadableFile(display_path, f"unsupported file type {suffix or '(none)'!r}: expected .csv or .xlsx")

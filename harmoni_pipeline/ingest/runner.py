@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 from harmoni_pipeline.ingest import audit
 from harmoni_pipeline.ingest.common import ParsedFile, UnreadableFile
 from harmoni_pipeline.ingest.landing import EXTENSIONS, HashCache, LandingFile, first_copies, partition_files
-from harmoni_pipeline.ingest.schemas import staging_schema
+from harmoni_pipeline.ingest.masking import mask_personal, mask_rejected
+from harmoni_pipeline.ingest.schemas import FREE_TEXT, staging_schema
 from harmoni_pipeline.pii import Pseudonymizer
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.settings import Settings
@@ -63,30 +64,46 @@ def _parser(source: str) -> Callable[..., ParsedFile]:
         return parse_fkdm_file
     from harmoni_pipeline.ingest.stats import parse_stats_file
 
-    return lambda path, *, display_path, regions, scope, period, pseudonymizer: parse_stats_file(
-        path, display_path=display_path, regions=regions, scope=scope
+    return lambda path, *, display_path, regions, scope, period, pseudonymizer, limits: parse_stats_file(
+        path, display_path=display_path, regions=regions, scope=scope, limits=limits
     )
 
 
+NO_ROWS = "the file has no data rows (header only)"
+
+
 def parse_one(file: LandingFile, settings: Settings, regions: Regions, pseudonymizer: Pseudonymizer) -> ParsedFile:
+    """Parse one landing file with its source's parser, within ``settings.limits``; what
+    it returns is ready to store: personal-looking text masked in free-text columns and
+    echoed values (:mod:`~harmoni_pipeline.ingest.masking`), a warning when the file has
+    no data rows. Raises :class:`UnreadableFile` (one line naming the file) otherwise."""
     if file.path.suffix.lower() not in EXTENSIONS[file.source]:
         raise UnreadableFile(
             file.rel_path,
             f"unsupported file type {file.path.suffix or '(none)'}; expected {', '.join(EXTENSIONS[file.source])}",
         )
     try:
-        return _parser(file.source)(
+        parsed = _parser(file.source)(
             file.path,
             display_path=file.rel_path,
             regions=regions,
             scope=settings.scope,
             period=file.period,
             pseudonymizer=pseudonymizer,
+            limits=settings.limits,
         )
     except UnreadableFile:
         raise
     except Exception as exc:  # a parser bug must still name the file, never lose it
-        raise UnreadableFile(file.rel_path, f"could not be parsed ({type(exc).__name__}: {exc})") from exc
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        raise UnreadableFile(file.rel_path, f"could not be parsed ({reason})") from exc
+    for name in FREE_TEXT[file.source]:
+        if len(parsed.accepted):
+            parsed.accepted[name] = mask_personal(parsed.accepted[name])
+    parsed.rejected = mask_rejected(parsed.rejected)
+    if parsed.rows_read == 0:
+        parsed.warnings.append(NO_ROWS)
+    return parsed
 
 
 #: a partition with at least this many bytes to parse is parsed by one worker process per

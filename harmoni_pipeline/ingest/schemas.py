@@ -67,6 +67,10 @@ STATS_PARSED = [
 
 PARSED = {"survey": SURVEY_PARSED, "fkdm": FKDM_PARSED, "stats": STATS_PARSED}
 
+# Staged columns that hold free text as the file gave it (not codes, ids or values from
+# a list): personal-looking text in them is masked before it is stored.
+FREE_TEXT = {"survey": ("pendidikan", "pekerjaan"), "fkdm": (), "stats": ("satuan", "sumber")}
+
 
 def staging_schema(source: str) -> pa.Schema:
     """Full staging schema of a source: provenance columns then parsed columns."""

@@ -72,6 +72,9 @@ Choices where the contract is open:
   is the kabupaten's own rate). The rejected ``column`` is the cell, ``<sheet>!C12``, so
   several sheets of one workbook stay distinguishable; merged header cells are read
   with their merge ranges.
+- **Free text** (``satuan``, ``sumber``, whichever format they come from) longer than
+  ``limits.text_max_chars`` → ``invalid_value`` naming the column; personal-looking
+  text in them is masked by ingestion (:mod:`~harmoni_pipeline.ingest.masking`).
 """
 
 from __future__ import annotations
@@ -88,7 +91,8 @@ import pandas as pd
 import yaml
 
 from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFile, input_row_keys
-from harmoni_pipeline.ingest.readers import read_csv_table, read_xlsx_cells, xlsx_sheet_names
+from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, InputLimits
+from harmoni_pipeline.ingest.readers import read_csv_table, read_xlsx_cells, xlsx_merged_ranges, xlsx_sheet_names
 from harmoni_pipeline.ingest.schemas import STATS_PARSED
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "stats_sources.yaml"
@@ -154,7 +158,9 @@ class StatsParsedFile(ParsedFile):
 # ----------------------------------------------------------------------------- entry point
 
 
-def parse_stats_file(path: Path, *, display_path: str, regions, scope: str) -> StatsParsedFile:
+def parse_stats_file(
+    path: Path, *, display_path: str, regions, scope: str, limits: InputLimits = DEFAULT_LIMITS
+) -> StatsParsedFile:
     """Parse one statistics landing file; the layout is detected from its content."""
     path = Path(path)
     config = load_sources()
@@ -170,11 +176,11 @@ def parse_stats_file(path: Path, *, display_path: str, regions, scope: str) -> S
         entries, rows_read, warnings = _extract_bps_json(path, display_path, regions, scope, config)
     elif head.startswith(b"PK\x03\x04"):
         fmt = "dalam_angka"
-        entries, rows_read, warnings = _extract_dalam_angka(path, display_path, regions, scope, config)
+        entries, rows_read, warnings = _extract_dalam_angka(path, display_path, regions, scope, config, limits)
     else:
         fmt = "long_csv"
         entries, rows_read, warnings = _extract_long_csv(path, display_path, regions, scope, config, ignored)
-    parsed = _finish(entries, fmt, rows_read, warnings, config)
+    parsed = _finish(entries, fmt, rows_read, warnings, config, limits)
     parsed.ignored_columns = ignored
     return parsed
 
@@ -353,8 +359,8 @@ def _object_text(values: pd.Series) -> pd.Series:
 def _extract_bps_json(path, display_path, regions, scope, config):
     try:
         body = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UnreadableFile(display_path, f"invalid JSON: {exc}") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, or an integer of > 4,300 digits
+        raise UnreadableFile(display_path, f"invalid JSON: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise UnreadableFile(display_path, "invalid JSON: nested too deeply") from None
     if not isinstance(body, dict):
@@ -549,24 +555,6 @@ def _col_letter(index: int) -> str:
     return letters
 
 
-def _merged_ranges(path: Path, sheet: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Merged cell ranges ((row, col) start, end; 0-based, inclusive) of one sheet.
-
-    The shared reader returns cell values only; merges matter here because a Dalam Angka
-    header labels a group of columns with one merged cell."""
-    try:
-        import python_calamine
-
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        try:
-            ranges = workbook.get_sheet_by_name(sheet).merged_cell_ranges or []
-        finally:
-            workbook.close()
-        return [((int(a[0]), int(a[1])), (int(b[0]), int(b[1]))) for a, b in ranges]
-    except Exception:  # merges are a help for labels, never a reason to fail
-        return []
-
-
 def _cell_text(grid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(text, is_number) of every cell: strings stripped with inner whitespace collapsed,
     integral numbers without ``.0``, dates ISO; empty → NA."""
@@ -596,19 +584,20 @@ _KABUPATEN_IN_TITLE = re.compile(
 )
 
 
-def _extract_dalam_angka(path, display_path, regions, scope, config):
-    sheets = xlsx_sheet_names(path, display_path)
+def _extract_dalam_angka(path, display_path, regions, scope, config, limits):
+    sheets = xlsx_sheet_names(path, display_path, limits=limits)
     parts: list[pd.DataFrame] = []
     warnings: list[str] = []
     rows_read = 0
     matched_any = False
     for sheet in sheets:  # a workbook has a few sheets
-        cells = read_xlsx_cells(path, display_path, sheet)
+        cells = read_xlsx_cells(path, display_path, sheet, limits=limits)
         if not cells or not any(any(v is not None for v in row) for row in cells):
             continue
         width = max(len(r) for r in cells)
         grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in cells], dtype=object)
-        result = _read_sheet(path, display_path, sheet, grid, regions, scope, config, row_offset=rows_read)
+        result = _read_sheet(path, display_path, sheet, grid, regions, scope, config, row_offset=rows_read,
+                             limits=limits)
         if result is None:
             continue
         entries, n_rows, sheet_warnings, matched = result
@@ -627,7 +616,7 @@ def _extract_dalam_angka(path, display_path, regions, scope, config):
     return entries, rows_read, warnings
 
 
-def _read_sheet(path, display_path, sheet, grid, regions, scope, config, row_offset):
+def _read_sheet(path, display_path, sheet, grid, regions, scope, config, row_offset, limits):
     text, is_num = _cell_text(grid)
     n_rows, n_cols = text.shape
     lines = np.arange(1, n_rows + 1)
@@ -662,7 +651,11 @@ def _read_sheet(path, display_path, sheet, grid, regions, scope, config, row_off
 
     # header labels per column, merged cells spread over their range
     header = text.iloc[header_rows].copy()
-    for (r0, c0), (r1, c1) in _merged_ranges(path, sheet):
+    try:
+        merges = xlsx_merged_ranges(path, display_path, sheet, limits=limits)
+    except UnreadableFile:  # merges are a help for labels, never a reason to fail
+        merges = []
+    for (r0, c0), (r1, c1) in merges:
         if r0 in header.index and text.iat[r0, c0] is not pd.NA:
             for r in range(r0, r1 + 1):
                 if r in header.index:
@@ -856,7 +849,8 @@ def _age_groups(raw: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"key": key, "lo": lo, "hi": hi, "label": label, "total": total})
 
 
-def _finish(entries: pd.DataFrame, fmt: str, rows_read: int, warnings: list[str], config: dict) -> StatsParsedFile:
+def _finish(entries: pd.DataFrame, fmt: str, rows_read: int, warnings: list[str], config: dict,
+            limits: InputLimits = DEFAULT_LIMITS) -> StatsParsedFile:
     entries = entries.reset_index(drop=True)
     indicators = config["indicators"]
     bands = config["_bands"]
@@ -881,6 +875,12 @@ def _finish(entries: pd.DataFrame, fmt: str, rows_read: int, warnings: list[str]
         mask = (entries["region_rule"] == rule).fillna(False).astype(bool) & first_of_row
         add(mask, str(rule), entries["ref_kode"], entries["region_value"],
                 message=entries["region_message"].fillna(str(rule)))
+
+    # free text stored as given (one audit row per entry: satuan, else sumber)
+    long_satuan = (entries["satuan"].str.len() > limits.text_max_chars).fillna(False).astype(bool)
+    long_sumber = (entries["sumber"].str.len() > limits.text_max_chars).fillna(False).astype(bool) & ~long_satuan
+    for name, mask in (("satuan", long_satuan), ("sumber", long_sumber)):
+        add(mask, "invalid_value", name, entries[name], message=f"{name} longer than {limits.text_max_chars:,} characters")
 
     # tahun
     tahun_text = entries["tahun_raw"].astype("string").str.strip()

@@ -63,7 +63,10 @@ Choices made where the contract leaves room
   responses that carry an e-mail or phone.
 - ``empty_response`` rows name the column ``items`` (no single column is at fault).
 - ``pendidikan``/``pekerjaan`` exist only in the canonical layout; elsewhere they are
-  NULL (columns not named in the contract are ignored).
+  NULL (columns not named in the contract are ignored). They are free text: longer
+  than ``limits.text_max_chars`` (as is an input response id) → ``invalid_value``
+  naming the column; personal-looking text in them is masked by ingestion
+  (:mod:`~harmoni_pipeline.ingest.masking`).
 - Personal columns (``email``, ``no_hp``, ``nik``, Google's e-mail and ``Nomor HP``) are
   read only to compute pseudonyms; no rule echoes them.
 
@@ -87,6 +90,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFile
+from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, InputLimits
 from harmoni_pipeline.ingest.readers import RawTable, read_csv_table, read_xlsx_table, xlsx_sheet_names
 from harmoni_pipeline.ingest.schemas import SURVEY_PARSED
 from harmoni_pipeline.items import all_items, likert_labels, load_methodology, scale
@@ -418,8 +422,8 @@ def _month_end_utc(period: str) -> pd.Timestamp:
 # --------------------------------------------------------------------------- parse
 
 
-def _read_survey_table(path: Path, display_path: str) -> tuple[RawTable, _Layout]:
-    table, layout = _find_survey_table(path, display_path)
+def _read_survey_table(path: Path, display_path: str, limits: InputLimits) -> tuple[RawTable, _Layout]:
+    table, layout = _find_survey_table(path, display_path, limits)
     if layout.repeated_items:
         code, headers = next(iter(layout.repeated_items.items()))
         shown = ", ".join(repr(h) for h in headers)
@@ -427,7 +431,7 @@ def _read_survey_table(path: Path, display_path: str) -> tuple[RawTable, _Layout
     return table, layout
 
 
-def _find_survey_table(path: Path, display_path: str) -> tuple[RawTable, _Layout]:
+def _find_survey_table(path: Path, display_path: str, limits: InputLimits) -> tuple[RawTable, _Layout]:
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         table = read_csv_table(path, display_path)
@@ -437,9 +441,9 @@ def _find_survey_table(path: Path, display_path: str) -> tuple[RawTable, _Layout
             raise UnreadableFile(display_path, str(exc)) from None
     if suffix in (".xlsx", ".xlsm"):
         first_error: str | None = None
-        for sheet in xlsx_sheet_names(path, display_path):
+        for sheet in xlsx_sheet_names(path, display_path, limits=limits):
             try:
-                table = read_xlsx_table(path, display_path, sheet)
+                table = read_xlsx_table(path, display_path, sheet, limits=limits)
             except UnreadableFile as exc:
                 first_error = first_error or exc.reason
                 continue
@@ -452,11 +456,12 @@ def _find_survey_table(path: Path, display_path: str) -> tuple[RawTable, _Layout
 
 
 def parse_survey_file(
-    path: Path, *, display_path: str, regions, scope: str, period: str, pseudonymizer
+    path: Path, *, display_path: str, regions, scope: str, period: str, pseudonymizer,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> ParsedFile:
     """Parse one survey export into canonical rows and rejected (row, rule) pairs."""
     month_end = _month_end_utc(period)
-    table, layout = _read_survey_table(Path(path), display_path)
+    table, layout = _read_survey_table(Path(path), display_path, limits)
     fmt, frame = layout.fmt, table.frame
     n = len(frame)
     warnings: list[str] = []
@@ -484,6 +489,18 @@ def parse_survey_file(
         if needed.any():
             pseudonyms[logical][needed] = pseudonymizer.series(values[needed], _PERSONAL[logical])
         respondent_key = respondent_key.fillna(pseudonyms[logical])
+
+    # --- text stored as given: at most limits.text_max_chars characters (one audit row
+    # per row: the first such column, all of them in the message)
+    long_column = pd.Series(pd.NA, index=frame.index, dtype=STRING)
+    long_value = long_column.copy()
+    long_names = pd.Series("", index=frame.index, dtype=STRING)
+    for logical in reversed([f for f in ("id", "pendidikan", "pekerjaan") if f in layout.fields]):
+        too_long = (col(logical).str.len() > limits.text_max_chars).fillna(False)
+        long_column, long_value = long_column.mask(too_long, header(logical)), long_value.mask(too_long, col(logical))
+        long_names = long_names.mask(too_long, header(logical) + ", " + long_names)
+    rej.add(long_column.notna(), "invalid_value", long_column, long_value,
+            long_names.str.rstrip(", ") + f" longer than {limits.text_max_chars:,} characters")  # fmt: skip
 
     # --- required fields
     for logical in _REQUIRED[fmt]:
