@@ -76,7 +76,8 @@ def render(warehouse, period: str, scope: str, *, regions: Regions | None = None
             key=key, title=MAP_TITLES[key], subtitle=f"{data.scope_label} · {bulan(period)}",
             theme=palette[key], features=content.map_features(data, plan.units, plan.level, key),
             footer=map_footer(data, plan), show_alerts=key == "kerawanan",
-            alert_label="Alert merah (kejadian merah ≤ 89 hari)",
+            alert_label=("Alert merah (kejadian merah ≤ 89 hari)" if plan.level == "kecamatan"
+                         else "Kabupaten/kota dengan kecamatan beralert merah"),
         )
         svgs[key] = maps.render_svg(plan.layer, map_data[key], plan.outline, uid=f"peta-{key}")
     pngs = {key: maps.svg_to_png(svg) for key, svg in svgs.items()}

@@ -270,6 +270,7 @@ def changes(data: ReportData, top: int = 5) -> dict:
                 "top_label": top_risk}
     new_top = kec[(kec["tingkat_kerawanan"] == top_risk) & (kec["tingkat_kerawanan_lalu"] != top_risk).fillna(True)]
     new_alerts = kec[kec["alert_merah"].fillna(False) & ~kec["alert_merah_lalu"].fillna(False).astype(bool)]
+    new_top, new_alerts = new_top.sort_values("urgensi"), new_alerts.sort_values("urgensi")
     move = np.fmax(kec["delta_ikn"].abs().fillna(-1), kec["delta_ihai"].abs().fillna(-1))
     moves = kec.assign(_move=move)[move > 0].sort_values(["_move", "kode_kecamatan"], ascending=[False, True]).head(top)
     return {"available": True, "new_top": new_top, "new_alerts": new_alerts, "moves": moves, "top_label": top_risk}
@@ -294,48 +295,56 @@ def level_counts(data: ReportData) -> list[tuple[str, int]]:
 
 # ---- what each map feature shows --------------------------------------------------------
 
+def kabupaten_levels(data: ReportData) -> pd.DataFrame:
+    """The kabupaten roll-ups of the marts read with the methodology's own rules:
+    kerawanan = 100 − IKN of the kabupaten, its risk band, and the IHaI × IKN quadrant
+    (the integration function of scoring, applied to the roll-ups). Red alerts are a
+    kecamatan's: counted, never averaged."""
+    from harmoni_pipeline.scoring.integration import harmoni_kewaspadaan
+
+    m = data.methodology
+    kab = data.kabupaten.rename(columns={"kode_kabupaten": "kode_kecamatan"})
+    ikn = kab[["kode_kecamatan", "ikn"]].assign(kerawanan=100.0 - kab["ikn"].astype("float"), status="ok")
+    ikn["tingkat_kerawanan"] = m.risk_bands.classify(ikn["kerawanan"]).astype(object)
+    ihai = kab[["kode_kecamatan", "ihai"]].assign(status="ok")
+    out = harmoni_kewaspadaan(ihai, ikn, {}, m).rename(columns={"kode_kecamatan": "kode_kabupaten"})
+    return out[["kode_kabupaten", "ihai", "ikn", "kerawanan", "tingkat_kerawanan", "kuadran"]]
+
+
 def map_features(data: ReportData, units: pd.DataFrame, level: str, key: str) -> pd.DataFrame:
     """One row per drawn feature (``unit``): ``label`` (category or NA), ``alert``,
-    ``note``. A kecamatan feature shows its own values. A kabupaten feature stands for
-    its kecamatan in scope: IHaI shows the kabupaten roll-up of the marts
-    (``marts.ihai_kabupaten``), risk level and quadrant — which the methodology defines
-    per kecamatan only — the most urgent value among its kecamatan, with counts."""
+    ``note``. A kecamatan feature shows its own values. A kabupaten feature shows the
+    kabupaten roll-up of the marts read with the same bands and quadrant rule
+    (:func:`kabupaten_levels`), and is marked when one of its kecamatan has a red alert."""
+    from harmoni_pipeline.report.numbers import angka
+
     kec = data.kecamatan.merge(units[["kode", "unit"]], left_on="kode_kecamatan", right_on="kode", how="left")
     if level == "kecamatan":
         column = {"ihai": "kategori_ihai", "kerawanan": "tingkat_kerawanan", "kuadran": "kuadran"}[key]
         value = {"ihai": "ihai", "kerawanan": "kerawanan", "kuadran": "ikn"}[key]
-        from harmoni_pipeline.report.numbers import angka
-
+        prefix = {"ihai": "IHaI ", "kerawanan": "kerawanan ", "kuadran": "IKN "}[key]
         notes = np.where(kec[column].notna(),
-                         kec[column].astype("string").fillna("") + " (" + {"ihai": "IHaI ", "kerawanan": "kerawanan ",
-                                                                           "kuadran": "IKN "}[key]
-                         + kec[value].map(angka) + ")",
+                         kec[column].astype("string").fillna("") + " (" + prefix + kec[value].map(angka) + ")",
                          "tidak cukup data: " + kec["alasan"].fillna("").astype(str))
         return pd.DataFrame({"unit": kec["unit"], "nama": kec["nama_kecamatan"], "label": kec[column],
                              "alert": kec["alert_merah"].fillna(False).astype(bool), "note": notes})
     grouped = kec.groupby("unit", sort=True)
     out = pd.DataFrame({"unit": sorted(kec["unit"].unique())})
-    names = data.kabupaten.set_index("kode_kabupaten")["nama_kabupaten"]
-    out["nama"] = out["unit"].map(names).fillna(out["unit"].map(kec.groupby("unit")["nama_kabupaten"].first()))
-    out["alert"] = out["unit"].map(grouped["alert_merah"].apply(lambda s: bool(s.fillna(False).any())))
-    n = out["unit"].map(grouped.size())
+    out["nama"] = out["unit"].map(grouped["nama_kabupaten"].first())
+    alerts = out["unit"].map(grouped["alert_merah"].apply(lambda s: int(s.fillna(False).astype(bool).sum())))
+    out["alert"] = alerts > 0
+    levels = kabupaten_levels(data).set_index("kode_kabupaten")
     if key == "ihai":
-        cat = data.kabupaten.set_index("kode_kabupaten")["kategori_ihai"]
-        out["label"] = out["unit"].map(cat)
-        from harmoni_pipeline.report.numbers import angka
-
-        ihai = out["unit"].map(data.kabupaten.set_index("kode_kabupaten")["ihai"])
-        out["note"] = np.where(out["label"].notna(), out["label"].astype("string").fillna("") + " (IHaI kabupaten "
-                               + ihai.map(angka) + ")", "tidak cukup data: tidak ada kecamatan dengan IHaI")
-        return out
-    column, order = {"kerawanan": ("tingkat_kerawanan", data.methodology.risk_bands.labels),
-                     "kuadran": ("kuadran", QUADRANT_PRIORITY)}[key]
-    rank = kec[column].map({v: i for i, v in enumerate(order)})
-    best = rank.groupby(kec["unit"]).min()
-    out["label"] = out["unit"].map(best).map(lambda r: order[int(r)] if pd.notna(r) else None)
-    count = (rank == rank.groupby(kec["unit"]).transform("min")).groupby(kec["unit"]).sum()
-    out["note"] = np.where(out["label"].notna(),
-                           out["unit"].map(count).astype(str) + " dari " + n.astype(str) + " kecamatan: "
-                           + out["label"].fillna("").astype(str),
-                           "tidak cukup data: tidak ada kecamatan dengan nilai")
+        out["label"] = out["unit"].map(data.kabupaten.set_index("kode_kabupaten")["kategori_ihai"])
+        detail = "IHaI kabupaten " + out["unit"].map(levels["ihai"]).map(angka)
+    else:
+        column = {"kerawanan": "tingkat_kerawanan", "kuadran": "kuadran"}[key]
+        out["label"] = out["unit"].map(levels[column])
+        detail = ("IKN kabupaten " + out["unit"].map(levels["ikn"]).map(angka) + ", kerawanan "
+                  + out["unit"].map(levels["kerawanan"]).map(angka))
+    tinggi = out["unit"].map(grouped["tingkat_kerawanan"].apply(lambda s: int((s == data.methodology.risk_bands.labels[0]).sum())))
+    counts = ("; " + tinggi.astype(str) + " kecamatan " + data.methodology.risk_bands.labels[0] + ", "
+              + alerts.astype(str) + " alert merah")
+    out["note"] = np.where(out["label"].notna(), out["label"].astype("string").fillna("") + " (" + detail + counts + ")",
+                           "tidak cukup data: roll-up kabupaten/kota kosong" + counts)
     return out

@@ -42,12 +42,14 @@ def trends(data: content.ReportData) -> dict:
     kab_hist = data.kabupaten_history
     charts_out = []
     kab_rows = []
-    for code, name in data.kabupaten[["kode_kabupaten", "nama_kabupaten"]].itertuples(index=False):
+    spark = {"width": 90, "height": 14} if len(data.kabupaten) > 40 else {}
+    for row in records(data.kabupaten):
+        code, name = row["kode_kabupaten"], row["nama_kabupaten"]
         ihai = _series(kab_hist, "kode_kabupaten", "ihai", periods, code)
         ikn = _series(kab_hist, "kode_kabupaten", "ikn", periods, code)
-        kab_rows.append({"kode": code, "nama": name, "ihai": ihai[-1], "ikn": ikn[-1],
-                         "spark_ihai": Markup(inline_svg(charts.sparkline(ihai, colour=charts.SERIES_COLOURS[0]))),
-                         "spark_ikn": Markup(inline_svg(charts.sparkline(ikn, colour=charts.SERIES_COLOURS[1])))})
+        kab_rows.append({**row, "kode": code, "nama": name, "ihai": ihai[-1], "ikn": ikn[-1],
+                         "spark_ihai": Markup(inline_svg(charts.sparkline(ihai, colour=charts.SERIES_COLOURS[0], **spark))),
+                         "spark_ikn": Markup(inline_svg(charts.sparkline(ikn, colour=charts.SERIES_COLOURS[1], **spark)))})
         if len(data.kabupaten) <= 3:
             charts_out.append(Markup(inline_svg(charts.trend_chart(periods, {"IHaI": ihai, "IKN": ikn},
                                                                    f"{name}: IHaI dan IKN, 12 bulan"))))
@@ -58,8 +60,8 @@ def trends(data: content.ReportData) -> dict:
         ikn = _series(hist, "kode_kecamatan", "ikn", periods, row.kode_kecamatan)
         kec_rows.append({"kode": row.kode_kecamatan, "nama": row.nama_kecamatan, "kabupaten": row.nama_kabupaten,
                          "ihai": row.ihai, "ikn": row.ikn,
-                         "spark_ihai": Markup(inline_svg(charts.sparkline(ihai, colour=charts.SERIES_COLOURS[0]))),
-                         "spark_ikn": Markup(inline_svg(charts.sparkline(ikn, colour=charts.SERIES_COLOURS[1])))})
+                         "spark_ihai": Markup(inline_svg(charts.sparkline(ihai, colour=charts.SERIES_COLOURS[0], **spark))),
+                         "spark_ikn": Markup(inline_svg(charts.sparkline(ikn, colour=charts.SERIES_COLOURS[1], **spark)))})
     return {"periods": periods, "from": bulan(periods[0]), "to": bulan(periods[-1]), "charts": charts_out,
             "kabupaten": kab_rows, "kecamatan": kec_rows}
 
@@ -68,10 +70,16 @@ def quality(data: content.ReportData) -> dict:
     m = data.methodology
     kec = data.kecamatan
     enough = kec["n_responden"].fillna(0) >= m.min_n
-    per_kab = (kec.assign(cukup=enough, ada=kec["n_responden"].fillna(0) > 0)
-               .groupby(["kode_kabupaten", "nama_kabupaten"], as_index=False)
-               .agg(kecamatan=("kode_kecamatan", "size"), dengan_responden=("ada", "sum"), cukup=("cukup", "sum"),
-                    responden=("n_responden", "sum")))
+    # coverage per kabupaten/kota, or per province for the whole country
+    national = data.scope == ALL
+    unit = kec["kode_provinsi"] if national else kec["kode_kabupaten"]
+    names = (data.provinsi.set_index("kode_provinsi")["nama_provinsi"] if national
+             else kec.groupby("kode_kabupaten")["nama_kabupaten"].first())
+    per_unit = (kec.assign(kode=unit, cukup=enough, ada=kec["n_responden"].fillna(0) > 0)
+                .groupby("kode", as_index=False)
+                .agg(kecamatan=("kode_kecamatan", "size"), dengan_responden=("ada", "sum"), cukup=("cukup", "sum"),
+                     responden=("n_responden", "sum")))
+    per_unit["nama"] = per_unit["kode"].map(names)
     checks = data.checks.assign(failed=data.checks["expectations"] - data.checks["passed"]) if len(data.checks) else data.checks
     return {
         "files": records(data.files),
@@ -85,7 +93,8 @@ def quality(data: content.ReportData) -> dict:
         "n_total": int(len(kec)),
         "per_kecamatan": records(data.focus.sort_values("kode_kecamatan")[
             ["kode_kecamatan", "nama_kecamatan", "n_responden", "status_ihai", "status_ikn", "n_laporan"]]),
-        "per_kabupaten": records(per_kab),
+        "per_unit": records(per_unit),
+        "per_level": "Provinsi" if national else "Kabupaten/kota",
     }
 
 
@@ -118,15 +127,21 @@ def inline_svg(svg: str) -> str:
 
 def build_context(data: content.ReportData, plan: MapPlan, svgs: dict[str, str], map_data: dict) -> dict:
     kec = data.kecamatan
+    wide = data.scope == ALL or data.scope.count(".") == 0
+    limit = content.FOCUS_LIMIT if wide else None  # a wider scope lists its most urgent kecamatan only
     ranked = kec.sort_values("urgensi").assign(peringkat=np.arange(1, len(kec) + 1))
     priority = content.priority_list(data)
     change = content.changes(data)
     no_score = kec[kec["tingkat_kerawanan"].isna() | kec["kategori_ihai"].isna()]
+    reasons = (no_score.assign(alasan=no_score["alasan"].fillna("–")).groupby("alasan", as_index=False)
+               .size().sort_values(["size", "alasan"], ascending=[False, True]))
     dims = data.dimensi.reindex(data.focus["kode_kecamatan"]).reset_index()
     pillars = data.focus[["kode_kecamatan", "nama_kecamatan", "pilar_survei", "pilar_peristiwa", "pilar_konteks",
                           "ikn", "tingkat_kerawanan"]].merge(dims, on="kode_kecamatan", how="left")
     gaps = kec[kec["gap_persepsi_partisipasi"].fillna(False).astype(bool)].assign(
-        selisih=lambda f: f["aspek_persepsi"] - f["aspek_partisipasi"]).sort_values("kode_kecamatan")
+        selisih=lambda f: f["aspek_persepsi"] - f["aspek_partisipasi"])
+    gaps = gaps.sort_values(["selisih", "kode_kecamatan"], ascending=[False, True]).head(limit) if wide else \
+        gaps.sort_values("kode_kecamatan")
     maps_ctx = []
     for key, svg in svgs.items():
         md = map_data[key]
@@ -137,7 +152,8 @@ def build_context(data: content.ReportData, plan: MapPlan, svgs: dict[str, str],
         "bulan": bulan(data.period),
         "scope": data.scope,
         "scope_label": data.scope_label,
-        "wide": data.scope == ALL or data.scope.count(".") == 0,
+        "wide": wide,
+        "limit": limit,
         "map_level": plan.level,
         "map_notes": list(plan.notes),
         "not_official": NOT_OFFICIAL.format(version=data.methodology.version),
@@ -147,11 +163,18 @@ def build_context(data: content.ReportData, plan: MapPlan, svgs: dict[str, str],
         "no_data_label": NO_DATA_LABEL,
         "n_kecamatan": int(len(kec)),
         "n_alert": int(kec["alert_merah"].fillna(False).astype(bool).sum()),
-        "changes": {k: (records(v) if isinstance(v, pd.DataFrame) else v) for k, v in change.items()},
+        "changes": {k: (records(v.head(limit) if k != "moves" else v) if isinstance(v, pd.DataFrame) else v)
+                    for k, v in change.items()},
+        "n_new_top": int(len(change["new_top"])),
+        "n_new_alerts": int(len(change["new_alerts"])),
         "priority_page1": records(priority.head(PAGE1_PRIORITIES)),
-        "priority": records(priority),
-        "ranked": records(ranked),
-        "no_score": records(no_score.sort_values("kode_kecamatan")),
+        "priority": records(priority.head(limit)),
+        "n_priority": int(len(priority)),
+        "ranked": records(ranked.head(limit)),
+        "no_score": [] if wide else records(no_score.sort_values("kode_kecamatan")),
+        "n_no_score": int(len(no_score)),
+        "no_score_reasons": records(reasons),
+        "n_gaps": int(kec["gap_persepsi_partisipasi"].fillna(False).astype(bool).sum()),
         "kabupaten": records(data.kabupaten),
         "provinsi": records(data.provinsi),
         "trends": trends(data),

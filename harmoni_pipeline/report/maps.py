@@ -31,6 +31,8 @@ MAP_TOP = 46
 MAP_MAX_HEIGHT = 540
 MARGIN = 12
 SIMPLIFY_PX = 0.35  # Douglas–Peucker tolerance in pixels: invisible at 1:1
+DENSE_SIMPLIFY_PX = 0.7  # a national map: hundreds of features, borders 0.6 px wide
+OUTLINE_SIMPLIFY_PX = 1.0
 FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
 KM_PER_DEGREE = 111.32
 MAX_LABELS = 60  # more features than this: no name labels (a national map)
@@ -80,17 +82,17 @@ def projection_for(geoms, width: float = WIDTH - 2 * MARGIN, max_height: float =
     return Projection(kx, k, ox, oy, drawn_h)
 
 
-def _fmt(values: np.ndarray) -> np.ndarray:
-    """Coordinates to one decimal, as text (vectorised)."""
-    return np.char.mod("%.1f", np.round(values, 1) + 0.0)
+def _fmt(values: np.ndarray, decimals: int) -> np.ndarray:
+    """Coordinates as text with ``decimals`` decimals (vectorised)."""
+    return np.char.mod(f"%.{decimals}f", np.round(values, decimals) + 0.0)
 
 
-def svg_paths(geoms) -> list[str]:
+def svg_paths(geoms, decimals: int = 1) -> list[str]:
     """One SVG path ``d`` per (projected) geometry: every ring ``M x y x y … Z``."""
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     coords, coord_of = shapely.get_coordinates(rings, return_index=True)
-    text = np.char.add(np.char.add(_fmt(coords[:, 0]), " "), _fmt(coords[:, 1]))
+    text = np.char.add(np.char.add(_fmt(coords[:, 0], decimals), " "), _fmt(coords[:, 1], decimals))
     counts = np.bincount(coord_of, minlength=len(rings))
     # drop each ring's closing point (Z closes it)
     keep = np.ones(len(coords), dtype=bool)
@@ -137,7 +139,9 @@ def _north(x: float, y: float) -> str:
             f'<text x="{x:.1f}" y="{y + 28:.1f}">U</text></g>')
 
 
-def _alert_marker(x: float, y: float) -> str:
+def _alert_marker(x: float, y: float, small: bool = False) -> str:
+    if small:  # a national map: hundreds of features, a mark must not hide its neighbours
+        return f'<path d="M{x:.1f} {y - 3.5:.1f} l3.5 6 l-7 0 Z" fill="{ALERT_COLOUR}" stroke="#fff" stroke-width="0.6"/>'
     return (f'<path d="M{x:.1f} {y - 7:.1f} l6.5 11 l-13 0 Z" fill="{ALERT_COLOUR}" stroke="#fff" stroke-width="1.2"/>'
             f'<text x="{x:.1f}" y="{y + 2.8:.1f}" font-size="8" font-weight="bold" fill="#fff" text-anchor="middle">!</text>')
 
@@ -158,7 +162,8 @@ def render_svg(layer: Layer, data: MapData, outline: Layer | None = None, uid: s
     proj = projection_for(layer.geoms)
     projected = proj.apply(layer.geoms)
     anchors = shapely.get_coordinates(shapely.point_on_surface(projected))
-    paths = svg_paths(shapely.simplify(projected, SIMPLIFY_PX))
+    dense = len(layer.codes) > MAX_LABELS
+    paths = svg_paths(shapely.simplify(projected, DENSE_SIMPLIFY_PX if dense else SIMPLIFY_PX), 0 if dense else 1)
     height = MAP_TOP + proj.height + 96 + 14 * len(data.footer)
 
     labels = feats["label"].astype("object").where(feats["label"].notna(), None).tolist()
@@ -182,18 +187,18 @@ def render_svg(layer: Layer, data: MapData, outline: Layer | None = None, uid: s
         out.append(f'<path data-kode="{code}" d="{d}" fill="{fill}"><title>{title}</title></path>')
     out.append("</g>")
     if outline is not None and len(outline.codes):
-        borders = svg_paths(shapely.simplify(proj.apply(outline.geoms), SIMPLIFY_PX))
+        borders = svg_paths(shapely.simplify(proj.apply(outline.geoms), OUTLINE_SIMPLIFY_PX), 0)
         out.append('<g class="batas" fill="none" stroke="#333" stroke-width="0.8" stroke-linejoin="round">')
         out.extend(f'<path data-kode="{c}" d="{d}"/>' for c, d in zip(outline.codes, borders))
         out.append("</g>")
-    if len(paths) <= MAX_LABELS:
+    if not dense:
         out.append(f'<g class="label" font-family="{FONT}" font-size="9" text-anchor="middle">')
         out.extend(_label(x, y + 3, name) for (x, y), name in zip(anchors, names))
         out.append("</g>")
     alerts = feats["alert"].fillna(False).astype(bool).to_numpy()
     if data.show_alerts and alerts.any():
         out.append(f'<g class="alert" font-family="{FONT}">')
-        out.extend(_alert_marker(x, y - 9) for (x, y) in anchors[alerts])
+        out.extend(_alert_marker(x, y if dense else y - 9, dense) for (x, y) in anchors[alerts])
         out.append("</g>")
 
     top = MAP_TOP + proj.height + 14
