@@ -190,6 +190,49 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print_summary(settings, periods)
     print(f"\nDagster runs are in {os.environ['DAGSTER_HOME']} (`make ui`); "
           f"the catalog is {settings.catalog_path} (duckdb -readonly).")
+    print(_latest_report_line(settings))
+    return 0
+
+
+def _latest_report_line(settings) -> str:
+    from harmoni_pipeline.report.publish import latest_report
+
+    found = latest_report(settings.warehouse_dir)
+    return (f"Latest report: {found[1]} (`harmoni report --period {found[0]} --open`)" if found
+            else "No report was published (see the report asset's check in `make ui`).")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """(Re)render one month's report from the published marts (no rescoring), check it
+    and publish it to ``reports/period=YYYY-MM/``; ``--open`` opens the HTML."""
+    from harmoni_pipeline.periods import parse_period
+    from harmoni_pipeline.report.boundaries import boundaries_dir
+    from harmoni_pipeline.report.build import ReportCheckError, file_names, render_and_publish
+    from harmoni_pipeline.report.content import ReportDataError
+    from harmoni_pipeline.settings import Settings
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
+
+    _set_env(args)
+    parse_period(args.period)
+    settings = Settings.from_env()
+    warehouse = Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+    try:
+        outcome = render_and_publish(warehouse, args.period, settings.scope, boundaries_dir=boundaries_dir())
+    except (ReportDataError, ReportCheckError) as exc:
+        print(f"harmoni: {exc}", file=sys.stderr)
+        return 1
+    facts, seconds = outcome.rendered.facts, sum(outcome.rendered.seconds.values())
+    levels = ", ".join(f"{label} {n}" for label, n in facts["tingkat_kerawanan"].items())
+    print(f"report {args.period} ({settings.scope}, {facts['kecamatan']} kecamatan; {levels}; "
+          f"alert merah {facts['alert_merah']}; {outcome.rendered.pages} pages, {seconds:.1f} s)")
+    for name in file_names(args.period).values():
+        path = outcome.published.files[name]
+        print(f"  {path if isinstance(path, Path) else outcome.published.urls[name]}")
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(outcome.published.urls[file_names(args.period)["html"]])
     return 0
 
 
@@ -290,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="recent runs and which partitions are materialised, failed or missing")
     p.add_argument("--limit", type=int, default=10, help="recent runs to show (default 10)")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("report", help="(re)render a month's report and peta kerawanan from the published marts")
+    p.add_argument("--period", required=True, help="YYYY-MM")
+    p.add_argument("--open", action="store_true", help="open the HTML report afterwards")
+    common(p, landing=False)
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("catalog", help="rebuild the DuckDB catalog of views")
     common(p, landing=False)

@@ -81,11 +81,13 @@ def publish(warehouse_root, period: str, written: dict[str, Path], facts: dict) 
 
 
 def latest_report(warehouse_root) -> tuple[str, str] | None:
-    """(period, URL of its HTML) of the newest published report, or None."""
+    """(period, its HTML: a local path, or the URL on an object store) of the newest
+    published report, or None."""
     storage = open_storage(warehouse_root)
     manifests = storage.glob(storage.root / REPORTS, f"period=*/{MANIFEST}")
     if not manifests:
         return None
     folder = manifests[-1].parent
     period = folder.name.split("=", 1)[1]
-    return period, storage.url(folder / f"laporan_{period}.html")
+    html = folder / f"laporan_{period}.html"
+    return period, str(html) if storage.is_local else storage.url(html)
