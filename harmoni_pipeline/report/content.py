@@ -222,15 +222,17 @@ def load(warehouse, regions: Regions, period: str, scope: str, methodology: Meth
     names = regions.kabupaten.set_index("kode")["nama"]
     kec["nama_kabupaten"] = kec["kode_kabupaten"].map(names).astype("string")
     kec["kode_provinsi"] = kec["kode_kecamatan"].str[:2]
-    kec["alasan"] = [reason_text(a, methodology) for a in kec["alasan_null"].tolist()]
-    kec["jejak"] = [trace_command(period, k) for k in kec["kode_kecamatan"].tolist()]
+    reasons = {a: reason_text(a, methodology) for a in kec["alasan_null"].dropna().unique()}  # a few distinct values
+    kec["alasan"] = kec["alasan_null"].map(reasons).astype("object")
+    kec["jejak"] = trace_command(period, "") + kec["kode_kecamatan"]
 
     periods = month_range(shift(period, -(TREND_MONTHS - 1)), period)
     hist = warehouse.query(HISTORY_SQL, [periods]).df()
     hist = _in_scope(hist, "kode_kecamatan", scope)
     prev = hist[hist["period"] == previous_month(period)].set_index("kode_kecamatan")
+    last = prev.reindex(kec["kode_kecamatan"])
     for col in ("ihai", "ikn", "kerawanan", "tingkat_kerawanan", "kuadran", "alert_merah"):
-        kec[f"{col}_lalu"] = kec["kode_kecamatan"].map(prev[col]) if len(prev) else pd.NA
+        kec[f"{col}_lalu"] = last[col].to_numpy()
     kec["delta_ihai"] = kec["ihai"] - kec["ihai_lalu"].astype("float")
     kec["delta_ikn"] = kec["ikn"] - kec["ikn_lalu"].astype("float")
     kec["urgensi"] = urgency(kec, methodology.risk_bands.labels[0])
