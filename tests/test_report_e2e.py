@@ -14,11 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harmoni_pipeline.definitions import build_defs
 from harmoni_pipeline.report import build
 from harmoni_pipeline.report.palette import RISK_COLOURS
-from harmoni_pipeline.resources import HarmoniResource
-from harmoni_pipeline.sample import generate_landing_zone
+from tests.sample_runs import scored_sample
 
 pytestmark = pytest.mark.slow
 
@@ -32,17 +30,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def run(tmp_path_factory):
     landing = tmp_path_factory.mktemp("landing")
     warehouse = tmp_path_factory.mktemp("warehouse")
-    generate_landing_zone(landing, start="2024-12", end="2025-02", seed=5, scope="35.13")
-    defs = build_defs({"harmoni": HarmoniResource(landing_dir=str(landing), warehouse_dir=str(warehouse), scope="35.13")})
-    with dg.instance_for_test() as instance:
-        plan = [("ingest_statistics", "2024"), ("ingest_statistics", "2025"), ("ingest_monthly", "2024-12")]
-        plan += [("harmoni_monthly", p) for p in SCORED]
-        for job, key in plan:
-            result = defs.resolve_job_def(job).execute_in_process(partition_key=key, instance=instance, raise_on_error=False)
-            assert result.success, (job, key)
+    with scored_sample(landing, warehouse, start="2024-12", scored=SCORED, seed=5) as instance:
         event = instance.get_latest_materialization_event(dg.AssetKey(["report"]))
-        checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                  and e.asset_check_evaluation_data.asset_check_key.name == "report_check"]
+        checks = [r.event_log_entry.dagster_event for r in instance.get_records_for_run(
+            instance.get_runs(limit=1)[0].run_id).records
+            if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
+            and r.event_log_entry.dagster_event.asset_check_evaluation_data.asset_check_key.name == "report_check"]
     return warehouse / "reports" / f"period={SCORED[-1]}", event, checks
 
 
