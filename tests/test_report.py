@@ -221,3 +221,14 @@ def test_an_office_can_drop_in_its_own_boundaries(tmp_path, monkeypatch):
     (own / "kecamatan.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature, feature]}))
     with pytest.raises(boundaries.BoundaryError, match="more than once"):
         boundaries.load_layer("kecamatan", folder)
+
+
+def test_a_warehouse_on_object_storage_gets_its_report_uploaded(tmp_path):
+    import uuid
+
+    wh = Warehouse(f"memory://harmoni-report-{uuid.uuid4().hex[:8]}", catalog_tables(), local_dir=tmp_path / "local")
+    publish_synthetic(wh, "35.13", ["2025-03"], seed=2)
+    outcome = build.render_and_publish(wh, "2025-03", "35.13")
+    listed = {p.name for p in wh.storage.glob(wh.root / "reports" / "period=2025-03", "*")}
+    assert listed == set(build.file_names("2025-03").values()) | {"manifest.json"}
+    assert outcome.published.urls["manifest.json"].startswith("memory://")
