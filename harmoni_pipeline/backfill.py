@@ -6,13 +6,15 @@ daemon (``dagster-daemon run``) executes them, running independent partitions
 concurrently within ``concurrency.runs``; the publishing steps queue in the pool
 ``warehouse_publish``. The UI shows them under *Backfills*.
 
-Two backfills, one per layer (:func:`layers`): staging first, the marts once every
-staging partition is published. One backfill over both is not safe here: Dagster's
+One backfill per layer (:func:`layers`): staging first, the marts once every
+staging partition is published, then the report. One backfill over both is not safe here: Dagster's
 asset backfill launches a downstream partition as soon as its parent *materialises*, but
 a staging partition is only published (write-audit-publish) by the blocking check later
 in that run — measured: a mart run of 2025-01 scored 2 minutes before 2025-01's staging
 passed its check, i.e. from the previous (or no) staging. Within one layer a month's
-assets run in one run, where blocking checks do order them.
+assets run in one run, where blocking checks do order them. The monthly report is a
+third layer, after every mart partition of the range: its trends and "since last month"
+read the earlier months' marts.
 
 Uses ``PartitionBackfill.from_partitions_by_assets`` and ``instance.add_backfill`` — the
 calls behind the UI's "Launch backfill" (Dagster 1.13; internal API, pinned version).
@@ -39,7 +41,7 @@ def job_assets(defs: dg.Definitions, jobs: set[str]) -> dict[str, list[list[str]
     }
 
 
-LAYERS = ("staging", "marts")
+LAYERS = ("staging", "marts", "report")
 
 
 def layers(targets: dict[tuple[str, ...], list[str]]) -> list[dict[tuple[str, ...], list[str]]]:
