@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test ui bench lock clean
+.PHONY: install system-deps demo test ui bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,12 +17,27 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 ## Run the whole pipeline on a generated sample landing zone (embedded Dagster + DuckDB).
-demo: $(STAMP)
+demo: $(STAMP) system-deps
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/harmoni demo
 
+## Debian packages the report needs, installed only when missing: pango (WeasyPrint's PDF
+## layout), DejaVu fonts (maps and PDF), and for the report's tests chromium (a real-browser
+## screenshot) and poppler-utils (pdftoppm). Needs root (apt-get) only when something is missing.
+SYSTEM_PACKAGES_MISSING = $(strip \
+  $(if $(shell command -v chromium),,chromium) \
+  $(if $(shell command -v pdftoppm),,poppler-utils) \
+  $(if $(wildcard /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf),,fonts-dejavu-core) \
+  $(if $(shell ldconfig -p 2>/dev/null | grep -F libpangoft2-1.0.so.0),,libpango-1.0-0 libpangoft2-1.0-0))
+
+system-deps:
+	@if [ -n "$(SYSTEM_PACKAGES_MISSING)" ]; then \
+	  echo "installing Debian packages: $(SYSTEM_PACKAGES_MISSING)"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES_MISSING); \
+	fi
+
 ## Run the test suite (starts nothing itself: tests that need Postgres use 127.0.0.1:5432).
-test: $(STAMP)
+test: $(STAMP) system-deps
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 

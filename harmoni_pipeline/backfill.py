@@ -6,14 +6,16 @@ daemon (``dagster-daemon run``) executes them, running independent partitions
 concurrently within ``concurrency.runs``; the publishing steps queue in the pool
 ``warehouse_publish``. The UI shows them under *Backfills*.
 
-Two backfills, one per layer (:func:`layers`): staging first, then the marts of every
-month whose own staging was not blocked (a blocked earlier month is a warning: the marts
-read its last published staging). One backfill over both is not safe here: Dagster's
+One backfill per layer (:func:`layers`): staging first, then the marts of every month
+whose own staging was not blocked (a blocked earlier month is a warning: the marts read
+its last published staging), then the report. One backfill over both is not safe here: Dagster's
 asset backfill launches a downstream partition as soon as its parent *materialises*, but
 a staging partition is only published (write-audit-publish) by the blocking check later
 in that run — measured: a mart run of 2025-01 scored 2 minutes before 2025-01's staging
 passed its check, i.e. from the previous (or no) staging. Within one layer a month's
-assets run in one run, where blocking checks do order them.
+assets run in one run, where blocking checks do order them. The monthly report is a
+third layer, after every mart partition of the range: its trends and "since last month"
+read the earlier months' marts.
 
 Uses ``PartitionBackfill.from_partitions_by_assets`` and ``instance.add_backfill`` — the
 calls behind the UI's "Launch backfill" (Dagster 1.13; internal API, pinned version).
@@ -40,7 +42,7 @@ def job_assets(defs: dg.Definitions, jobs: set[str]) -> dict[str, list[list[str]
     }
 
 
-LAYERS = ("staging", "marts")
+LAYERS = ("staging", "marts", "report")
 
 
 def layers(targets: dict[tuple[str, ...], list[str]]) -> list[dict[tuple[str, ...], list[str]]]:

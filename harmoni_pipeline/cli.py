@@ -168,8 +168,9 @@ def _run_and_summarise(settings, periods: list[str]) -> None:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    """Submit a range of months as asset backfills — staging, then, once it is published,
-    the marts (:mod:`harmoni_pipeline.backfill`); ``--wait`` follows the last one too."""
+    """Submit a range of months as asset backfills — staging, then the marts of the months
+    not blocked, then the reports (:mod:`harmoni_pipeline.backfill`); ``--wait`` follows
+    the last one too."""
     from harmoni_pipeline import backfill
     from harmoni_pipeline.definitions import defs
     from harmoni_pipeline.runplan import asset_partitions
@@ -264,6 +265,49 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _run_and_summarise(settings, periods)
     print(f"\nDagster runs are in {os.environ['DAGSTER_HOME']} (`make ui`); "
           f"the catalog is {settings.catalog_path} (duckdb -readonly).")
+    print(_latest_report_line(settings))
+    return 0
+
+
+def _latest_report_line(settings) -> str:
+    from harmoni_pipeline.report.publish import latest_report
+
+    found = latest_report(settings.warehouse_dir)
+    return (f"Latest report: {found[1]} (`harmoni report --period {found[0]} --open`)" if found
+            else "No report was published (see the report asset's check in `make ui`).")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """(Re)render one month's report from the published marts (no rescoring), check it
+    and publish it to ``reports/period=YYYY-MM/``; ``--open`` opens the HTML."""
+    from harmoni_pipeline.periods import parse_period
+    from harmoni_pipeline.report.boundaries import boundaries_dir
+    from harmoni_pipeline.report.build import ReportCheckError, file_names, render_and_publish
+    from harmoni_pipeline.report.content import ReportDataError
+    from harmoni_pipeline.settings import Settings
+    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
+
+    _set_env(args)
+    parse_period(args.period)
+    settings = Settings.from_env()
+    warehouse = Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+    try:
+        outcome = render_and_publish(warehouse, args.period, settings.scope, boundaries_dir=boundaries_dir())
+    except (ReportDataError, ReportCheckError) as exc:
+        print(f"harmoni: {exc}", file=sys.stderr)
+        return 1
+    facts, seconds = outcome.rendered.facts, sum(outcome.rendered.seconds.values())
+    levels = ", ".join(f"{label} {n}" for label, n in facts["tingkat_kerawanan"].items())
+    print(f"report {args.period} ({settings.scope}, {facts['kecamatan']} kecamatan; {levels}; "
+          f"alert merah {facts['alert_merah']}; {outcome.rendered.pages} pages, {seconds:.1f} s)")
+    for name in file_names(args.period).values():
+        path = outcome.published.files[name]
+        print(f"  {path if isinstance(path, Path) else outcome.published.urls[name]}")
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(outcome.published.urls[file_names(args.period)["html"]])
     return 0
 
 
@@ -457,6 +501,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10, help="recent runs to show (default 10)")
     common(p)
     p.set_defaults(func=cmd_status)
+
+    p = command("report", "(re)render a month's report and peta kerawanan from the published marts",
+                "Renders laporan_YYYY-MM.html/.pdf and the maps from the published marts (no rescoring),\n"
+                "checks them and publishes them to $HARMONI_WAREHOUSE_DIR/reports/period=YYYY-MM/.")
+    p.add_argument("--period", required=True, type=period_arg, metavar="YYYY-MM")
+    p.add_argument("--open", action="store_true", help="open the HTML report afterwards")
+    common(p, landing=False)
+    p.set_defaults(func=cmd_report)
 
     p = command("catalog", "rebuild the DuckDB catalog of views",
                 "Rewrites $HARMONI_WAREHOUSE_DIR/harmoni.duckdb over the current Parquet files, e.g. after the\n"

@@ -9,6 +9,7 @@ import dagster as dg
 
 from assets.ingestion import build_ingestion_assets, landing_specs
 from assets.marts import mart_assets, mart_specs
+from assets.report import report_assets
 from checks.diagnostics import diagnostic_checks
 from checks.marts import mart_checks
 from checks.staging import staging_checks
@@ -28,15 +29,16 @@ ingest_monthly_job = dg.define_asset_job(
 )
 MONTHLY_STAGING = dg.AssetSelection.assets(["staging", "survey_responses"], ["staging", "fkdm_reports"])
 MARTS = dg.AssetSelection.groups("marts")
+REPORT = dg.AssetSelection.groups("reports")
 
 harmoni_monthly_job = dg.define_asset_job(
     "harmoni_monthly",
-    selection=MONTHLY_STAGING | MARTS,
+    selection=MONTHLY_STAGING | MARTS | REPORT,
     description="Ingest one month's survey exports and FKDM reports, then score the month (every mart).",
 )
 score_monthly_job = dg.define_asset_job(
     "score_monthly",
-    selection=MARTS,
+    selection=MARTS | REPORT,
     description="Score one month from what is staged (after a statistics delivery or a methodology change).",
 )
 ingest_statistics_job = dg.define_asset_job(
@@ -76,7 +78,7 @@ def build_defs(resource_overrides: dict | None = None, split: str | None = None)
     resources.update(resource_overrides or {})
     return dg.Definitions(
         executor=executor_from_env(),
-        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets],
+        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *report_assets],
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
         jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job],
         schedules=[monthly_schedule(harmoni_monthly_job)],

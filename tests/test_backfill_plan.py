@@ -1,5 +1,5 @@
 """`harmoni backfill` planning: a range of months as asset partitions, split into the
-staging layer and the marts layer (the marts only score published staging)."""
+staging layer, the marts layer (the marts only score published staging) and the report."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
         (landing / folder).mkdir(parents=True)
     plan = plan_runs(["2025-01", "2025-02"], landing, tmp_path / "warehouse", restage_periods=False, pii_key_id="k")
     targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
-    staging, marts = backfill.layers(targets)
+    staging, marts, report = backfill.layers(targets)
     assert staging == {
         ("staging", "fkdm_reports"): ["2024-12", "2025-01", "2025-02"],
         ("staging", "statistics"): ["2024", "2025"],
@@ -26,12 +26,14 @@ def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
         "ihai_kecamatan", "ihai_variabel", "ihai_kabupaten", "ihai_provinsi", "ikn_kecamatan", "ikn_dimensi",
         "ikn_konteks", "ikn_kabupaten", "ikn_provinsi", "harmoni_kewaspadaan")}
     assert all(keys == ["2025-01", "2025-02"] for keys in marts.values())
+    assert report == {("report",): ["2025-01", "2025-02"]}
 
 
-def test_scores_only_is_one_layer():
+def test_scores_only_is_the_marts_then_the_report():
     targets = asset_partitions([("score_monthly", "2025-03")], backfill.job_assets(defs, {"score_monthly"}))
-    (only,) = backfill.layers(targets)
-    assert len(only) == 10 and all(path[0] == "marts" for path in only)
+    marts, report = backfill.layers(targets)
+    assert len(marts) == 10 and all(path[0] == "marts" for path in marts)
+    assert report == {("report",): ["2025-03"]}
 
 
 def test_an_asset_outside_the_layers_is_refused():

@@ -179,16 +179,24 @@ def test_a_dropped_file_runs_under_the_daemon_and_a_backfill_scores_months_concu
         stop.set()
         reader.join(timeout=30)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "[marts]" in proc.stdout and "[staging]" not in proc.stdout  # staging is current: only the marts layer
+    assert "[marts]" in proc.stdout and "[staging]" not in proc.stdout  # staging is current: the marts layer,
+    assert "[report]" in proc.stdout  # then the reports
     assert not errors, errors[:3]
     assert observed == {(staged, 0)}  # the analyst's snapshot: stable, never torn
     analyst.close()
 
-    # The backfill's two month runs overlapped in time, and both succeeded.
+    # The marts backfill's two month runs overlapped in time, and both succeeded; then one report run per month.
     backfill_runs = [r for r in instance.get_runs() if r.tags.get("dagster/backfill")]
-    assert sorted(r.tags["dagster/partition"] for r in backfill_runs) == list(MONTHS)
     assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in backfill_runs)
-    first, second = (instance.get_run_record_by_id(r.run_id) for r in backfill_runs)
+    layer = {r.run_id: {k.path[0] for k in r.asset_selection or ()} for r in backfill_runs}
+    mart_runs = [r for r in backfill_runs if layer[r.run_id] == {"marts"}]
+    report_runs = [r for r in backfill_runs if layer[r.run_id] == {"report"}]
+    assert len(mart_runs) + len(report_runs) == len(backfill_runs)
+    assert sorted(r.tags["dagster/partition"] for r in mart_runs) == list(MONTHS)
+    assert sorted(r.tags["dagster/partition"] for r in report_runs) == list(MONTHS)
+    for month in MONTHS:
+        assert (Path(env["HARMONI_WAREHOUSE_DIR"]) / "reports" / f"period={month}" / "manifest.json").is_file(), month
+    first, second = (instance.get_run_record_by_id(r.run_id) for r in mart_runs)
     assert first.start_time < second.end_time and second.start_time < first.end_time, "the two runs did not overlap"
 
     # A new session sees both months scored, one row per kecamatan each, from intact files.

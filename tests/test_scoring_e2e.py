@@ -16,11 +16,11 @@ from harmoni_pipeline.definitions import build_defs
 from harmoni_pipeline.items import load_methodology
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.resources import HarmoniResource
-from harmoni_pipeline.sample import generate_landing_zone
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.tables import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.reference_scoring import reference_marts
+from tests.sample_runs import scored_sample
 
 SCORED = ["2025-01", "2025-02", "2025-03"]
 
@@ -29,14 +29,7 @@ SCORED = ["2025-01", "2025-02", "2025-03"]
 def scored(tmp_path_factory):
     landing = tmp_path_factory.mktemp("landing")
     warehouse = tmp_path_factory.mktemp("warehouse")
-    generate_landing_zone(landing, start="2024-11", end="2025-03", seed=11, scope="35.13")
-    defs = build_defs({"harmoni": HarmoniResource(landing_dir=str(landing), warehouse_dir=str(warehouse), scope="35.13")})
-    with dg.instance_for_test() as instance:
-        plan = [("ingest_statistics", "2024"), ("ingest_statistics", "2025"), ("ingest_monthly", "2024-11"), ("ingest_monthly", "2024-12")]
-        plan += [("harmoni_monthly", p) for p in SCORED]
-        for job, key in plan:
-            result = defs.resolve_job_def(job).execute_in_process(partition_key=key, instance=instance, raise_on_error=False)
-            assert result.success, (job, key)
+    with scored_sample(landing, warehouse, start="2024-11", scored=SCORED, seed=11) as instance:
         events = {
             table: instance.get_latest_materialization_event(dg.AssetKey(table.split(".")))
             for table in MART_SCHEMAS
