@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from harmoni_pipeline.connectors.cli import add_pull_command
 from harmoni_pipeline.runplan import plan_runs
 
 EMBEDDED_DAGSTER_YAML = """\
@@ -509,6 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--open", action="store_true", help="open the HTML report afterwards")
     common(p, landing=False)
     p.set_defaults(func=cmd_report)
+
+    add_pull_command(command, common, period_arg)
 
     p = command("catalog", "rebuild the DuckDB catalog of views",
                 "Rewrites $HARMONI_WAREHOUSE_DIR/harmoni.duckdb over the current Parquet files, e.g. after the\n"

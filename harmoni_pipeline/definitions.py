@@ -9,6 +9,7 @@ import dagster as dg
 
 from assets.ingestion import build_ingestion_assets, landing_specs
 from assets.marts import mart_assets, mart_specs
+from assets.pulls import pull_assets, pull_jobs, pull_schedules
 from assets.report import report_assets
 from checks.diagnostics import diagnostic_checks
 from checks.marts import mart_checks
@@ -78,10 +79,10 @@ def build_defs(resource_overrides: dict | None = None, split: str | None = None)
     resources.update(resource_overrides or {})
     return dg.Definitions(
         executor=executor_from_env(),
-        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *report_assets],
+        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *report_assets, *pull_assets],
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
-        jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job],
-        schedules=[monthly_schedule(harmoni_monthly_job)],
+        jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job, *pull_jobs],
+        schedules=[monthly_schedule(harmoni_monthly_job), *pull_schedules],
         sensors=[
             run_failure_alert,
             freshness_sensor,

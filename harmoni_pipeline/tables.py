@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from harmoni_pipeline.connectors.landing import PULLS_SCHEMA
+from harmoni_pipeline.connectors.landing import TABLE as PULLS_TABLE
 from harmoni_pipeline.ingest.audit import AUDIT_TABLES
 from harmoni_pipeline.ingest.schemas import staging_schema
 from harmoni_pipeline.quality.results import VALIDATION_RESULTS_SCHEMA
@@ -25,6 +27,7 @@ def catalog_tables() -> dict[str, pa.Schema]:
     tables = {STAGING_TABLES[s]: staging_schema(s) for s in STAGING_TABLES}
     tables.update(AUDIT_TABLES)
     tables["audit.publications"] = PUBLICATIONS_SCHEMA
+    tables[PULLS_TABLE] = PULLS_SCHEMA
     tables["audit.validation_results"] = VALIDATION_RESULTS_SCHEMA
     tables.update(MART_SCHEMAS)
     return tables

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+
 from harmoni_pipeline.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +34,9 @@ EXPECTED["marts/harmoni_kewaspadaan"] = (
 )
 # the monthly report reads every published mart of its month (and the eleven before, for trends)
 EXPECTED["report"] = ("reports", {k for k in EXPECTED if k.startswith("marts/")}, "monthly")
+# the connectors' pulls write landing files (the landing sensor stages them): no lineage edge
+for _source in ("kobo", "sheets", "bps"):
+    EXPECTED[f"pulls/{_source}"] = ("pulls", set(), None)
 
 
 def test_asset_graph_snapshot():
@@ -42,7 +47,7 @@ def test_asset_graph_snapshot():
         assert {d.asset_key.to_user_string() for d in spec.deps} == deps, key
         if group:
             assert spec.group_name == group and spec.code_version and spec.owners and spec.description
-            assert {"parquet", "duckdb"} <= set(spec.kinds) or group == "reports"
+            assert {"parquet", "duckdb"} <= set(spec.kinds) or group in ("reports", "pulls")
         pd = spec.partitions_def
         if partitions == "monthly":
             keys = pd.get_partition_keys()
@@ -51,8 +56,11 @@ def test_asset_graph_snapshot():
         elif partitions == "yearly":
             assert pd.get_partition_keys()[0] == "2022" and pd.timezone == "Asia/Jakarta"
     assert {j.name for j in defs.resolve_all_job_defs()} >= {
-        "ingest_monthly", "ingest_statistics", "harmoni_monthly", "score_monthly"
+        "ingest_monthly", "ingest_statistics", "harmoni_monthly", "score_monthly", "pull_kobo", "pull_sheets", "pull_bps"
     }
+    schedules = {s.name: s for s in defs.schedules}
+    for source in ("kobo", "sheets", "bps"):  # pulls start only when switched on, once their settings exist
+        assert schedules[f"pull_{source}_schedule"].default_status == dg.DefaultScheduleStatus.STOPPED
 
 
 def test_marts_read_a_twelve_month_window_of_staging():
