@@ -13,7 +13,8 @@ non-empty cells with their column names — so a question added to the form (a n
 empty column in old rows) or a reordered column does not make old rows new. Identical
 rows are counted: an export with a row three times whose cursor holds it twice lands
 it once more (the parser then judges the copy, as in a hand-dropped export). The cursor
-of a sheet is these counts (16 hex digits per row). A response edited in Google Forms
+of a sheet is these counts (16 hex digits per row) and the SHA-256 of the last export,
+so an unchanged export is recognised without parsing it. A response edited in Google Forms
 changes its row, so its new version is landed as a new response (its id differs too,
 ``gf-…``); deletions are never propagated (landed files are never modified).
 """
@@ -52,7 +53,7 @@ def parse_export(body: bytes, url: str) -> tuple[list[str], list[list[str]]]:
         raise PullError(f"{redact(url)}: the export is not UTF-8 text") from None
     if text.lstrip().lower().startswith(("<!doctype", "<html")):
         raise PullError(f"{redact(url)}: an HTML page instead of a CSV (is the sheet shared with 'anyone with the link'?)")
-    rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+    rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(row) and "".join(row).strip()]
     if not rows:
         raise PullError(f"{redact(url)}: empty export (no header)")
     header = rows[0]
@@ -61,10 +62,16 @@ def parse_export(body: bytes, url: str) -> tuple[list[str], list[list[str]]]:
     return header, rows[1:]
 
 
-def row_key(header: list[str], row: list[str]) -> str:
-    """16 hex digits of SHA-256 over the row's non-empty cells with their column names."""
-    pairs = sorted((" ".join(h.split()).casefold(), v) for h, v in zip(header, row) if v.strip())
-    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode()).hexdigest()[:16]
+def row_keys(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Per row, 16 hex digits of SHA-256 over its non-empty cells with their column
+    names (normalised: letter case, runs of spaces), in the names' order."""
+    names = [" ".join(h.split()).casefold() for h in header]
+    order = sorted(range(len(names)), key=lambda i: (names[i], i))
+    keys = []
+    for row in rows:
+        text = "\x1e".join(f"{names[i]}\x1f{row[i]}" for i in order if i < len(row) and row[i].strip())
+        keys.append(hashlib.sha256(text.encode()).hexdigest()[:16])
+    return keys
 
 
 def select_new(header: list[str], rows: list[list[str]], landed: dict[str, int]) -> tuple[list[list[str]], dict]:
@@ -73,8 +80,7 @@ def select_new(header: list[str], rows: list[list[str]], landed: dict[str, int])
     counts = collections.Counter(landed)
     seen: collections.Counter = collections.Counter()
     new = []
-    for row in rows:
-        key = row_key(header, row)
+    for row, key in zip(rows, row_keys(header, rows)):
         seen[key] += 1
         if seen[key] > counts[key]:
             new.append(row)
@@ -94,22 +100,29 @@ def render_csv(header: list[str], rows: list[list[str]]) -> bytes:
 
 
 def pull_sheet(client: HttpClient, state: PullState, *, url: str, period: str) -> Pulled:
-    """One pull of one sheet into ``survey/{period}/``: the new rows as one file, or nothing."""
+    """One pull of one sheet into ``survey/{period}/``: the new rows as one file, or
+    nothing. An export byte-identical to the last one is not parsed again."""
     label = sheet_label(url)
-    landed = state.cursor("sheets", url) or {}
+    cursor = state.cursor("sheets", url) or {"export_sha256": None, "rows": {}}
+    landed = cursor["rows"]
     result = Pulled(source="sheets", target=label, url=label, period=period,
                     cursor_before=f"{sum(landed.values())} rows landed")
-    header, rows = parse_export(client.get(url), url)
-    new, after = select_new(header, rows, landed)
-    result.cursor_after = f"{sum(after.values())} rows landed"
+    body = client.get(url)
+    export_sha = sha256(body)
+    if export_sha == cursor["export_sha256"]:
+        result.cursor_after = result.cursor_before
+        return result
+    header, rows = parse_export(body, url)
+    new, counts = select_new(header, rows, landed)
+    after = {"export_sha256": export_sha, "rows": counts}
+    result.cursor_after = f"{sum(counts.values())} rows landed"
     if not new:
-        if after != landed:
-            state.move_cursor("sheets", url, after)
+        state.move_cursor("sheets", url, after)
         return result
     data = render_csv(header, new)
     digest = sha256(data)
     name = f"gsheets_{sheet_id(url)}_{utc_stamp()}_{digest[:8]}.csv"
-    result.path = state.land(f"survey/{period}", name, data, source="sheets", target=url, cursor_before=landed,
+    result.path = state.land(f"survey/{period}", name, data, source="sheets", target=url, cursor_before=cursor,
                              cursor_after=after)
     result.records, result.bytes, result.sha256 = len(new), len(data), digest
     return result
