@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from harmoni_pipeline.connectors.cli import add_pull_command
+from harmoni_pipeline.instrument.cli import add_form_command
 from harmoni_pipeline.runplan import plan_runs
 
 EMBEDDED_DAGSTER_YAML = """\
@@ -512,6 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     add_pull_command(command, common, period_arg)
+    add_form_command(command)
 
     p = command("catalog", "rebuild the DuckDB catalog of views",
                 "Rewrites $HARMONI_WAREHOUSE_DIR/harmoni.duckdb over the current Parquet files, e.g. after the\n"

@@ -62,8 +62,11 @@ Choices made where the contract leaves room
   pseudonyms are keyed, rotating ``HARMONI_PII_KEY`` changes the ids of Google Forms
   responses that carry an e-mail or phone.
 - ``empty_response`` rows name the column ``items`` (no single column is at fault).
-- ``pendidikan``/``pekerjaan`` exist only in the canonical layout; elsewhere they are
-  NULL (columns not named in the contract are ignored). They are free text: longer
+- ``pendidikan``/``pekerjaan``: optional in every layout (canonical ``pendidikan``,
+  Google Forms ``Pendidikan``, Kobo ``identitas/pendidikan``; likewise ``pekerjaan``).
+  ``harmoni form`` offers fixed code lists (:mod:`harmoni_pipeline.instrument.codes`):
+  Kobo exports the code, a Google Forms label is turned into its code; any other value
+  (and every canonical value) is kept as given. They are free text: longer
   than ``limits.text_max_chars`` (as is an input response id) → ``invalid_value``
   naming the column; personal-looking text in them is masked by ingestion
   (:mod:`~harmoni_pipeline.ingest.masking`).
@@ -93,6 +96,7 @@ from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFil
 from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, InputLimits
 from harmoni_pipeline.ingest.readers import RawTable, read_csv_table, read_xlsx_table, xlsx_sheet_names
 from harmoni_pipeline.ingest.schemas import SURVEY_PARSED
+from harmoni_pipeline.instrument.codes import label_to_code
 from harmoni_pipeline.items import all_items, likert_labels, load_methodology, scale
 
 STRING = "string"
@@ -135,6 +139,8 @@ _FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "sex": ("jenis kelamin",),
         "age": ("usia",),
         "phone": ("nomor hp",),
+        "pendidikan": ("pendidikan",),
+        "pekerjaan": ("pekerjaan",),
     },
     "kobo": {
         "start": ("start",),
@@ -145,6 +151,8 @@ _FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "desa": ("identitas/desa",),
         "sex": ("identitas/jk",),
         "age": ("identitas/umur",),
+        "pendidikan": ("identitas/pendidikan",),
+        "pekerjaan": ("identitas/pekerjaan",),
     },
 }
 _REQUIRED = {
@@ -621,8 +629,8 @@ def parse_survey_file(
             "kode_desa": desa_code,
             "jenis_kelamin": sex,
             "umur": age.astype("Int16"),
-            "pendidikan": col("pendidikan") if fmt == "canonical" else pd.Series(pd.NA, index=frame.index, dtype=STRING),
-            "pekerjaan": col("pekerjaan") if fmt == "canonical" else pd.Series(pd.NA, index=frame.index, dtype=STRING),
+            "pendidikan": label_to_code(col("pendidikan"), "pendidikan") if fmt == "google_forms" else col("pendidikan"),
+            "pekerjaan": label_to_code(col("pekerjaan"), "pekerjaan") if fmt == "google_forms" else col("pekerjaan"),
             "respondent_key": respondent_key,
         },
         index=frame.index,
