@@ -12,7 +12,7 @@ import dagster as dg
 
 from harmoni_pipeline.connectors.http import PullError
 from harmoni_pipeline.connectors.pull import pull
-from harmoni_pipeline.partitions import TIMEZONE
+from harmoni_pipeline.periods import TIMEZONE
 from harmoni_pipeline.resources import HarmoniResource
 
 OWNERS = ["team:data-engineering"]

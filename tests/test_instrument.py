@@ -16,7 +16,7 @@ from harmoni_pipeline.cli import main
 from harmoni_pipeline.connectors.kobo import render_csv
 from harmoni_pipeline.ingest.survey import parse_survey_file
 from harmoni_pipeline.instrument.codes import PEKERJAAN, PENDIDIKAN
-from harmoni_pipeline.items import all_items
+from harmoni_pipeline.methodology import all_items
 from harmoni_pipeline.pii import Pseudonymizer
 from harmoni_pipeline.regions import Regions
 

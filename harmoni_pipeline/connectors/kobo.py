@@ -139,7 +139,7 @@ def survey_columns() -> list[str]:
     """The columns of the Kobo survey layout (§3.1) a file always carries, answered or
     not: Kobo's JSON leaves out unanswered questions, so a pull of a few records could
     otherwise lack a column the parser needs (items: ``ihai/X…``, ``ikn/KN…``)."""
-    from harmoni_pipeline.items import all_items
+    from harmoni_pipeline.methodology import all_items
 
     items = [("ihai/" if code.upper().startswith("X") else "ikn/") + code for code in all_items()]
     return ["start", "end", "identitas/kecamatan", "identitas/desa", "identitas/jk", "identitas/umur", *items]

@@ -29,13 +29,12 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
 from harmoni_pipeline.ingest.landing_shape import INCOMING  # the folder every landing listing skips
+from harmoni_pipeline.periods import current_period  # noqa: F401  (the arrival month a pull defaults to)
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 PART_SUFFIX = ".harmoni-pull.part"
 TABLE = "audit.pulls"
 
@@ -56,11 +55,6 @@ PULLS_SCHEMA = pa.schema(
         ("run_id", pa.string()),
     ]
 )
-
-
-def current_period(now: dt.datetime | None = None) -> str:
-    """The current month in Asia/Jakarta, ``YYYY-MM``."""
-    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(JAKARTA).strftime("%Y-%m")
 
 
 def utc_stamp(now: dt.datetime | None = None) -> str:

@@ -31,7 +31,7 @@ from pathlib import Path
 import xlsxwriter
 
 from harmoni_pipeline.instrument.codes import PEKERJAAN, PENDIDIKAN
-from harmoni_pipeline.items import DEFAULT_VERSION, all_items, likert_labels
+from harmoni_pipeline.methodology import DEFAULT_VERSION, all_items, likert_labels
 from harmoni_pipeline.regions import Regions
 
 AGE_MIN, AGE_MAX = 17, 100
