@@ -37,7 +37,7 @@ def add_pull_command(command, common, period_arg) -> None:
 def cmd_pull(args: argparse.Namespace) -> int:
     from harmoni_pipeline.cli import _set_env, _warehouse
     from harmoni_pipeline.connectors.http import PullError
-    from harmoni_pipeline.connectors.landing import current_period
+    from harmoni_pipeline.periods import current_period
     from harmoni_pipeline.connectors.pull import pull
     from harmoni_pipeline.ingest.landing_shape import check_period
     from harmoni_pipeline.settings import Settings

@@ -33,7 +33,6 @@ from pathlib import Path
 import pyarrow as pa
 
 from harmoni_pipeline.ingest.landing_shape import INCOMING  # the folder every landing listing skips
-from harmoni_pipeline.periods import current_period  # noqa: F401  (the arrival month a pull defaults to)
 
 PART_SUFFIX = ".harmoni-pull.part"
 TABLE = "audit.pulls"

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from harmoni_pipeline.connectors import bps, kobo, sheets
 from harmoni_pipeline.connectors.http import HttpClient, PullError, redact
-from harmoni_pipeline.connectors.landing import Pulled, PullState, current_period, record_pulls
+from harmoni_pipeline.connectors.landing import Pulled, PullState, record_pulls
+from harmoni_pipeline.periods import current_period
 
 SOURCES = ("kobo", "sheets", "bps")
 DEFAULT_KOBO_URL = "https://kf.kobotoolbox.org"
