@@ -33,6 +33,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from harmoni_pipeline.ingest.landing_shape import INCOMING  # the folder every landing listing skips
+from harmoni_pipeline.storage import LocalStorage
 
 PART_SUFFIX = ".harmoni-pull.part"
 TABLE = "audit.pulls"
@@ -90,14 +91,6 @@ class Pulled:
         if self.path is None:
             return f"{self.source} {self.target}: nothing new"
         return f"{self.source} {self.target}: wrote {self.path} ({self.records} records, {self.bytes} bytes)"
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -178,7 +171,7 @@ class PullState:
         self._save(source, target, cursor_before, pending={"path": rel, "sha256": digest, "cursor": cursor_after})
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
-        _fsync_dir(final.parent)
+        LocalStorage.sync_folder(final.parent)
         self._save(source, target, cursor_after)
         return rel
 
