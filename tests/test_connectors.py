@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from harmoni_pipeline.connectors import bps, kobo, sheets
@@ -325,3 +326,33 @@ def test_harmoni_pull_without_settings_or_with_placeholders_exits_2_with_one_lin
     assert main(["pull", "--source", "bps", "--period", "2025-03"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "placeholder" in err and KEY not in err
+
+
+def test_a_kobo_fkdm_form_lands_in_fkdm_and_is_read_as_the_hand_made_report_file(tmp_path, state):
+    """The sample's FKDM CSV served as a Kobo form (fields in a group `laporan`): the
+    pulled file in fkdm/ parses to the same reports as the hand-made file."""
+    import csv as csv_module
+
+    from harmoni_pipeline.ingest.fkdm import parse_fkdm_file
+    from harmoni_pipeline.pii import Pseudonymizer
+    from harmoni_pipeline.regions import Regions
+    from harmoni_pipeline.sample import generate_landing_zone
+
+    generate_landing_zone(tmp_path / "sample", start="2025-03", end="2025-03", seed=5, responses=50, reports=30)
+    hand = tmp_path / "sample/fkdm/2025-03/laporan_fkdm_kab_probolinggo_2025-03.csv"
+    rows = list(csv_module.DictReader(hand.open(encoding="utf-8")))
+    records = [{"_id": i + 1, "_uuid": f"u{i}", "_submission_time": f"2025-03-{1 + i % 28:02d}T01:00:00",
+                **{f"laporan/{k}": v for k, v in row.items() if v}} for i, row in enumerate(rows)]
+    with KoboServer(TOKEN, {"fk1": records}) as srv:
+        result = kobo.pull_asset(fast_client(), state, base_url=srv.url, token=TOKEN, uid="fk1", period="2025-03",
+                                 fkdm=True)
+    assert result.source == "kobo_fkdm" and result.path.startswith("fkdm/2025-03/kobo_fk1_")
+    kw = dict(regions=Regions.load(), scope="35.13", period="2025-03", pseudonymizer=Pseudonymizer("k"))
+    by_hand = parse_fkdm_file(hand, display_path="hand.csv", **kw)
+    pulled = parse_fkdm_file(state.landing / result.path, display_path="pulled.csv", **kw)
+    assert pulled.rows_read == len(rows) and len(pulled.accepted) == len(by_hand.accepted) > 0
+    columns = [c for c in by_hand.accepted.columns if c != "line"]
+    key = "no_laporan"
+    left = by_hand.accepted[columns].sort_values(key).reset_index(drop=True)
+    right = pulled.accepted[columns].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(left, right)
