@@ -287,6 +287,13 @@ def test_bps_error_status_is_one_line_without_the_key(settings):
     assert landed(settings.landing_dir, "stats/2025") == []
 
 
+def test_bps_body_of_another_variable_is_refused():
+    body = json.dumps(BODY).encode()
+    assert bps.check_body(body, "variable 7", 7) == 1
+    with pytest.raises(PullError, match="variable 8: the body is variable 7"):
+        bps.check_body(body, "variable 8", 8)
+
+
 def test_bps_domain_follows_the_scope_unless_set():
     assert bps.domain_of("35.13") == "3513" and bps.domain_of("35") == "3500" and bps.domain_of("ALL") == "0000"
     assert bps.domain_of("35.13", "3500") == "3500"

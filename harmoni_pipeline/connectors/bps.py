@@ -63,9 +63,9 @@ def data_url(base_url: str, domain: str, var, th: int, key: str) -> str:
             f"/th/{th}/key/{q(key)}/")
 
 
-def check_body(body: bytes, what: str) -> int:
-    """The number of ``datacontent`` entries of a usable body; :class:`PullError` naming
-    ``what`` (the variable and year) otherwise."""
+def check_body(body: bytes, what: str, var=None) -> int:
+    """The number of ``datacontent`` entries of a usable body (of variable ``var``, when
+    given); :class:`PullError` naming ``what`` (the variable and year) otherwise."""
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
@@ -82,6 +82,10 @@ def check_body(body: bytes, what: str) -> int:
     content = data.get("datacontent")
     if not isinstance(content, dict) or not content:
         raise PullError(f"BPS {what}: no datacontent")
+    served = data.get("var")
+    if var is not None and isinstance(served, list) and served and isinstance(served[0], dict) \
+            and str(served[0].get("val")) != str(var):
+        raise PullError(f"BPS {what}: the body is variable {served[0].get('val')!r}")
     return len(content)
 
 
@@ -98,7 +102,7 @@ def pull_variable(client: HttpClient, state: PullState, *, base_url: str, key: s
     what = f"variable {var} ({entry['indikator']}) of domain {domain}, year {year} (th {th})"
     try:
         body = client.get(url, secrets=(key,))
-        records = check_body(body, what)
+        records = check_body(body, what, var)
     except PullError as exc:
         result.error, result.cursor_after = str(exc).replace(key, "***") if key else str(exc), result.cursor_before
         return result
