@@ -322,6 +322,15 @@ def test_harmoni_pull_prints_what_it_wrote_records_audit_and_exits_0_when_nothin
     assert not table.astype(str).apply(lambda c: c.str.contains(TOKEN)).any().any()
 
 
+def test_pull_all_reports_placeholder_bps_ids_as_a_failed_target_and_still_pulls_kobo(settings):
+    with KoboServer(TOKEN, {"a1": [record(1, "2025-03-01T01:00:00")]}) as srv:
+        config = PullConfig(kobo_url=srv.url, kobo_token=TOKEN, kobo_assets=["a1"], bps_key=KEY,
+                            bps_url="http://127.0.0.1:9/v1")
+        rows = pull("all", settings=settings, period="2025-03", config=config)
+    assert [(r.source, r.records, r.error is None) for r in rows] == [("bps", 0, False), ("kobo", 1, True)]
+    assert "placeholder" in rows[0].error
+
+
 def test_harmoni_pull_without_settings_or_with_placeholders_exits_2_with_one_line(env, monkeypatch, capsys):
     from harmoni_pipeline.cli import main
 

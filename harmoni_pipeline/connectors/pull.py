@@ -123,7 +123,9 @@ def pull(source: str, *, settings, period: str | None = None, config: PullConfig
     its year). Returns one :class:`Pulled` per target — failed targets carry their error
     — after recording them in ``audit.pulls`` when a ``warehouse`` is given. A source
     asked by name without its settings, or a placeholder BPS variable, is a
-    :class:`PullError` before any request; ``all`` skips the sources not configured."""
+    :class:`PullError` before any request; ``all`` skips the sources not configured, and
+    records a placeholder BPS variable as a failed ``bps`` target while the other
+    sources are still pulled."""
     config = config or PullConfig.from_env()
     period = period or current_period()
     asked = SOURCES if source == "all" else (source,)
@@ -134,10 +136,17 @@ def pull(source: str, *, settings, period: str | None = None, config: PullConfig
         raise PullError(f"cannot pull {source}: {config.missing(source)}")
     if not todo:
         raise PullError("no source is configured: " + "; ".join(config.missing(s) for s in SOURCES))
-    if "bps" in todo:
-        domain, entries = _bps_variables(config, settings.scope, stats_sources)
-    client = client or HttpClient(timeout=config.timeout, retries=config.retries)
     rows: list[Pulled] = []
+    if "bps" in todo:
+        try:
+            domain, entries = _bps_variables(config, settings.scope, stats_sources)
+        except PullError as exc:
+            if source != "all":
+                raise
+            todo.remove("bps")
+            rows.append(Pulled("bps", "stats_sources.yaml", redact(config.bps_url, config.secrets()), period,
+                               error=str(exc)))
+    client = client or HttpClient(timeout=config.timeout, retries=config.retries)
     with PullState(settings.landing_dir, settings.local_dir).lock() as state:
         for name in todo:
             if name == "kobo":
