@@ -132,7 +132,7 @@ def part_run(args) -> dict:
     from harmoni_pipeline.regions import Regions
     from harmoni_pipeline.scoring.marts import IHAI_TABLES, IKN_TABLES, PeriodContext, build_ihai, build_ikn, build_integration
     from harmoni_pipeline.settings import Settings
-    from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
+    from harmoni_pipeline.registry import STAGING_TABLES, catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     landing = Path(args.landing)

@@ -12,8 +12,10 @@ import os
 
 import dagster as dg
 
+from harmoni_pipeline import registry
 from harmoni_pipeline.alerts import make_alert, post_alert, record_alert
 from harmoni_pipeline.periods import TIMEZONE, month_of, previous_month
+from harmoni_pipeline.registry import SCORE_MONTHLY
 
 
 def monthly_schedule(job) -> dg.ScheduleDefinition:
@@ -61,7 +63,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
 
 REFRESH_TAG = "harmoni/refresh"
 RESCORE_TAG = "harmoni/rescore_from"
-SCORED_ASSET = dg.AssetKey(["marts", "harmoni_kewaspadaan"])
+SCORED_ASSET = dg.AssetKey(registry.asset_path(registry.KEWASPADAAN))
 KEY_ENTRY = "#pii_key_id"  # the landing sensor's cursor entry for the PII key's fingerprint (never a landing path)
 
 
@@ -91,7 +93,7 @@ def landing_requests(context: dg.SensorEvaluationContext):
     from harmoni_pipeline.ingest.landing import HashCache
     from harmoni_pipeline.ingest.runner import staging_is_current
     from harmoni_pipeline.landing_watch import changed_paths, plan, snapshot
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
     from harmoni_pipeline.periods import FIRST_MONTH
     from harmoni_pipeline.settings import Settings
@@ -115,11 +117,10 @@ def landing_requests(context: dg.SensorEvaluationContext):
     refresh = plan(paths, FIRST_MONTH)
     # A partition already staged from exactly these files (a first tick after a manual
     # run, or a change already ingested) needs no run.
-    sources = {"ingest_monthly": ("survey", "fkdm"), "ingest_statistics": ("stats",)}
     refresh.staging = [
         (job, partition) for job, partition in refresh.staging
         if not all(staging_is_current(src, partition, landing=settings.landing_dir, warehouse=warehouse,
-                                      pii_key_id=settings.pii_key_id) for src in sources[job])
+                                      pii_key_id=settings.pii_key_id) for src in registry.STAGING_JOBS[job])
     ]
     change = [settings.pii_key_id, sorted((p, current.get(p) or "") for p in paths)]
     refresh_id = hashlib.sha256(json.dumps(change).encode()).hexdigest()[:16]
@@ -137,7 +138,7 @@ def landing_requests(context: dg.SensorEvaluationContext):
         # only the assignment table changed: re-score directly
         scored = sorted(context.instance.get_materialized_partitions(SCORED_ASSET))
         requests = [
-            dg.RunRequest(run_key=f"{refresh_id}:score_monthly:{p}", job_name="score_monthly", partition_key=p, tags=tags)
+            dg.RunRequest(run_key=f"{refresh_id}:{SCORE_MONTHLY}:{p}", job_name=SCORE_MONTHLY, partition_key=p, tags=tags)
             for p in refresh.rescore(scored)
         ]
     return requests
@@ -171,14 +172,14 @@ def rescore_requests(instance, run) -> list:
     if not refresh_id:
         return []
     runs = instance.get_runs(filters=dg.RunsFilter(tags={REFRESH_TAG: refresh_id}))
-    staging = [r for r in runs if r.job_name in ("ingest_monthly", "ingest_statistics")]
+    staging = [r for r in runs if r.job_name in registry.STAGING_JOBS]
     if not staging or any(r.status != dg.DagsterRunStatus.SUCCESS for r in staging):
         return []  # others still running (a later success re-evaluates), or one failed (alerted)
     scored = sorted(instance.get_materialized_partitions(SCORED_ASSET))
     plan = RefreshPlan(rescore_from=run.tags.get(RESCORE_TAG) or None)
     tags = {REFRESH_TAG: refresh_id, "harmoni/trigger": "landing"}
     return [
-        dg.RunRequest(run_key=f"{refresh_id}:score_monthly:{p}", job_name="score_monthly", partition_key=p, tags=tags)
+        dg.RunRequest(run_key=f"{refresh_id}:{SCORE_MONTHLY}:{p}", job_name=SCORE_MONTHLY, partition_key=p, tags=tags)
         for p in plan.rescore(scored)
     ]
 
@@ -203,7 +204,7 @@ def freshness_alerts(warehouse_dir, now, last_alerted: str | None):
     """The freshness alert due at ``now`` (once per month: not if ``last_alerted`` is that
     month), recorded and posted; returns ``(period checked, alert or None)``."""
     from harmoni_pipeline import freshness
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     result = freshness.check(Warehouse(warehouse_dir, catalog_tables()), now)

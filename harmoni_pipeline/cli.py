@@ -129,7 +129,7 @@ def _landing_issues(settings) -> None:
     """Record the landing zone's issues (``audit.landing_issues``) and print each as a
     warning: they never stop a run."""
     from harmoni_pipeline.ingest.landing_shape import record_issues, scan
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     issues = scan(settings.landing_dir).issues
@@ -150,7 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _warehouse(settings):
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     return Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
@@ -173,6 +173,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     the last one too."""
     from harmoni_pipeline import backfill
     from harmoni_pipeline.definitions import defs
+    from harmoni_pipeline.registry import SCORE_MONTHLY
     from harmoni_pipeline.runplan import asset_partitions
     from harmoni_pipeline.settings import Settings
     from harmoni_pipeline.status import ranges
@@ -182,7 +183,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     periods = _periods(args)
     _landing_issues(settings)
     if args.scores_only:
-        plan = [("score_monthly", p) for p in periods]
+        plan = [(SCORE_MONTHLY, p) for p in periods]
     else:
         plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False,
                          pii_key_id=settings.pii_key_id)
@@ -285,7 +286,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from harmoni_pipeline.report.build import ReportCheckError, file_names, render_and_publish
     from harmoni_pipeline.report.content import ReportDataError
     from harmoni_pipeline.settings import Settings
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     _set_env(args)
@@ -313,7 +314,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_catalog(args: argparse.Namespace) -> int:
     from harmoni_pipeline.settings import Settings
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     _set_env(args)

@@ -20,30 +20,39 @@ from harmoni_pipeline.automation import (
     refresh_sensor,
     run_failure_alert,
 )
+from harmoni_pipeline import registry
+from harmoni_pipeline.registry import (
+    HARMONI_MONTHLY,
+    INGEST_MONTHLY,
+    INGEST_STATISTICS,
+    SCORE_MONTHLY,
+    STAGING_JOBS,
+    STAGING_TABLES,
+)
 from harmoni_pipeline.resources import HarmoniResource
 
+MONTHLY_STAGING = dg.AssetSelection.assets(*(registry.asset_path(STAGING_TABLES[s]) for s in STAGING_JOBS[INGEST_MONTHLY]))
 ingest_monthly_job = dg.define_asset_job(
-    "ingest_monthly",
-    selection=dg.AssetSelection.assets(["staging", "survey_responses"], ["staging", "fkdm_reports"]),
+    INGEST_MONTHLY,
+    selection=MONTHLY_STAGING,
     description="Ingest one month of survey exports and FKDM reports.",
 )
-MONTHLY_STAGING = dg.AssetSelection.assets(["staging", "survey_responses"], ["staging", "fkdm_reports"])
 MARTS = dg.AssetSelection.groups("marts")
 REPORT = dg.AssetSelection.groups("reports")
 
 harmoni_monthly_job = dg.define_asset_job(
-    "harmoni_monthly",
+    HARMONI_MONTHLY,
     selection=MONTHLY_STAGING | MARTS | REPORT,
     description="Ingest one month's survey exports and FKDM reports, then score the month (every mart).",
 )
 score_monthly_job = dg.define_asset_job(
-    "score_monthly",
+    SCORE_MONTHLY,
     selection=MARTS | REPORT,
     description="Score one month from what is staged (after a statistics delivery or a methodology change).",
 )
 ingest_statistics_job = dg.define_asset_job(
-    "ingest_statistics",
-    selection=dg.AssetSelection.assets(["staging", "statistics"]),
+    INGEST_STATISTICS,
+    selection=dg.AssetSelection.assets(registry.asset_path(STAGING_TABLES["stats"])),
     description="Ingest one arrival year of statistics tables.",
 )
 

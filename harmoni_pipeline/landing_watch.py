@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from harmoni_pipeline.ingest.landing import HashCache
 from harmoni_pipeline.ingest.landing_shape import SOURCES, LandingScan, partition_range, period_problem
+from harmoni_pipeline.registry import INGEST_MONTHLY, INGEST_STATISTICS
 from harmoni_pipeline.scoring.integration import ASSIGNMENT_FILE as ASSIGNMENT_PATH
 
 
@@ -73,7 +74,7 @@ def plan(paths: list[str], first_month: str) -> RefreshPlan:
             years.add(parts[1])
             starts.append(f"{parts[1]}-01")
     result = RefreshPlan(
-        staging=[("ingest_statistics", y) for y in sorted(years)] + [("ingest_monthly", m) for m in sorted(months)],
+        staging=[(INGEST_STATISTICS, y) for y in sorted(years)] + [(INGEST_MONTHLY, m) for m in sorted(months)],
         rescore_from=min(starts) if starts else None,
     )
     return result

@@ -28,7 +28,7 @@ class HarmoniResource(dg.ConfigurableResource):
         )
 
     def warehouse(self) -> Warehouse:
-        from harmoni_pipeline.tables import catalog_tables
+        from harmoni_pipeline.registry import catalog_tables
 
         settings = self.settings()
         return Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)

@@ -109,7 +109,7 @@ def test_the_previous_month_is_due_by_the_tenth(now, period):
 
 
 def _publish_empty(warehouse_dir, table, period):
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     tables = catalog_tables()

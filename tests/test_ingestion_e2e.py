@@ -15,7 +15,7 @@ import pytest
 from harmoni_pipeline.definitions import build_defs
 from harmoni_pipeline.resources import HarmoniResource
 from harmoni_pipeline.sample import generate_landing_zone
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 

@@ -20,7 +20,7 @@ from harmoni_pipeline.ingest import landing_shape
 from harmoni_pipeline.ingest.landing import HashCache, earlier_periods, partition_files
 from harmoni_pipeline.ingest.landing_shape import LandingIssue, check_period, partition_range, record_issues, scan
 from harmoni_pipeline.periods import shift
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 

@@ -13,7 +13,7 @@ from harmoni_pipeline.ingest.runner import staged_key_ids, staging_is_current
 from harmoni_pipeline.pii import key_id
 from harmoni_pipeline.runplan import plan_runs
 from harmoni_pipeline.sample import generate_landing_zone
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 KEY_A, KEY_B = "rotation-key-A", "rotation-key-B"

@@ -37,7 +37,7 @@ from harmoni_pipeline.scoring import population
 from harmoni_pipeline.scoring.marts import PeriodContext, build_ihai, build_ikn, build_integration
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.settings import Settings
-from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
+from harmoni_pipeline.registry import STAGING_TABLES, catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 SCOPE = "35.13"

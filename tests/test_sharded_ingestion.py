@@ -16,7 +16,7 @@ from harmoni_pipeline.ingest.runner import ingest_partition
 from harmoni_pipeline.ingest.shards import SHARD_ALL, shard_of
 from harmoni_pipeline.resources import HarmoniResource
 from harmoni_pipeline.settings import Settings
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse, content_sha256
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 

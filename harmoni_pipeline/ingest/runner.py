@@ -28,7 +28,7 @@ from harmoni_pipeline.ingest.schemas import FREE_TEXT, staging_schema
 from harmoni_pipeline.pii import Pseudonymizer
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.settings import Settings
-from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
+from harmoni_pipeline.registry import STAGING_TABLES, catalog_tables
 from harmoni_pipeline.warehouse import Published, Warehouse
 
 
