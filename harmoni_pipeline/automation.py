@@ -16,6 +16,7 @@ from harmoni_pipeline import registry
 from harmoni_pipeline.alerts import make_alert, post_alert, record_alert
 from harmoni_pipeline.periods import TIMEZONE, month_of, previous_month
 from harmoni_pipeline.registry import SCORE_MONTHLY
+from harmoni_pipeline.resources import HarmoniResource
 
 
 def monthly_schedule(job) -> dg.ScheduleDefinition:
@@ -42,15 +43,14 @@ def monthly_schedule(job) -> dg.ScheduleDefinition:
     description="Records every failed run in alerts/alerts.jsonl (in the warehouse folder, or HARMONI_LOCAL_DIR) and POSTs it to HARMONI_ALERT_WEBHOOK.",
     monitor_all_code_locations=False,
 )
-def run_failure_alert(context: dg.RunFailureSensorContext):
+def run_failure_alert(context: dg.RunFailureSensorContext, harmoni: HarmoniResource):
     from harmoni_pipeline.run_outcome import run_failure_reason
-    from harmoni_pipeline.settings import Settings
 
     run = context.dagster_run
     run_level = context.failure_event.message if context.failure_event else None
     reason = run_failure_reason(context.instance, run.run_id, default=run_level or "run failed")
     alert = make_alert(run.run_id, run.job_name, run.tags.get("dagster/partition"), reason)
-    path = record_alert(alert, Settings.from_env().warehouse_dir)
+    path = record_alert(alert, harmoni.settings().warehouse_dir)
     context.log.info(f"alert recorded in {path}")
     try:
         status = post_alert(alert)
@@ -79,13 +79,13 @@ def landing_sensor(jobs: list) -> dg.SensorDefinition:
         "runs of their partitions once, then (harmoni_refresh_sensor) re-scores every scored month from the first "
         "one affected. The cursor holds the last snapshot and survives restarts.",
     )
-    def _sensor(context: dg.SensorEvaluationContext):
-        return landing_requests(context)
+    def _sensor(context: dg.SensorEvaluationContext, harmoni: HarmoniResource):
+        return landing_requests(context, harmoni.settings())
 
     return _sensor
 
 
-def landing_requests(context: dg.SensorEvaluationContext):
+def landing_requests(context: dg.SensorEvaluationContext, settings):
     import hashlib
     import json
 
@@ -93,13 +93,9 @@ def landing_requests(context: dg.SensorEvaluationContext):
     from harmoni_pipeline.ingest.landing import HashCache
     from harmoni_pipeline.ingest.runner import staging_is_current
     from harmoni_pipeline.landing_watch import changed_paths, plan, snapshot
-    from harmoni_pipeline.registry import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
     from harmoni_pipeline.periods import FIRST_MONTH
-    from harmoni_pipeline.settings import Settings
 
-    settings = Settings.from_env()
-    warehouse = Warehouse(settings.warehouse_dir, catalog_tables())
+    warehouse = settings.warehouse()
     listing = landing_shape.scan(settings.landing_dir)
     report_landing_issues(context.log, warehouse, listing.issues)
     cache = HashCache.in_folder(settings.local_dir)
@@ -200,18 +196,16 @@ def refresh_sensor(score_job, staging_jobs: list) -> dg.SensorDefinition:
     return _sensor
 
 
-def freshness_alerts(warehouse_dir, now, last_alerted: str | None):
+def freshness_alerts(settings, now, last_alerted: str | None):
     """The freshness alert due at ``now`` (once per month: not if ``last_alerted`` is that
     month), recorded and posted; returns ``(period checked, alert or None)``."""
     from harmoni_pipeline import freshness
-    from harmoni_pipeline.registry import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
 
-    result = freshness.check(Warehouse(warehouse_dir, catalog_tables()), now)
+    result = freshness.check(settings.warehouse(), now)
     if not result.overdue or result.period == last_alerted:
         return result, None
     alert = make_alert("-", "freshness", result.period, result.reason, kind="overdue")
-    record_alert(alert, warehouse_dir)
+    record_alert(alert, settings.warehouse_dir)
     try:
         post_alert(alert)
     except OSError:  # recorded; the webhook may be down
@@ -226,13 +220,10 @@ def freshness_alerts(warehouse_dir, now, last_alerted: str | None):
     description="The previous month's marts are due by the 10th (Asia/Jakarta): from then on, if a due mart has no "
     "published partition for that month, records an alert and POSTs it to HARMONI_ALERT_WEBHOOK, once per month.",
 )
-def freshness_sensor(context: dg.SensorEvaluationContext):
+def freshness_sensor(context: dg.SensorEvaluationContext, harmoni: HarmoniResource):
     import datetime as dt
 
-    from harmoni_pipeline.settings import Settings
-
-    result, alert = freshness_alerts(Settings.from_env().warehouse_dir, dt.datetime.now(dt.timezone.utc),
-                                     context.cursor)
+    result, alert = freshness_alerts(harmoni.settings(), dt.datetime.now(dt.timezone.utc), context.cursor)
     if alert is None:
         return dg.SkipReason(result.reason if result.overdue else f"marts of {result.period} are published")
     context.update_cursor(result.period)

@@ -8,7 +8,7 @@ Dagster here; ``harmoni_freshness_sensor`` (automation) calls it and alerts.
 Why not Dagster's ``FreshnessPolicy``: in 1.13 it judges when an asset was last
 materialised (any partition), and ``build_time_partition_freshness_checks`` judges the
 *last* partition, which with ``end_offset=1`` is the current month — "the previous month
-by the 10th" fails every month (measured, issue 5 notes).
+by the 10th" fails every month (measured).
 """
 
 from __future__ import annotations

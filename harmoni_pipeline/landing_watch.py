@@ -5,7 +5,7 @@ Room: plain logic behind the landing-zone sensor — a snapshot of every landing
 SHA-256, the difference between two snapshots, and the refresh plan (data-contracts §3:
 a partition reflects the files present in its folder). No Dagster here.
 
-Rules (issue 5): a survey or FKDM file in month M re-stages M and re-scores every
+Rules: a survey or FKDM file in month M re-stages M and re-scores every
 already-scored month from M on (a late survey file can move a response's first arrival,
 so later windows change too); a statistics file of arrival year Y re-stages Y and
 re-scores every scored month from Y-01 on; the assignment table re-scores every scored

@@ -8,7 +8,11 @@ The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``,
 protocol; :mod:`harmoni_pipeline.storage`). What must stay on this machine — the landing
 files' hash cache, Data Docs, the alert log — goes to the *local folder*:
 ``HARMONI_LOCAL_DIR`` when set, else the warehouse folder itself when the warehouse is
-local (as before URLs were accepted), else ``data/local``.
+local, else ``data/local`` (:func:`local_dir_for`, the one place it is derived).
+
+A process builds its settings once: the command line from its arguments
+(:meth:`Settings.from_env` with them, the environment filling what is not given), Dagster
+code from the ``harmoni`` resource.
 """
 
 from __future__ import annotations
@@ -116,6 +120,14 @@ class Settings:
         if isinstance(self.warehouse_dir, Path):
             return self.warehouse_dir / "harmoni.duckdb"
         return f"{self.warehouse_dir}/harmoni.duckdb"
+
+    def warehouse(self, tables: dict | None = None):
+        """The :class:`~harmoni_pipeline.warehouse.Warehouse` these settings name, with
+        every catalog table (or ``tables``) and the local folder: the one way to open it."""
+        from harmoni_pipeline.registry import catalog_tables
+        from harmoni_pipeline.warehouse import Warehouse
+
+        return Warehouse(self.warehouse_dir, catalog_tables() if tables is None else tables, local_dir=self.local_dir)
 
     @property
     def pii_key_id(self) -> str:

@@ -85,11 +85,9 @@ def landing_issues(settings) -> list[tuple]:
     """The landing zone's issues now (a fresh listing: nothing is written), each with when
     it was first recorded in ``audit.landing_issues``."""
     from harmoni_pipeline.ingest import landing_shape
-    from harmoni_pipeline.registry import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
 
     issues = landing_shape.scan(settings.landing_dir).issues
-    warehouse = Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+    warehouse = settings.warehouse()
     seen = landing_shape.first_seen(warehouse, issues)
     return [(i.path, i.problem, _stamp(seen.get(i)) or "not yet recorded") for i in issues]
 

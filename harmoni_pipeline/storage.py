@@ -59,8 +59,8 @@ def local_folder(location: str | os.PathLike) -> Path:
 
 
 def normalise_location(location: str | os.PathLike) -> Path | str:
-    """A local location as an absolute :class:`~pathlib.Path` (as before URLs were
-    accepted); any other URL as given, without a trailing slash."""
+    """A local location as an absolute :class:`~pathlib.Path`; any other URL as given,
+    without a trailing slash."""
     if is_local(location):
         return local_folder(location)
     protocol, rest = os.fspath(location).split("://", 1)

@@ -25,7 +25,8 @@ def test_plan_restages_the_partitions_and_rescores_from_the_first_affected_month
 
 def _evaluate(defs, instance, cursor):
     sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
-    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def()) as context:
+    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
+                                  resources={"harmoni": HarmoniResource()}) as context:
         result = sensor.evaluate_tick(context)
     return result.run_requests or [], result.cursor
 

@@ -21,6 +21,7 @@ from harmoni_pipeline.ingest.landing import HashCache, earlier_periods, partitio
 from harmoni_pipeline.ingest.landing_shape import LandingIssue, check_period, partition_range, record_issues, scan
 from harmoni_pipeline.periods import shift
 from harmoni_pipeline.registry import catalog_tables
+from harmoni_pipeline.resources import HarmoniResource
 from harmoni_pipeline.warehouse import Warehouse
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 
@@ -137,7 +138,8 @@ def test_concurrent_recordings_lose_no_row(tmp_path):
 
 def _evaluate(defs, instance, cursor):
     sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
-    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def()) as context:
+    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
+                                  resources={"harmoni": HarmoniResource()}) as context:
         result = sensor.evaluate_tick(context)
     return result.run_requests or [], result.cursor
 
