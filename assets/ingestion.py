@@ -6,8 +6,8 @@ import dagster as dg
 
 from harmoni_pipeline.ingest.runner import IngestError, ingest_partition
 from harmoni_pipeline.metadata import column_schema, source_files_table
-from harmoni_pipeline.partitions import monthly_partitions, yearly_partitions
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.partitions import monthly_partitions, yearly_partitions
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline import registry
 from harmoni_pipeline.registry import STAGING_TABLES
 

@@ -9,11 +9,11 @@ import dagster as dg
 from harmoni_pipeline import methodology as methodology_mod
 from harmoni_pipeline import registry
 from harmoni_pipeline.metadata import column_lineage, column_schema
-from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.quality import standing
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.registry import STAGING_TABLES
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.scoring import marts
 from harmoni_pipeline.scoring.inputs import MixedKeysError
 from harmoni_pipeline.scoring.integration import AssignmentError

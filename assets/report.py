@@ -6,12 +6,12 @@ import dagster as dg
 
 from harmoni_pipeline import methodology as methodology_mod
 from harmoni_pipeline import registry
-from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.report import build
 from harmoni_pipeline.report.boundaries import boundaries_dir
 from harmoni_pipeline.report.content import ReportDataError
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 
 REPORT_CODE_VERSION = "report-1"
 MART_KEYS = [dg.AssetKey(registry.asset_path(table)) for table in registry.MART_TABLES]

@@ -16,7 +16,7 @@ from harmoni_pipeline import registry
 from harmoni_pipeline.quality.gate import GateResult, MissingCandidate, gate
 from harmoni_pipeline.quality.gx_runner import ValidationReport
 from harmoni_pipeline.quality.suites import has_warnings
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 
 CHECK_NAME = "expectations"
 WARNINGS_CHECK = "warnings"

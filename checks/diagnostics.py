@@ -4,14 +4,14 @@ fast completion, Cronbach's alpha per PPA block, repeated respondent keys. Thres
 
 import dagster as dg
 
-from checks.common import candidate_runs, partitioned_check
+from harmoni_pipeline.checks.common import candidate_runs, partitioned_check
 from harmoni_pipeline import methodology, registry
-from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.quality import diagnostics
 from harmoni_pipeline.quality.gate import record
 from harmoni_pipeline.quality.gx_runner import Outcome
 from harmoni_pipeline.registry import STAGING_TABLES
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 
 TABLE = STAGING_TABLES["survey"]
 ASSET = "staging/survey_responses"

@@ -4,9 +4,9 @@ expectations (survey coverage) are reported by a non-blocking ``warnings`` check
 
 import dagster as dg
 
-from checks.common import publication_gate
+from harmoni_pipeline.checks.common import publication_gate
 from harmoni_pipeline import methodology
-from harmoni_pipeline.partitions import monthly_partitions, yearly_partitions
+from harmoni_pipeline.defs.partitions import monthly_partitions, yearly_partitions
 from harmoni_pipeline.quality.validate import docs_dir, validate_staging
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline import registry

@@ -62,7 +62,7 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *,
 
     from harmoni_pipeline.definitions import build_defs
     from harmoni_pipeline.local_runs import execute, reap_dead_runs, write_log
-    from harmoni_pipeline.resources import HarmoniResource
+    from harmoni_pipeline.defs.resources import HarmoniResource
 
     defs = build_defs({"harmoni": HarmoniResource.from_settings(settings)})  # the runs use these settings
     instance = _instance()

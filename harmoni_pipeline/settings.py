@@ -8,7 +8,8 @@ The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``,
 protocol; :mod:`harmoni_pipeline.storage`). What must stay on this machine — the landing
 files' hash cache, Data Docs, the alert log — goes to the *local folder*:
 ``HARMONI_LOCAL_DIR`` when set, else the warehouse folder itself when the warehouse is
-local, else ``data/local`` (:func:`local_dir_for`, the one place it is derived).
+local, else ``data/local`` (:func:`~harmoni_pipeline.storage.local_dir_for`, the one place it is
+derived).
 
 A process builds its settings once: the command line from its arguments
 (:meth:`Settings.from_env` with them, the environment filling what is not given), Dagster
@@ -23,10 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, MB, InputLimits
-from harmoni_pipeline.storage import is_local, local_folder, normalise_location
+from harmoni_pipeline.storage import DEFAULT_LOCAL_DIR, local_dir_for, normalise_location  # noqa: F401 (re-exported)
 
 DEV_PII_KEY = "harmoni-development-key-not-for-production"
-DEFAULT_LOCAL_DIR = "data/local"
 ENVIRONMENTS = ("development", "production")
 MIN_PRODUCTION_KEY_BYTES = 32
 
@@ -64,15 +64,6 @@ def check_environment(environ: dict | None = None, pii_key: str | None = None) -
                 "(e.g. `openssl rand -hex 32`)"
             )
     return harmoni_env
-
-
-def local_dir_for(warehouse: Path | str, environ: dict | None = None) -> Path:
-    """The local working folder: ``HARMONI_LOCAL_DIR`` when set, else the warehouse
-    folder for a local warehouse, else ``data/local``."""
-    env = os.environ if environ is None else environ
-    if env.get("HARMONI_LOCAL_DIR"):
-        return Path(env["HARMONI_LOCAL_DIR"]).resolve()
-    return local_folder(warehouse) if is_local(warehouse) else Path(DEFAULT_LOCAL_DIR).resolve()
 
 
 # environment variable → (InputLimits field, unit in bytes or 1)

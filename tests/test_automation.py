@@ -14,7 +14,7 @@ import pytest
 
 from harmoni_pipeline.periods import month_of, previous_month
 from harmoni_pipeline.definitions import build_defs, defs
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -118,7 +118,7 @@ def _publish_empty(warehouse_dir, table, period):
 
 
 def test_freshness_alerts_once_per_overdue_month_naming_the_unpublished_marts(env, settings, webhook, monkeypatch):
-    from harmoni_pipeline.automation import freshness_alerts
+    from harmoni_pipeline.defs.sensors import freshness_alerts
 
     url, received = webhook
     monkeypatch.setenv("HARMONI_ALERT_WEBHOOK", url)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from harmoni_pipeline.automation import REFRESH_TAG, RESCORE_TAG, SCORED_ASSET, rescore_requests
+from harmoni_pipeline.defs.sensors import REFRESH_TAG, RESCORE_TAG, SCORED_ASSET, rescore_requests
 from harmoni_pipeline.definitions import build_defs
 from harmoni_pipeline.landing_watch import changed_paths, plan
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 
 

@@ -74,7 +74,7 @@ def test_scoring_refuses_a_window_staged_under_two_keys(rotated):
     """The last line of defence (a scheduled run after a key change, before re-staging):
     the marts are not computed from ids of two keys, and the reason says what to do."""
     from harmoni_pipeline.definitions import build_defs
-    from harmoni_pipeline.resources import HarmoniResource
+    from harmoni_pipeline.defs.resources import HarmoniResource
     from harmoni_pipeline.run_outcome import failure_reason
 
     wh = rotated["wh"]

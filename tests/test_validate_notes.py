@@ -17,7 +17,7 @@ import pytest
 
 from harmoni_pipeline.filecheck import check_file, render
 from harmoni_pipeline.ingest.runner import ingest_partition
-from harmoni_pipeline.ingest.survey import aby_order
+from harmoni_pipeline.ingest.survey_timestamps import aby_order
 from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 

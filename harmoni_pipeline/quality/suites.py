@@ -19,7 +19,7 @@ from pathlib import Path
 # The package that ships the checks' data files (suites, diagnostics thresholds). They are
 # found as package data, never imported: the checks (Dagster declarations) stand above
 # this module and use it.
-CHECKS_PACKAGE = "checks"
+CHECKS_PACKAGE = "harmoni_pipeline.checks"
 
 
 def checks_data(name: str) -> Path:

@@ -1,5 +1,5 @@
-"""Schedules and sensors of the code location: the monthly run, the landing-zone and
-refresh sensors, the alert on failure and the freshness alert.
+"""Sensors of the code location: the landing-zone and refresh sensors, the alert on
+failure and the freshness alert. Each takes its settings from the ``harmoni`` resource.
 
 Room: Dagster declarations; messages and delivery are :mod:`harmoni_pipeline.alerts`',
 what changed in the landing zone :mod:`harmoni_pipeline.landing_watch`'s, what is due
@@ -14,27 +14,8 @@ import dagster as dg
 
 from harmoni_pipeline import registry
 from harmoni_pipeline.alerts import make_alert, post_alert, record_alert
-from harmoni_pipeline.periods import TIMEZONE, month_of, previous_month
 from harmoni_pipeline.registry import SCORE_MONTHLY
-from harmoni_pipeline.resources import HarmoniResource
-
-
-def monthly_schedule(job) -> dg.ScheduleDefinition:
-    """The 5th of every month at 02:00 Asia/Jakarta, for the previous (complete) month."""
-
-    @dg.schedule(
-        name="harmoni_monthly_schedule",
-        cron_schedule="0 2 5 * *",
-        execution_timezone=TIMEZONE,
-        job=job,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Ingest and score the previous month on the 5th at 02:00 Asia/Jakarta.",
-    )
-    def _schedule(context: dg.ScheduleEvaluationContext):
-        period = previous_month(month_of(context.scheduled_execution_time))
-        return dg.RunRequest(run_key=f"monthly-{period}", partition_key=period, tags={"harmoni/trigger": "schedule"})
-
-    return _schedule
+from harmoni_pipeline.defs.resources import HarmoniResource
 
 
 @dg.run_failure_sensor(
