@@ -14,22 +14,8 @@ from hypothesis import strategies as st
 from harmoni_pipeline.scoring import events as events_mod
 from tests import reference_scoring as ref
 from tests.scoring_helpers import (
-    BANDS,
-    K1,
-    K2,
-    K3,
-    KAB,
-    M,
-    PERIOD,
-    PROPERTY,
-    SEXES,
-    even_cells,
-    idx,
-    pop_table,
-    population_rows,
-    report,
-    reports_frame,
-    total_row,
+    BANDS, K1, K2, K3, KAB, M, PERIOD, PROPERTY, SEXES, even_cells, idx, pop_table, population_rows, report,
+    reports_frame, total_row,
 )
 
 

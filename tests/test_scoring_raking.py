@@ -13,8 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 from harmoni_pipeline.scoring import raking
 from tests.scoring_helpers import (
-    PROPERTY,
-    RAKE_KW,
+    PROPERTY, RAKE_KW,
 )
 
 

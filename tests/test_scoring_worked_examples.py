@@ -12,15 +12,7 @@ import pytest
 from harmoni_pipeline.scoring import events as events_mod
 from harmoni_pipeline.scoring import survey
 from tests.scoring_helpers import (
-    IHAI_VARS,
-    K1,
-    M,
-    PERIOD,
-    example_reports,
-    idx,
-    pop_table,
-    total_row,
-    window_frame,
+    IHAI_VARS, K1, M, PERIOD, example_reports, idx, pop_table, total_row, window_frame,
 )
 
 
