@@ -5,15 +5,16 @@ Each materialisation is one pull into the current month (Asia/Jakarta); the land
 sensor then stages the files it wrote. A failed target fails the run (and so alerts,
 like any run failure) after the other targets were pulled and every outcome recorded in
 ``audit.pulls``. Schedules are off by default: turn them on once the source's settings
-are in place.
+are in place. Their jobs and schedules are in :mod:`harmoni_pipeline.defs.jobs` and
+:mod:`harmoni_pipeline.defs.schedules`.
 """
 
 import dagster as dg
 
 from harmoni_pipeline.connectors.http import PullError
 from harmoni_pipeline.connectors.pull import pull
-from harmoni_pipeline.periods import TIMEZONE
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
+from harmoni_pipeline.registry import PULL_SOURCES
 
 OWNERS = ["team:data-engineering"]
 PULL_CODE_VERSION = "pull-1"
@@ -25,8 +26,6 @@ DESCRIPTIONS = {
     "bps": "The BPS WebAPI bodies of the variables of stats_sources.yaml (this year and the last), as BPS JSON "
            "files in landing/stats/YYYY/ when they changed.",
 }
-CRON = {"kobo": "15 * * * *", "sheets": "20 * * * *", "bps": "0 3 1 * *"}
-WHEN = {"kobo": "hourly at :15", "sheets": "hourly at :20", "bps": "monthly on the 1st at 03:00"}
 
 
 def pull_asset(source: str) -> dg.AssetsDefinition:
@@ -60,17 +59,4 @@ def pull_asset(source: str) -> dg.AssetsDefinition:
     return _pull
 
 
-pull_assets = [pull_asset(source) for source in ("kobo", "sheets", "bps")]
-pull_jobs = [
-    dg.define_asset_job(f"pull_{source}", selection=dg.AssetSelection.assets(["pulls", source]),
-                        description=f"Pull new {source} records into the landing zone now.")
-    for source in ("kobo", "sheets", "bps")
-]
-pull_schedules = [
-    dg.ScheduleDefinition(
-        name=f"pull_{source}_schedule", job=job, cron_schedule=CRON[source], execution_timezone=TIMEZONE,
-        default_status=dg.DefaultScheduleStatus.STOPPED,
-        description=f"Pull {source} {WHEN[source]} (Asia/Jakarta); off until its settings are in place.",
-    )
-    for source, job in zip(("kobo", "sheets", "bps"), pull_jobs)
-]
+pull_assets = [pull_asset(source) for source in PULL_SOURCES]

@@ -303,7 +303,7 @@ def test_bps_domain_follows_the_scope_unless_set():
 def test_harmoni_pull_prints_what_it_wrote_records_audit_and_exits_0_when_nothing_is_new(env, monkeypatch, capsys):
     from harmoni_pipeline.cli import main
     from harmoni_pipeline.settings import Settings
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     with KoboServer(TOKEN, {"a1": [record(1, "2025-03-01T01:00:00"), record(2, "2025-03-01T02:00:00")]}) as srv:

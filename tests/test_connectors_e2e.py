@@ -16,7 +16,7 @@ import pytest
 
 from harmoni_pipeline.cli import main
 from harmoni_pipeline.sample import generate_landing_zone
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.source_servers import BpsServer, KoboServer, SheetsServer, kobo_records_from_csv
 
@@ -156,7 +156,7 @@ def test_scores_equal_those_of_the_files_dropped_by_hand(runs, table):
 
 def test_the_pull_asset_materialises_with_metadata_and_fails_a_run_on_a_refused_token(tmp_path, monkeypatch):
     from harmoni_pipeline.definitions import build_defs
-    from harmoni_pipeline.resources import HarmoniResource
+    from harmoni_pipeline.defs.resources import HarmoniResource
 
     with KoboServer(TOKEN, {"a1": [{"_id": 1, "_uuid": "u1", "_submission_time": "2025-03-01T01:00:00"}]}) as srv:
         monkeypatch.setenv("HARMONI_KOBO_URL", srv.url)

@@ -35,18 +35,16 @@ def add_pull_command(command, common, period_arg) -> None:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from harmoni_pipeline.cli import _set_env, _warehouse
+    from harmoni_pipeline.cli import _settings
     from harmoni_pipeline.connectors.http import PullError
     from harmoni_pipeline.periods import current_period
     from harmoni_pipeline.connectors.pull import pull
     from harmoni_pipeline.ingest.landing_shape import check_period
-    from harmoni_pipeline.settings import Settings
 
-    _set_env(args)
     period = check_period(args.period or current_period(), "survey", "--period")
-    settings = Settings.from_env()
+    settings = _settings(args)
     try:
-        rows = pull(args.source, settings=settings, period=period, warehouse=_warehouse(settings))
+        rows = pull(args.source, settings=settings, period=period, warehouse=settings.warehouse())
     except PullError as exc:
         print(f"harmoni: {exc}", file=sys.stderr)
         return 2
