@@ -104,7 +104,8 @@ def landing_requests(context: dg.SensorEvaluationContext):
 
     settings = Settings.from_env()
     warehouse = Warehouse(settings.warehouse_dir, catalog_tables())
-    listing = landing_shape.scan(settings.landing_dir)
+    landing = settings.landing_root()  # a landing zone at a URL: this machine's copy, synced now
+    listing = landing_shape.scan(landing)
     report_landing_issues(context.log, warehouse, listing.issues)
     cache = HashCache.in_folder(settings.local_dir)
     current = snapshot(listing, cache)
@@ -124,7 +125,7 @@ def landing_requests(context: dg.SensorEvaluationContext):
     sources = {"ingest_monthly": ("survey", "fkdm"), "ingest_statistics": ("stats",)}
     refresh.staging = [
         (job, partition) for job, partition in refresh.staging
-        if not all(staging_is_current(src, partition, landing=settings.landing_dir, warehouse=warehouse,
+        if not all(staging_is_current(src, partition, landing=landing, warehouse=warehouse,
                                       pii_key_id=settings.pii_key_id) for src in sources[job])
     ]
     change = [settings.pii_key_id, sorted((p, current.get(p) or "") for p in paths)]

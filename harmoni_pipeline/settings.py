@@ -4,7 +4,8 @@ Room: where the landing zone, the warehouse and the local working folder are, th
 the PII key and the limits on what one landing file may hold — read when a run starts,
 never at import. Nothing here reads data.
 
-The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``, any fsspec
+The landing zone is a plain path or a URL too (read through a local copy:
+:meth:`Settings.landing_root`). The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``, any fsspec
 protocol; :mod:`harmoni_pipeline.storage`). What must stay on this machine — the landing
 files' hash cache, Data Docs, the alert log — goes to the *local folder*:
 ``HARMONI_LOCAL_DIR`` when set, else the warehouse folder itself when the warehouse is
@@ -98,7 +99,7 @@ def limits_from(environ: dict) -> InputLimits:
 
 @dataclass(frozen=True)
 class Settings:
-    landing_dir: Path
+    landing_dir: Path | str  # an absolute local Path, or the URL of a landing zone elsewhere (s3://…)
     warehouse_dir: Path | str  # an absolute local Path, or the URL of a non-local warehouse
     scope: str
     pii_key: str
@@ -116,6 +117,15 @@ class Settings:
         if isinstance(self.warehouse_dir, Path):
             return self.warehouse_dir / "harmoni.duckdb"
         return f"{self.warehouse_dir}/harmoni.duckdb"
+
+    def landing_root(self) -> Path:
+        """The landing zone as a folder on this machine: ``landing_dir`` itself, or for a
+        URL this machine's copy, brought up to date now (:mod:`.ingest.landing_mirror`)."""
+        if isinstance(self.landing_dir, Path):
+            return self.landing_dir
+        from harmoni_pipeline.ingest.landing_mirror import sync
+
+        return sync(self.landing_dir, self.local_dir).root
 
     @property
     def pii_key_id(self) -> str:
@@ -152,7 +162,7 @@ class Settings:
             key = DEV_PII_KEY
         warehouse = normalise_location(warehouse_dir or env.get("HARMONI_WAREHOUSE_DIR") or "data/warehouse")
         return cls(
-            landing_dir=Path(landing_dir or env.get("HARMONI_LANDING_DIR") or "data/landing").resolve(),
+            landing_dir=normalise_location(landing_dir or env.get("HARMONI_LANDING_DIR") or "data/landing"),
             warehouse_dir=warehouse,
             scope=(scope or env.get("HARMONI_SCOPE") or "35.13").strip(),
             pii_key=key,

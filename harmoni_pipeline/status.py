@@ -88,7 +88,7 @@ def landing_issues(settings) -> list[tuple]:
     from harmoni_pipeline.tables import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
-    issues = landing_shape.scan(settings.landing_dir).issues
+    issues = landing_shape.scan(settings.landing_root()).issues
     warehouse = Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
     seen = landing_shape.first_seen(warehouse, issues)
     return [(i.path, i.problem, _stamp(seen.get(i)) or "not yet recorded") for i in issues]
