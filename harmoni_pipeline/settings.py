@@ -4,10 +4,10 @@ Room: where the landing zone, the warehouse and the local working folder are, th
 the PII key and the limits on what one landing file may hold — read when a run starts,
 never at import. Nothing here reads data.
 
-The landing zone is a plain path or a URL too (read through a local copy:
-:meth:`Settings.landing_root`). The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``, any fsspec
-protocol; :mod:`harmoni_pipeline.storage`). What must stay on this machine — the landing
-files' hash cache, Data Docs, the alert log — goes to the *local folder*:
+The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``, any fsspec
+protocol; :mod:`harmoni_pipeline.storage`); so is the landing zone, read through this
+machine's copy of it (:meth:`Settings.landing_root`). What must stay on this machine — the
+landing files' hash cache and copy, Data Docs, the alert log — goes to the *local folder*:
 ``HARMONI_LOCAL_DIR`` when set, else the warehouse folder itself when the warehouse is
 local (as before URLs were accepted), else ``data/local``.
 """

@@ -234,3 +234,30 @@ def test_a_landing_zone_at_a_url_follows_the_folder_rules(stack, tmp_path):
     assert (second.root / "README.txt").read_bytes().endswith(b"changed\n")
     assert not (second.root / "survey" / f"{PERIOD}-copy").exists()
     assert fs.exists(f"{base}/README.txt")  # the landing objects are only read
+
+
+def test_celery_settings_and_the_landing_location_from_the_environment(tmp_path):
+    """No service needed: the executor's broker and task settings, the worker's
+    arguments, a landing zone given as a URL or as a folder."""
+    from harmoni_pipeline import celery_workers
+    from harmoni_pipeline.definitions import executor_from_env
+    from harmoni_pipeline.settings import Settings
+
+    env = {"HARMONI_EXECUTOR": "celery", "HARMONI_CELERY_BROKER": "amqp://u:p@broker:5672/harmoni"}
+    assert executor_from_env(env).name == "celery"
+    config = celery_workers.executor_config(env)
+    assert config["broker"] == "amqp://u:p@broker:5672/harmoni"
+    assert config["config_source"]["task_acks_late"] and config["config_source"]["task_reject_on_worker_lost"]
+    assert celery_workers.broker_url({}) == "amqp://guest:guest@127.0.0.1:5672//"
+    argv = celery_workers.worker_argv(2, "dagster,big", "w@host")
+    assert {"--concurrency=2", "--queues=dagster,big", "--hostname=w@host"} <= set(argv)
+    with pytest.raises(ValueError):
+        celery_workers.worker_argv(0)
+    with pytest.raises(ValueError):
+        executor_from_env({"HARMONI_EXECUTOR": "celeri"})
+    remote = Settings.from_env(environ={"HARMONI_PII_KEY": "k", "HARMONI_LANDING_DIR": "s3://bucket/landing/",
+                                        "HARMONI_LOCAL_DIR": str(tmp_path)})
+    assert remote.landing_dir == "s3://bucket/landing"
+    assert celery_workers.run_config(remote)["resources"]["harmoni"]["config"]["landing_dir"] == "s3://bucket/landing"
+    local = Settings.from_env(environ={"HARMONI_PII_KEY": "k", "HARMONI_LANDING_DIR": str(tmp_path / "l")})
+    assert local.landing_dir == tmp_path / "l" and local.landing_root() == tmp_path / "l"
