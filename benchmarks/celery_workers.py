@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.scaleout_services import HARMONI, rabbitmq_vhost, start_worker, stop  # noqa: E402
+from tests.scaleout_services import HARMONI, rabbitmq_vhost, start_workers, stop  # noqa: E402
 
 
 def timeline(dagster_home: Path) -> list[tuple[str, str, float, float, str]]:
@@ -57,7 +57,7 @@ def measure(workers: int, landing: Path, period: str, env: dict, tmp: Path) -> t
     env = {**env, "DAGSTER_HOME": str(home)}
     started = []
     try:
-        started = [start_worker(f"w{i}", tmp / f"w{i}_{workers}", env) for i in range(1, workers + 1)]
+        started = start_workers([f"w{i}" for i in range(1, workers + 1)], tmp / f"workers_{workers}", env)
         t = time.monotonic()
         subprocess.run([HARMONI, "run", "--period", period, "--landing", str(landing),
                         "--warehouse", str(tmp / f"warehouse_{workers}")],

@@ -109,21 +109,27 @@ class Worker:
         return set(self.received()) - set(self.finished())
 
 
-def start_worker(name: str, folder: Path, env: dict) -> Worker:
-    """``harmoni worker`` in ``folder`` (its working directory and HARMONI_LOCAL_DIR),
-    its output in ``folder/worker.log``; waits until it listens on the broker."""
-    folder.mkdir(parents=True, exist_ok=True)
-    worker_env = {**env, "HARMONI_LOCAL_DIR": str(folder / "local")}
-    with open(folder / "worker.log", "wb") as out:
-        proc = subprocess.Popen([HARMONI, "worker", "--name", f"{name}@harmoni-test", "--concurrency", "1"],
-                                cwd=folder, env=worker_env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    worker = Worker(name, folder, proc)
+def start_workers(names: list[str], tmp: Path, env: dict) -> list[Worker]:
+    """One ``harmoni worker`` per name, in ``tmp/<name>`` (its working directory and
+    HARMONI_LOCAL_DIR), its output in ``tmp/<name>/worker.log``; all started at once, then
+    waited for until each listens on the broker (any that fails: all are stopped)."""
+    workers = []
     try:
-        wait_for(lambda: " ready." in worker.text() or proc.poll() is not None, 120, f"worker {name}")
-        if proc.poll() is not None:
-            raise RuntimeError(f"worker {name} exited {proc.returncode}:\n{worker.text()[-3000:]}")
+        for name in names:
+            folder = tmp / name
+            folder.mkdir(parents=True, exist_ok=True)
+            worker_env = {**env, "HARMONI_LOCAL_DIR": str(folder / "local")}
+            with open(folder / "worker.log", "wb") as out:
+                proc = subprocess.Popen([HARMONI, "worker", "--name", f"{name}@harmoni-test", "--concurrency", "1"],
+                                        cwd=folder, env=worker_env, stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+            workers.append(Worker(name, folder, proc))
+        for worker in workers:
+            wait_for(lambda: " ready." in worker.text() or worker.proc.poll() is not None, 120, f"worker {worker.name}")
+            if worker.proc.poll() is not None:
+                raise RuntimeError(f"worker {worker.name} exited {worker.proc.returncode}:\n{worker.text()[-3000:]}")
     except BaseException:
-        stop(proc)
+        for worker in workers:
+            stop(worker.proc)
         raise
-    return worker
+    return workers

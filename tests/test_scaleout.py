@@ -23,7 +23,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tests.scaleout_services import HARMONI, moto_s3, rabbitmq_vhost, start_worker, stop, wait_for
+from tests.scaleout_services import HARMONI, moto_s3, rabbitmq_vhost, start_workers, stop, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -126,7 +126,7 @@ def celery_run(stack, one_process_run):
     workers = []
     run = None
     try:
-        workers = [start_worker(name, tmp / name, env) for name in ("w1", "w2")]
+        workers = start_workers(["w1", "w2"], tmp, env)
         (tmp / "b").mkdir()
         run = subprocess.Popen([HARMONI, "run", "--period", PERIOD, "--landing", LANDING_URL, "--warehouse", WAREHOUSE_URL],
                                cwd=tmp / "b", env={**env, "HARMONI_EXECUTOR": "celery"},
