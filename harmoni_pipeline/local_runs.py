@@ -158,11 +158,12 @@ def write_log(instance: dg.DagsterInstance, run_ids: list[str], path: Path) -> P
 
 
 def execute(defs: dg.Definitions, job_name: str, partition: str, instance: dg.DagsterInstance, *,
-            progress: Callable[[str], None] = print) -> RunOutcome:
+            progress: Callable[[str], None] = print, settings=None) -> RunOutcome:
     """One run of ``job_name`` for ``partition`` in this process, under the period's lease;
     nothing is printed by Dagster (its log stays in the instance and goes to the log file).
     With ``HARMONI_EXECUTOR=celery`` this process orchestrates and the steps run on the
-    Celery workers (:mod:`harmoni_pipeline.celery_workers`)."""
+    Celery workers (:mod:`harmoni_pipeline.celery_workers`), which get ``settings`` (the
+    caller's, built once) through the run's configuration."""
     from harmoni_pipeline.run_outcome import failure_reason
 
     run_id = str(uuid.uuid4())
@@ -172,9 +173,10 @@ def execute(defs: dg.Definitions, job_name: str, partition: str, instance: dg.Da
         started = time.monotonic()
         if os.environ.get("HARMONI_EXECUTOR", "").strip() == "celery":  # steps on the workers
             from harmoni_pipeline import celery_workers
-            from harmoni_pipeline.settings import Settings
 
-            config = {**quiet, **celery_workers.run_config(Settings.from_env())}
+            if settings is None:
+                raise ValueError("HARMONI_EXECUTOR=celery: execute() needs the run's settings for the workers")
+            config = {**quiet, **celery_workers.run_config(settings)}
             result = celery_workers.execute(job_name, partition, instance, run_id=run_id, tags=tags, run_config=config)
         else:
             result = defs.resolve_job_def(job_name).execute_in_process(

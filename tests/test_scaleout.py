@@ -65,7 +65,7 @@ def _upload(fs, local: Path, url: str) -> None:
 
 
 def _mart_hashes(root) -> dict[str, str]:
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     manifest = Warehouse(root, catalog_tables()).manifest("marts", PERIOD)
