@@ -172,6 +172,7 @@ def test_two_celery_workers_on_s3_give_the_one_process_marts_even_when_one_dies(
 
 def test_the_landing_sensor_sees_a_new_s3_object_and_not_a_hidden_one(stack, celery_run, tmp_path, monkeypatch):
     from harmoni_pipeline.definitions import build_defs
+    from harmoni_pipeline.defs.resources import HarmoniResource
 
     assert celery_run["rc"] == 0
     fs = stack["fs"]
@@ -183,7 +184,8 @@ def test_the_landing_sensor_sees_a_new_s3_object_and_not_a_hidden_one(stack, cel
     sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
 
     def tick(instance, cursor):
-        with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def()) as ctx:
+        with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
+                                     resources={"harmoni": HarmoniResource()}) as ctx:
             result = sensor.evaluate_tick(ctx)
         return [(r.job_name, r.partition_key) for r in result.run_requests or []], result.cursor
 
