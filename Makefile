@@ -23,12 +23,14 @@ demo: $(STAMP) system-deps
 
 ## Debian packages the report needs, installed only when missing: pango (WeasyPrint's PDF
 ## layout), DejaVu fonts (maps and PDF), and for the report's tests chromium (a real-browser
-## screenshot) and poppler-utils (pdftoppm). Needs root (apt-get) only when something is missing.
+## screenshot) and poppler-utils (pdftoppm), and RabbitMQ for the Celery workers' tests (tests/test_scaleout.py
+## starts it when 127.0.0.1:5672 is down). Needs root (apt-get) only when something is missing.
 SYSTEM_PACKAGES_MISSING = $(strip \
   $(if $(shell command -v chromium),,chromium) \
   $(if $(shell command -v pdftoppm),,poppler-utils) \
   $(if $(wildcard /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf),,fonts-dejavu-core) \
-  $(if $(shell ldconfig -p 2>/dev/null | grep -F libpangoft2-1.0.so.0),,libpango-1.0-0 libpangoft2-1.0-0))
+  $(if $(shell ldconfig -p 2>/dev/null | grep -F libpangoft2-1.0.so.0),,libpango-1.0-0 libpangoft2-1.0-0) \
+  $(if $(shell command -v rabbitmq-server),,rabbitmq-server))
 
 system-deps:
 	@if [ -n "$(SYSTEM_PACKAGES_MISSING)" ]; then \
@@ -36,7 +38,8 @@ system-deps:
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES_MISSING); \
 	fi
 
-## Run the test suite (starts nothing itself: tests that need Postgres use 127.0.0.1:5432).
+## Run the test suite (tests that need Postgres use 127.0.0.1:5432; the scale-out tests start RabbitMQ,
+## a local S3 server and workers themselves).
 test: $(STAMP) system-deps
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -138,7 +138,7 @@ def period_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
     staged inputs (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_period`)."""
     ctx = _context(context, harmoni)
     try:
-        sets = marts.build_period(ctx, harmoni.settings().landing_dir)
+        sets = marts.build_period(ctx, harmoni.settings().landing_root())
     except (AssignmentError, MixedKeysError) as exc:  # not transient: a file or a re-staging fixes it
         raise dg.Failure(str(exc), allow_retries=False) from exc
     for held_back in standing.blocked(ctx.warehouse, marts.input_partitions(ctx)):

@@ -77,7 +77,7 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *,
     run_ids: list[str] = []
     try:
         for i, (job_name, key) in enumerate(plan, start=1):
-            outcome = execute(defs, job_name, key, instance, progress=progress)
+            outcome = execute(defs, job_name, key, instance, progress=progress, settings=settings)
             run_ids.append(outcome.run_id)
             status = "ok" if outcome.success else ("FAILED" if key in periods else "BLOCKED")
             progress(f"[{i}/{len(plan)}] {job_name} {key}: {status} ({outcome.seconds:.1f} s)")
@@ -132,7 +132,7 @@ def _landing_issues(settings) -> None:
     warning: they never stop a run."""
     from harmoni_pipeline.ingest.landing_shape import record_issues, scan
 
-    issues = scan(settings.landing_dir).issues
+    issues = scan(settings.landing_root()).issues
     record_issues(settings.warehouse(), issues)
     for issue in issues:
         print(f"harmoni: warning: {issue}", file=sys.stderr)
@@ -149,7 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_and_summarise(settings, periods: list[str]) -> None:
     """Run the periods, print the summary (also when a period failed), then fail if one did."""
     try:
-        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, pii_key_id=settings.pii_key_id)
+        plan = plan_runs(periods, settings.landing_root(), settings.warehouse_dir, pii_key_id=settings.pii_key_id)
         run_partitions(plan, periods, settings)
     except SystemExit:
         print_summary(settings, periods)
@@ -173,7 +173,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if args.scores_only:
         plan = [(SCORE_MONTHLY, p) for p in periods]
     else:
-        plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False,
+        plan = plan_runs(periods, settings.landing_root(), settings.warehouse_dir, restage_periods=False,
                          pii_key_id=settings.pii_key_id)
     targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
     explicit = {
@@ -240,6 +240,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     landing = settings.landing_dir
+    if not isinstance(landing, Path):
+        raise SystemExit(f"harmoni: the demo writes its sample into a local folder, not {landing}")
     if landing.exists() and any(landing.iterdir()) and not (landing / "README.txt").exists():
         raise SystemExit(f"harmoni: {landing} holds data that `harmoni sample` did not write; refusing to replace it")
     if landing.exists():
@@ -315,6 +317,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from harmoni_pipeline.celery_workers import start_worker
+
+    start_worker(args.concurrency, args.queues, args.name)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """Recent runs and partition status on the instance ``DAGSTER_HOME`` points at, the
     staging partitions blocked or warned, and the landing zone's issues."""
@@ -349,7 +358,7 @@ def print_summary(settings, periods: list[str]) -> None:
 # Commands that pseudonymise personal data with HARMONI_PII_KEY — in this process (run,
 # demo, validate) or in the runs they submit (backfill): only these say that the
 # development key is in use.
-PSEUDONYMISING_COMMANDS = ("run", "demo", "backfill", "validate")
+PSEUDONYMISING_COMMANDS = ("run", "demo", "backfill", "validate", "worker")
 DEV_KEY_NOTICE = "harmoni: HARMONI_PII_KEY is not set: pseudonymising with the development key"
 
 
@@ -498,6 +507,15 @@ def build_parser() -> argparse.ArgumentParser:
                 "  .venv/bin/duckdb -readonly data/warehouse/harmoni.duckdb")
     common(p, landing=False)
     p.set_defaults(func=cmd_catalog)
+
+    p = command("worker", "run steps of HARMONI_EXECUTOR=celery runs (a Celery worker)",
+                "Listens on $HARMONI_CELERY_BROKER (default amqp://guest:guest@127.0.0.1:5672//) and runs the\n"
+                "steps that runs started with HARMONI_EXECUTOR=celery send there, until stopped. Needs the same\n"
+                "HARMONI_SPLIT and HARMONI_PII_KEY as the runs; see docs/deployment.md.")
+    p.add_argument("--concurrency", type=int, default=1, help="steps at a time (default 1)")
+    p.add_argument("--queues", default=None, help="comma-separated queues to take steps from (default dagster)")
+    p.add_argument("--name", default=None, help="the worker's name (default harmoni-PID@HOST)")
+    p.set_defaults(func=cmd_worker)
     return parser
 
 

@@ -158,9 +158,12 @@ def write_log(instance: dg.DagsterInstance, run_ids: list[str], path: Path) -> P
 
 
 def execute(defs: dg.Definitions, job_name: str, partition: str, instance: dg.DagsterInstance, *,
-            progress: Callable[[str], None] = print) -> RunOutcome:
+            progress: Callable[[str], None] = print, settings=None) -> RunOutcome:
     """One run of ``job_name`` for ``partition`` in this process, under the period's lease;
-    nothing is printed by Dagster (its log stays in the instance and goes to the log file)."""
+    nothing is printed by Dagster (its log stays in the instance and goes to the log file).
+    With ``HARMONI_EXECUTOR=celery`` this process orchestrates and the steps run on the
+    Celery workers (:mod:`harmoni_pipeline.celery_workers`), which get ``settings`` (the
+    caller's, built once) through the run's configuration."""
     from harmoni_pipeline.run_outcome import failure_reason
 
     run_id = str(uuid.uuid4())
@@ -168,9 +171,18 @@ def execute(defs: dg.Definitions, job_name: str, partition: str, instance: dg.Da
     tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), "harmoni/trigger": "cli"}
     with period_lease(instance, partition, run_id, progress=progress):
         started = time.monotonic()
-        result = defs.resolve_job_def(job_name).execute_in_process(
-            partition_key=partition, instance=instance, raise_on_error=False, run_config=quiet, run_id=run_id, tags=tags,
-        )
+        if os.environ.get("HARMONI_EXECUTOR", "").strip() == "celery":  # steps on the workers
+            from harmoni_pipeline import celery_workers
+
+            if settings is None:
+                raise ValueError("HARMONI_EXECUTOR=celery: execute() needs the run's settings for the workers")
+            config = {**quiet, **celery_workers.run_config(settings)}
+            result = celery_workers.execute(job_name, partition, instance, run_id=run_id, tags=tags, run_config=config)
+        else:
+            result = defs.resolve_job_def(job_name).execute_in_process(
+                partition_key=partition, instance=instance, raise_on_error=False, run_config=quiet, run_id=run_id,
+                tags=tags,
+            )
     elapsed = time.monotonic() - started
     reason = None if result.success else failure_reason(result.all_events)
     return RunOutcome(job_name, partition, run_id, result.success, elapsed, reason, _warnings(instance, run_id))

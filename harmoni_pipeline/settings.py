@@ -5,8 +5,9 @@ the PII key and the limits on what one landing file may hold — read when a run
 never at import. Nothing here reads data.
 
 The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``, any fsspec
-protocol; :mod:`harmoni_pipeline.storage`). What must stay on this machine — the landing
-files' hash cache, Data Docs, the alert log — goes to the *local folder*:
+protocol; :mod:`harmoni_pipeline.storage`); so is the landing zone, read through this
+machine's copy of it (:meth:`Settings.landing_root`). What must stay on this machine — the
+landing files' hash cache and copy, Data Docs, the alert log — goes to the *local folder*:
 ``HARMONI_LOCAL_DIR`` when set, else the warehouse folder itself when the warehouse is
 local, else ``data/local`` (:func:`~harmoni_pipeline.storage.local_dir_for`, the one place it is
 derived).
@@ -93,7 +94,7 @@ def limits_from(environ: dict) -> InputLimits:
 
 @dataclass(frozen=True)
 class Settings:
-    landing_dir: Path
+    landing_dir: Path | str  # an absolute local Path, or the URL of a landing zone elsewhere (s3://…)
     warehouse_dir: Path | str  # an absolute local Path, or the URL of a non-local warehouse
     scope: str
     pii_key: str
@@ -111,6 +112,15 @@ class Settings:
         if isinstance(self.warehouse_dir, Path):
             return self.warehouse_dir / "harmoni.duckdb"
         return f"{self.warehouse_dir}/harmoni.duckdb"
+
+    def landing_root(self) -> Path:
+        """The landing zone as a folder on this machine: ``landing_dir`` itself, or for a
+        URL this machine's copy, brought up to date now (:mod:`.ingest.landing_mirror`)."""
+        if isinstance(self.landing_dir, Path):
+            return self.landing_dir
+        from harmoni_pipeline.ingest.landing_mirror import sync
+
+        return sync(self.landing_dir, self.local_dir).root
 
     def warehouse(self, tables: dict | None = None):
         """The :class:`~harmoni_pipeline.warehouse.Warehouse` these settings name, with
@@ -155,7 +165,7 @@ class Settings:
             key = DEV_PII_KEY
         warehouse = normalise_location(warehouse_dir or env.get("HARMONI_WAREHOUSE_DIR") or "data/warehouse")
         return cls(
-            landing_dir=Path(landing_dir or env.get("HARMONI_LANDING_DIR") or "data/landing").resolve(),
+            landing_dir=normalise_location(landing_dir or env.get("HARMONI_LANDING_DIR") or "data/landing"),
             warehouse_dir=warehouse,
             scope=(scope or env.get("HARMONI_SCOPE") or "35.13").strip(),
             pii_key=key,

@@ -86,7 +86,7 @@ def landing_issues(settings) -> list[tuple]:
     it was first recorded in ``audit.landing_issues``."""
     from harmoni_pipeline.ingest import landing_shape
 
-    issues = landing_shape.scan(settings.landing_dir).issues
+    issues = landing_shape.scan(settings.landing_root()).issues
     warehouse = settings.warehouse()
     seen = landing_shape.first_seen(warehouse, issues)
     return [(i.path, i.problem, _stamp(seen.get(i)) or "not yet recorded") for i in issues]

@@ -28,15 +28,18 @@ from harmoni_pipeline.defs.jobs import (
 from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.defs.schedules import monthly_schedule, pull_schedules
 from harmoni_pipeline.defs.sensors import freshness_sensor, landing_sensor, refresh_sensor, run_failure_alert
+from harmoni_pipeline.step_io import warehouse_io_manager
 
-EXECUTORS = ("multiprocess", "in_process", "k8s")
+EXECUTORS = ("multiprocess", "in_process", "k8s", "celery")
 
 
 def executor_from_env(environ=None) -> dg.ExecutorDefinition:
     """``HARMONI_EXECUTOR``: ``multiprocess`` (default: one process per step, steps of a run
     in parallel), ``in_process`` (one process per run: no per-step start-up cost, for
-    small machines where runs, not steps, are the parallelism) or ``k8s`` (one Kubernetes
-    Job per step; needs ``dagster-k8s``, installed in the deployment image only)."""
+    small machines where runs, not steps, are the parallelism), ``k8s`` (one Kubernetes
+    Job per step; needs ``dagster-k8s``, installed in the deployment image only) or
+    ``celery`` (each step a task on the broker ``HARMONI_CELERY_BROKER``, run by
+    ``harmoni worker`` processes on any machine: :mod:`harmoni_pipeline.celery_workers`)."""
     name = (os.environ if environ is None else environ).get("HARMONI_EXECUTOR", "multiprocess").strip() or "multiprocess"
     if name == "multiprocess":
         return dg.multiprocess_executor
@@ -48,6 +51,10 @@ def executor_from_env(environ=None) -> dg.ExecutorDefinition:
         except ImportError as exc:
             raise ValueError("HARMONI_EXECUTOR=k8s needs the package dagster-k8s (docs/deployment.md)") from exc
         return k8s_job_executor
+    if name == "celery":
+        from harmoni_pipeline.celery_workers import celery_executor
+
+        return celery_executor(environ)
     raise ValueError(f"HARMONI_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}")
 
 
@@ -55,7 +62,7 @@ def build_defs(resource_overrides: dict | None = None, split: str | None = None)
     """``split``: ``"province"`` splits each month's survey and FKDM parse into one step
     per province shard (default: ``HARMONI_SPLIT``; unset = one step per source)."""
     split = os.environ.get("HARMONI_SPLIT") if split is None else split
-    resources = {"harmoni": HarmoniResource()}
+    resources = {"harmoni": HarmoniResource(), "io_manager": warehouse_io_manager}
     resources.update(resource_overrides or {})
     return dg.Definitions(
         executor=executor_from_env(),

@@ -77,7 +77,8 @@ def landing_requests(context: dg.SensorEvaluationContext, settings):
     from harmoni_pipeline.periods import FIRST_MONTH
 
     warehouse = settings.warehouse()
-    listing = landing_shape.scan(settings.landing_dir)
+    landing = settings.landing_root()  # a landing zone at a URL: this machine's copy, synced now
+    listing = landing_shape.scan(landing)
     report_landing_issues(context.log, warehouse, listing.issues)
     cache = HashCache.in_folder(settings.local_dir)
     current = snapshot(listing, cache)
@@ -96,7 +97,7 @@ def landing_requests(context: dg.SensorEvaluationContext, settings):
     # run, or a change already ingested) needs no run.
     refresh.staging = [
         (job, partition) for job, partition in refresh.staging
-        if not all(staging_is_current(src, partition, landing=settings.landing_dir, warehouse=warehouse,
+        if not all(staging_is_current(src, partition, landing=landing, warehouse=warehouse,
                                       pii_key_id=settings.pii_key_id) for src in registry.STAGING_JOBS[job])
     ]
     change = [settings.pii_key_id, sorted((p, current.get(p) or "") for p in paths)]

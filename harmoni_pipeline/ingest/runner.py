@@ -183,8 +183,9 @@ def plan_partition(source: str, period: str, *, settings: Settings, warehouse: W
     """The partition's files in path order, and which of them (by position) are copies of
     an earlier-counted file (same SHA-256): position → path of the copy that counts."""
     cache = HashCache.in_folder(warehouse.local_dir)
-    files = partition_files(settings.landing_dir, source, period, cache)
-    counted = first_copies(settings.landing_dir, source, period, cache)
+    landing = settings.landing_root()
+    files = partition_files(landing, source, period, cache)
+    counted = first_copies(landing, source, period, cache)
     cache.save()
     duplicate_of: dict[int, str] = {}
     for order, file in enumerate(files):
