@@ -1,6 +1,8 @@
 """Blocking expectation checks on the marts: the month's ten candidates are validated
 together and published together, as the period's one snapshot, only when every suite
-passes (one ``expectations`` check on every mart)."""
+passes (one ``expectations`` check on every mart); the six uncertainty, sensitivity and
+group tables, computed from the published marts, are validated and published together
+into the same snapshot by a second gate."""
 
 import dagster as dg
 
@@ -9,6 +11,7 @@ from harmoni_pipeline import methodology
 from harmoni_pipeline.partitions import monthly_partitions
 from harmoni_pipeline.quality.validate import docs_dir, validate_marts
 from harmoni_pipeline.scoring.marts import ALL_TABLES
+from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_TABLES
 
 
 def validate(context, harmoni, candidates):
@@ -25,3 +28,13 @@ mart_gate: dg.AssetChecksDefinition = publication_gate(
     "published together, as the month's one snapshot, only when every expectation passes.",
 )
 mart_checks = [mart_gate]
+
+
+uncertainty_gate: dg.AssetChecksDefinition = publication_gate(
+    "marts_uncertainty__gate", UNCERTAINTY_TABLES, monthly_partitions, validate,
+    description="GX suites checks/suites/marts.*.json on the month's uncertainty, sensitivity and group candidates "
+    "(intervals and bands present exactly where a score is published, probabilities within 0–1, groups with a score "
+    "have n ≥ min_n); the six are published together into the month's marts snapshot only when every expectation "
+    "passes. Warning (never blocking): each published score inside its own 5–95 % interval.",
+)
+mart_checks.append(uncertainty_gate)

@@ -10,6 +10,7 @@ import dagster as dg
 from assets.ingestion import build_ingestion_assets, landing_specs
 from assets.marts import mart_assets, mart_specs
 from assets.report import report_assets
+from assets.uncertainty import uncertainty_assets
 from checks.diagnostics import diagnostic_checks
 from checks.marts import mart_checks
 from checks.staging import staging_checks
@@ -78,7 +79,7 @@ def build_defs(resource_overrides: dict | None = None, split: str | None = None)
     resources.update(resource_overrides or {})
     return dg.Definitions(
         executor=executor_from_env(),
-        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *report_assets],
+        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *uncertainty_assets, *report_assets],
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
         jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job],
         schedules=[monthly_schedule(harmoni_monthly_job)],

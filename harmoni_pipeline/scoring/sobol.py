@@ -82,12 +82,13 @@ class SobolSums:
             self.first[i] += (b * (f - a)).sum(axis=0)
             self.jansen[i] += ((a - f) ** 2).sum(axis=0)
 
-    def indices(self, min_variance: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
-        """``(S1, ST)``, each ``d × shape``; NaN where the output's variance is ≈ 0."""
+    def indices(self, min_variance: float = 1e-12, min_absolute: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """``(S1, ST)``, each ``d × shape``; NaN where the output's variance is ≈ 0
+        (relative to its mean²) or below ``min_absolute``."""
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = self.total / self.count
             variance = self.total_sq / self.count - mean * mean
-            moving = variance > min_variance * np.maximum(1.0, mean * mean)
+            moving = (variance > min_variance * np.maximum(1.0, mean * mean)) & (variance >= min_absolute)
             s1 = np.where(moving, self.first / self.rows / variance, np.nan)
             st = np.where(moving, self.jansen / self.rows / (2.0 * variance), np.nan)
         return s1, st

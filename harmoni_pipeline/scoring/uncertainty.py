@@ -24,6 +24,7 @@ indices use those and the N·d rows of the AB matrices.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -156,7 +157,8 @@ def context_pillar(values: np.ndarray, direction: np.ndarray, lo: np.ndarray, hi
     up = 100.0 * (values[None, :, :] - lo[:, None, :]) / (hi - lo)[:, None, :]
     score = np.clip(np.where(direction[None, None, :] > 0, up, 100.0 - up), 0.0, 100.0)
     count = (~np.isnan(values)).sum(axis=1)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a kecamatan without any value: NaN, as published
         mean = np.nanmean(np.where(np.isnan(values)[None], np.nan, score), axis=2) if values.shape[1] else np.full((len(lo), values.shape[0]), np.nan)
     return np.where(count[None, :] >= min_indicators, mean, np.nan)
 
@@ -219,6 +221,11 @@ def band_index(scores: np.ndarray, bands: Bands) -> np.ndarray:
     return np.where(np.isnan(scores), -1, out)
 
 
+# Sobol indices of a rank are reported where the rank moves enough for them to mean
+# something: a variance of 0.05 is a rank that differs by one in about 5 % of the draws.
+MIN_RANK_VARIANCE = 0.05
+
+
 @dataclass
 class Outcome:
     """One index's analysis: draws (2N × G) of scores and of ranks per level, Sobol
@@ -257,5 +264,5 @@ def analyse(model: Model, units: dict[str, np.ndarray], settings: Settings, rng:
         if names:
             ra, rb = rank_draws[sobol_level][rows].astype(float), rank_draws[sobol_level][n + rows.start:n + rows.stop].astype(float)
             sums.add(ra, rb, [ranks(model.evaluate(plan.ab(i, rows)), unit) for i in range(len(names))])
-    s1, st = sums.indices() if names else (np.empty((0, g)), np.empty((0, g)))
+    s1, st = sums.indices(min_absolute=MIN_RANK_VARIANCE) if names else (np.empty((0, g)), np.empty((0, g)))
     return Outcome(names, scores, rank_draws, s1, st)
