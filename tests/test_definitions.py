@@ -32,6 +32,10 @@ EXPECTED["marts/harmoni_kewaspadaan"] = (
 )
 # the monthly report reads every published mart of its month (and the eleven before, for trends)
 EXPECTED["report"] = ("reports", {k for k in EXPECTED if k.startswith("marts/")}, "monthly")
+# uncertainty, sensitivity and groups: from the published IHaI and IKN marts and the month's inputs
+for _table in ("ihai_ketidakpastian", "ikn_ketidakpastian", "sensitivitas", "sensitivitas_kecamatan", "ihai_kelompok",
+               "ikn_kelompok"):
+    EXPECTED[f"marts/{_table}"] = ("marts", EVENTS | {"marts/ihai_kecamatan", "marts/ikn_kecamatan"}, "monthly")
 
 
 def test_asset_graph_snapshot():

@@ -37,6 +37,7 @@ from harmoni_pipeline.sample import generate_landing_zone
 from harmoni_pipeline.scoring import population
 from harmoni_pipeline.scoring.marts import PeriodContext, build_ihai, build_ikn, build_integration
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_SCHEMAS
 from harmoni_pipeline.settings import Settings
 from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
@@ -59,7 +60,7 @@ ROW_RULES = {
 }
 NON_RULE_GUARDS = {"partition", "provenance"}  # rows-suite guards that are not §3.4 rejection rules
 
-SUITE_TABLES = sorted([*STAGING_TABLES.values(), *MART_SCHEMAS])
+SUITE_TABLES = sorted([*STAGING_TABLES.values(), *MART_SCHEMAS, *UNCERTAINTY_SCHEMAS])
 
 
 # ----------------------------------------------------------------------------- the world
