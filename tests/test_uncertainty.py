@@ -217,3 +217,45 @@ def test_groups_of_an_unpublished_kecamatan_carry_its_status_and_coded_columns_a
     window = noisy_window({CODES[0]: 70}, n=20)
     _, table = group_table(window, CODES[:1])  # 20 < min_n 30: the kecamatan is not published
     assert (table["alasan_null"] == "insufficient_sample").all() and table["skor"].isna().all()
+
+
+def test_bootstrap_by_cells_equals_raking_the_resampled_rows():
+    """The bootstrap rakes (kecamatan, sex, band) cells with counts; a replicate equals
+    raking and averaging the resampled respondents themselves (the published functions)."""
+    window = noisy_window(LEVELS, n=45, seed=2)
+    window.loc[window.index % 7 == 0, "X04_PAR"] = np.nan  # some answers missing
+    scores, _ = run_ihai(window, CODES, population())
+    plan = scores.design
+    reps = bootstrap.resample(scores, M, 3, np.random.default_rng(11))
+    rng = np.random.default_rng(11)  # the same draws, row by row
+    order = np.argsort(plan.group, kind="stable")
+    group = plan.group[order]
+    n = np.bincount(group, minlength=4)
+    start = np.concatenate([[0], np.cumsum(n)[:-1]])
+    for r in range(3):
+        pick = start[group] + np.floor(rng.random((1, len(group)))[0] * n[group]).astype(np.int64)
+        rows = order[pick]
+        w = plan.rake(M, group, plan.sex[rows], plan.band[rows]).weights
+        means, _ = survey.variable_means(group, 4, w, scores.respondent_variable[rows])
+        plain, _ = survey.variable_means(group, 4, np.ones(len(rows)), scores.respondent_variable[rows])
+        assert np.allclose(reps.raked[r], means, atol=1e-9, equal_nan=True)
+        assert np.allclose(reps.unweighted[r], plain, atol=1e-9, equal_nan=True)
+    assert not np.allclose(reps.raked[0], reps.raked[1])
+
+
+def test_raking_cells_with_counts_equals_raking_their_rows():
+    from harmoni_pipeline.scoring import raking
+
+    rng = np.random.default_rng(4)
+    groups, rows = 5, 400
+    group, sex, band = rng.integers(0, groups, rows), rng.integers(0, 2, rows), rng.integers(0, 4, rows)
+    sex_m, band_m = rng.uniform(500, 1500, (groups, 2)), rng.uniform(200, 900, (groups, 4))
+    band_m *= (sex_m.sum(axis=1) / band_m.sum(axis=1))[:, None]
+    has = np.array([True, True, True, False, True])
+    kw = dict(tolerance=1e-6, max_rounds=50, trim_low=0.2, trim_high=5.0)
+    by_row = raking.rake(group, sex, band, sex_m, band_m, has, **kw)
+    key = (group * 2 + sex) * 4 + band
+    used, index, count = np.unique(key, return_inverse=True, return_counts=True)
+    by_cell = raking.rake(used // 8, (used % 8) // 4, used % 4, sex_m, band_m, has, counts=count, **kw)
+    assert np.allclose(by_cell.weights[index], by_row.weights, rtol=1e-9)
+    assert list(by_cell.weighting) == list(by_row.weighting) and (by_cell.rounds == by_row.rounds).all()

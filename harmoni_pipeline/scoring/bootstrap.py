@@ -49,33 +49,55 @@ def published(scores: IndexScores) -> Replicates:
 
 def resample(scores: IndexScores, methodology: Methodology, draws: int, rng: np.random.Generator,
              max_rows: int = 2_000_000) -> Replicates:
-    """``draws`` bootstrap replicates (raking redone), in chunks of replicates."""
+    """``draws`` bootstrap replicates (raking redone), in chunks of replicates.
+
+    Raking weights are the same for every respondent of one (kecamatan, sex, age band)
+    cell, so each replicate is reduced to its cells — respondent count, per-variable sums
+    and answer counts — and raked as cells (``counts``); the weighted means are then
+    those of the resampled rows, without raking a million rows per replicate."""
     plan = scores.design
     if plan is None:
         raise ValueError("bootstrap needs the index's design (survey.score_index keeps it)")
     groups = len(scores.codes)
+    bands = plan.band_margins.shape[1]
+    cells = plan.sex_margins.shape[1] * bands
     order = np.argsort(plan.group, kind="stable")
     group = plan.group[order]
-    sex, band = plan.sex[order], plan.band[order]
+    cell = (plan.sex * bands + plan.band)[order]
     variable = scores.respondent_variable[order]
+    present = ~np.isnan(variable)
+    values = np.where(present, variable, 0.0)
     n = np.bincount(group, minlength=groups)
     start = np.concatenate([[0], np.cumsum(n)[:-1]])
-    rows = len(group)
-    v = variable.shape[1]
+    rows, v = variable.shape
     raked = np.full((draws, groups, v), np.nan)
     unweighted = np.full((draws, groups, v), np.nan)
     per_chunk = max(1, min(draws, max_rows // max(rows, 1)))
     for lo in range(0, draws, per_chunk):
         copies = min(per_chunk, draws - lo)
         # each respondent slot draws a respondent of its own kecamatan
-        pick = start[group][None, :] + np.floor(rng.random((copies, rows)) * n[group][None, :]).astype(np.int64)
-        pick = pick.reshape(-1)
-        stacked_group = (np.arange(copies)[:, None] * groups + group[None, :]).reshape(-1)
-        weights = plan.rake(methodology, stacked_group, sex[pick], band[pick], copies=copies).weights
-        cells = copies * groups
-        values = variable[pick]
-        means, _ = variable_means(stacked_group, cells, weights, values)
-        plain, _ = variable_means(stacked_group, cells, np.ones(len(pick)), values)
-        raked[lo:lo + copies] = means.reshape(copies, groups, v)
-        unweighted[lo:lo + copies] = plain.reshape(copies, groups, v)
+        pick = (start[group][None, :] + np.floor(rng.random((copies, rows)) * n[group][None, :]).astype(np.int64)).reshape(-1)
+        slot_group = (np.arange(copies)[:, None] * groups + group[None, :]).reshape(-1)
+        key = slot_group * cells + cell[pick]
+        size = copies * groups * cells
+        count = np.bincount(key, minlength=size)
+        used = np.flatnonzero(count)
+        sums = np.stack([np.bincount(key, weights=values[pick, j], minlength=size)[used] for j in range(v)], axis=1)
+        have = np.stack([np.bincount(key, weights=present[pick, j], minlength=size)[used] for j in range(v)], axis=1)
+        cell_group = used // cells
+        w = plan.rake(methodology, cell_group, (used % cells) // bands, used % bands, copies=copies,
+                      counts=count[used]).weights
+        raked[lo:lo + copies] = _means(cell_group, copies * groups, w[:, None] * sums, w[:, None] * have, have).reshape(copies, groups, v)
+        unweighted[lo:lo + copies] = _means(cell_group, copies * groups, sums, have, have).reshape(copies, groups, v)
     return Replicates(raked, unweighted)
+
+
+def _means(group: np.ndarray, groups: int, numerator: np.ndarray, denominator: np.ndarray, answers: np.ndarray) -> np.ndarray:
+    """Per group and variable Σ numerator / Σ denominator over cells; NaN without answers."""
+    out = np.full((groups, numerator.shape[1]), np.nan)
+    for j in range(numerator.shape[1]):  # a loop over the variables
+        num = np.bincount(group, weights=numerator[:, j], minlength=groups)
+        den = np.bincount(group, weights=denominator[:, j], minlength=groups)
+        seen = np.bincount(group, weights=answers[:, j], minlength=groups) > 0
+        np.divide(num, den, out=out[:, j], where=seen)
+    return out

@@ -113,16 +113,18 @@ class Design:
     band_margins: np.ndarray
     has_margins: np.ndarray
 
-    def rake(self, methodology: Methodology, group=None, sex=None, band=None, copies: int = 1) -> raking.RakingResult:
+    def rake(self, methodology: Methodology, group=None, sex=None, band=None, copies: int = 1,
+             counts=None) -> raking.RakingResult:
         """Raking weights of these respondents, or of a resample of them (``group``,
-        ``sex``, ``band`` given, ``copies`` stacked resamples with groups ``r·G + g``)."""
+        ``sex``, ``band`` given, ``copies`` stacked resamples with groups ``r·G + g``;
+        ``counts``: respondents per row when rows are cells, see :func:`raking.rake`)."""
         params = methodology.raking
         tile = (lambda m: np.tile(m, (copies, 1))) if copies > 1 else (lambda m: m)
         return raking.rake(
             self.group if group is None else group, self.sex if sex is None else sex, self.band if band is None else band,
             tile(self.sex_margins), tile(self.band_margins), np.tile(self.has_margins, copies),
             tolerance=float(params["tolerance"]), max_rounds=int(params["max_rounds"]),
-            trim_low=float(params["trim"]["low"]), trim_high=float(params["trim"]["high"]),
+            trim_low=float(params["trim"]["low"]), trim_high=float(params["trim"]["high"]), counts=counts,
         )
 
 
