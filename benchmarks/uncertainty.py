@@ -2,8 +2,8 @@
 landing zone, ingest it and score the month with the domain functions (as
 ``benchmarks/bench.py`` does, no Dagster), then time
 :func:`harmoni_pipeline.scoring.uncertainty_marts.build_uncertainty` with the settings of
-the methodology YAML and with the bootstrap off (the difference is the bootstrap's cost),
-and print the peak RSS of this process.
+the methodology YAML and with the bootstrap off (the difference is the bootstrap's cost), wall-clock and CPU
+time (on a shared machine the CPU time is the steadier figure), and print the peak RSS.
 
     .venv/bin/python benchmarks/uncertainty.py --scope 35.13 --responses 20000 --reports 2000 [--draws N] [--bootstrap B]
 """
@@ -54,9 +54,9 @@ def main() -> None:
     print(f"scope {args.scope}: {len(ctx.codes())} kecamatan, {len(read.window)} responses in the window; "
           f"draws N={full.draws} (2N={full.n_draws}), bootstrap {full.bootstrap_draws}")
     for label, s in (("full", full), ("bootstrap off", unc.Settings.of(m, **{**overrides, "bootstrap_draws": 0}))):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = build_uncertainty(ctx, read, published, s)
-        print(f"{label}: {time.perf_counter() - started:.1f} s; rows "
+        print(f"{label}: {time.perf_counter() - started:.1f} s wall, {time.process_time() - cpu:.1f} s CPU; rows "
               + ", ".join(f"{t.split('.')[1]} {v.num_rows}" for t, v in result.tables.items()))
         print(f"  inside interval: ihai {result.facts['ihai_inside_interval']}, ikn {result.facts['ikn_inside_interval']}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
