@@ -65,8 +65,10 @@ def resample(scores: IndexScores, methodology: Methodology, draws: int, rng: np.
     group = plan.group[order]
     cell = (plan.sex * bands + plan.band)[order]
     variable = scores.respondent_variable[order]
-    present = ~np.isnan(variable)
-    values = np.where(present, variable, 0.0)
+    # one contiguous row per variable: each gather below reads one array
+    values = np.ascontiguousarray(np.nan_to_num(variable, nan=0.0).T)
+    missing = np.ascontiguousarray(np.isnan(variable).T)
+    incomplete = [j for j in range(variable.shape[1]) if missing[j].any()]
     n = np.bincount(group, minlength=groups)
     start = np.concatenate([[0], np.cumsum(n)[:-1]])
     rows, v = variable.shape
@@ -82,8 +84,10 @@ def resample(scores: IndexScores, methodology: Methodology, draws: int, rng: np.
         size = copies * groups * cells
         count = np.bincount(key, minlength=size)
         used = np.flatnonzero(count)
-        sums = np.stack([np.bincount(key, weights=values[pick, j], minlength=size)[used] for j in range(v)], axis=1)
-        have = np.stack([np.bincount(key, weights=present[pick, j], minlength=size)[used] for j in range(v)], axis=1)
+        sums = np.stack([np.bincount(key, weights=values[j][pick], minlength=size)[used] for j in range(v)], axis=1)
+        have = np.repeat(count[used][:, None].astype(float), v, axis=1)
+        for j in incomplete:  # answers = respondents − those without the variable
+            have[:, j] -= np.bincount(key, weights=missing[j][pick], minlength=size)[used]
         cell_group = used // cells
         w = plan.rake(methodology, cell_group, (used % cells) // bands, used % bands, copies=copies,
                       counts=count[used]).weights

@@ -41,9 +41,18 @@ def _units(kecamatan: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def _quantiles(draws: np.ndarray, qs: list[float], method: str = "linear") -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # kecamatan without a score: all-NaN columns
-        return np.nanquantile(draws, qs, axis=0, method=method)
+    """Quantiles over draws (axis 0) ignoring NaN: columns without NaN in one vectorised
+    call (``np.nanquantile`` walks columns one by one), NaN for columns without a value."""
+    out = np.full((len(qs), draws.shape[1]), np.nan)
+    nan = np.isnan(draws)
+    full, partial = ~nan.any(axis=0), nan.any(axis=0) & ~nan.all(axis=0)
+    if full.any():
+        out[:, full] = np.quantile(draws[:, full], qs, axis=0, method=method)
+    if partial.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[:, partial] = np.nanquantile(draws[:, partial], qs, axis=0, method=method)
+    return out
 
 
 def summarise(outcome: unc.Outcome, skor: np.ndarray, kecamatan: pd.DataFrame, bands, settings: unc.Settings) -> pd.DataFrame:
