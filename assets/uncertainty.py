@@ -5,11 +5,11 @@ marts snapshot by their own gate (thin declaration over
 
 import dagster as dg
 
-from assets.marts import FKDM, OWNERS, STATS, SURVEY, _context, _write_candidates
 from harmoni_pipeline import methodology as methodology_mod
+from harmoni_pipeline.assets.marts import FKDM, OWNERS, STATS, SURVEY, _context, _write_candidates
+from harmoni_pipeline.defs.partitions import monthly_partitions
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.metadata import column_schema
-from harmoni_pipeline.partitions import monthly_partitions
-from harmoni_pipeline.resources import HarmoniResource
 from harmoni_pipeline.scoring import marts
 from harmoni_pipeline.scoring.inputs import MixedKeysError
 from harmoni_pipeline.scoring.uncertainty_marts import PUBLISHED, build_uncertainty

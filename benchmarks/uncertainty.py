@@ -23,7 +23,7 @@ from harmoni_pipeline.sample import generate_landing_zone
 from harmoni_pipeline.scoring import marts, uncertainty as unc
 from harmoni_pipeline.scoring.uncertainty_marts import build_uncertainty
 from harmoni_pipeline.settings import Settings
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 

@@ -6,9 +6,9 @@ into the same snapshot by a second gate."""
 
 import dagster as dg
 
-from checks.common import publication_gate
 from harmoni_pipeline import methodology
-from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.checks.common import publication_gate
+from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.quality.validate import docs_dir, validate_marts
 from harmoni_pipeline.scoring.marts import ALL_TABLES
 from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_TABLES

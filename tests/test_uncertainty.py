@@ -15,7 +15,7 @@ from harmoni_pipeline.scoring import bootstrap, groups, survey
 from harmoni_pipeline.scoring import uncertainty as unc
 from harmoni_pipeline.scoring.marts import PeriodInputs
 from harmoni_pipeline.scoring.uncertainty_marts import summarise
-from tests.test_scoring_units import (
+from tests.scoring_helpers import (
     IHAI_VARS, IKN_DIMS, IHAI_ITEMS, IKN_ITEMS, KAB, M, even_cells, full_context, idx, pop_table,
     population_rows, reports_frame, respondents, run_ihai, run_ikn, total_row, window_frame,
 )
@@ -93,7 +93,7 @@ def test_ikn_without_noise_reproduces_the_published_ikn():
         codes = staticmethod(lambda: idx(CODES))
         kecamatan = staticmethod(lambda: kecamatan())
 
-    from tests.test_scoring_units import stats_frame
+    from tests.scoring_helpers import stats_frame
     read = PeriodInputs(window=window, stats=stats_frame(full_context(CODES)[:-4]), population=pop, reports=reports)
     s = settings(**QUIET)
     parts, alert = ikn_parts(scores, bootstrap.published(scores), read, Ctx())
