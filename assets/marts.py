@@ -83,7 +83,9 @@ def _context(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> mar
     )
 
 
-def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContext, sets: dict[str, marts.MartSet]):
+def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContext, sets: dict[str, marts.MartSet],
+                      publication: str = "with the period's other marts, by the blocking checks 'expectations' when "
+                      "every suite passes (write-audit-publish, one snapshot per period)"):
     """Write every table of the period as the run's pending candidate; the blocking check
     'expectations' validates all ten and publishes them together as the period's snapshot
     when every suite passes (write-audit-publish)."""
@@ -97,10 +99,9 @@ def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContex
                 asset_key=_key(table),
                 metadata={
                     "dagster/row_count": data.num_rows,
-                    "dagster/column_lineage": lineage[table],
+                    **({"dagster/column_lineage": lineage[table]} if table in lineage else {}),
                     "candidate": dg.MetadataValue.path(str(path)),
-                    "publication": "with the period's other marts, by the blocking checks 'expectations' when every "
-                    "suite passes (write-audit-publish, one snapshot per period)",
+                    "publication": publication,
                     "methodology_version": ctx.methodology.version,
                     "methodology_sha256": ctx.methodology.sha256,
                     "scope": ctx.scope,

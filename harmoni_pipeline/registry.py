@@ -48,6 +48,7 @@ class Table:
 _STAGING = "harmoni_pipeline.ingest.schemas:STAGING_SCHEMAS"
 _AUDIT = "harmoni_pipeline.ingest.audit:AUDIT_TABLES"
 _MARTS = "harmoni_pipeline.scoring.schemas:MART_SCHEMAS"
+_UNCERTAINTY = "harmoni_pipeline.scoring.uncertainty_schemas:UNCERTAINTY_SCHEMAS"
 
 # In catalog order (the DuckDB catalog lists views in this order).
 TABLES: dict[str, Table] = {t.name: t for t in (
@@ -64,11 +65,16 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         "ihai_kecamatan", "ihai_variabel", "ihai_kabupaten", "ihai_provinsi", "ikn_kecamatan",
         "ikn_dimensi", "ikn_konteks", "ikn_kabupaten", "ikn_provinsi", "harmoni_kewaspadaan",
     )),
+    *(Table(f"marts.{name}", "marts", MONTHLY, _UNCERTAINTY) for name in (
+        "ihai_ketidakpastian", "ikn_ketidakpastian", "sensitivitas", "sensitivitas_kecamatan",
+        "ihai_kelompok", "ikn_kelompok",
+    )),
 )}
 
 SOURCES = ("survey", "fkdm", "stats")
 STAGING_TABLES = {t.source: t.name for t in TABLES.values() if t.layer == "staging"}  # source → table
-MART_TABLES = [name for name, t in TABLES.items() if t.layer == "marts"]
+MART_TABLES = [name for name, t in TABLES.items() if t.schema_at == _MARTS]  # the scored marts (the report's inputs)
+UNCERTAINTY_TABLES = [name for name, t in TABLES.items() if t.schema_at == _UNCERTAINTY]  # marts_uncertainty's
 KEWASPADAAN = "marts.harmoni_kewaspadaan"  # the last mart of a month: its run scored the month
 
 # The Dagster jobs (operators' run history and schedules know them by these names).

@@ -37,6 +37,10 @@ EXPECTED["report"] = ("reports", {k for k in EXPECTED if k.startswith("marts/")}
 # the connectors' pulls write landing files (the landing sensor stages them): no lineage edge
 for _source in ("kobo", "sheets", "bps"):
     EXPECTED[f"pulls/{_source}"] = ("pulls", set(), None)
+# uncertainty, sensitivity and groups: from the published IHaI and IKN marts and the month's inputs
+for _table in ("ihai_ketidakpastian", "ikn_ketidakpastian", "sensitivitas", "sensitivitas_kecamatan", "ihai_kelompok",
+               "ikn_kelompok"):
+    EXPECTED[f"marts/{_table}"] = ("marts", EVENTS | {"marts/ihai_kecamatan", "marts/ikn_kecamatan"}, "monthly")
 
 
 def test_asset_graph_snapshot():

@@ -16,6 +16,7 @@ from harmoni_pipeline.quality import suites as suites_mod
 from harmoni_pipeline.quality.suites import SUITES_DIR, load_suites, suite_file
 from harmoni_pipeline.registry import STAGING_TABLES
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_SCHEMAS
 
 SCOPE = "35.13"
 MONTH = "2025-06"
@@ -33,7 +34,7 @@ ROW_RULES = {
 }
 NON_RULE_GUARDS = {"partition", "provenance"}  # rows-suite guards that are not §3.4 rejection rules
 
-SUITE_TABLES = sorted([*STAGING_TABLES.values(), *MART_SCHEMAS])
+SUITE_TABLES = sorted([*STAGING_TABLES.values(), *MART_SCHEMAS, *UNCERTAINTY_SCHEMAS])
 
 
 def rules_named(guards: str) -> set[str]:

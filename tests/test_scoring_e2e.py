@@ -17,6 +17,7 @@ from harmoni_pipeline import methodology
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_SCHEMAS
 from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.reference_scoring import reference_marts
@@ -155,7 +156,7 @@ def test_marts_carry_period_version_and_run_and_match_the_contract_schema(scored
         lineage = meta["dagster/column_lineage"].value
         assert lineage.deps_by_column, table
     pubs = con.execute("SELECT DISTINCT \"table\" FROM audit.publications WHERE \"table\" LIKE 'marts.%'").fetchall()
-    assert {p[0] for p in pubs} == set(MART_SCHEMAS)
+    assert {p[0] for p in pubs} == set(MART_SCHEMAS) | set(UNCERTAINTY_SCHEMAS)
 
 
 def test_ihai_lineage_reaches_the_survey_items(scored):

@@ -15,6 +15,7 @@ from harmoni_pipeline.assets.ingestion import build_ingestion_assets, landing_sp
 from harmoni_pipeline.assets.marts import mart_assets, mart_specs
 from harmoni_pipeline.assets.pulls import pull_assets
 from harmoni_pipeline.assets.report import report_assets
+from harmoni_pipeline.assets.uncertainty import uncertainty_assets
 from harmoni_pipeline.checks.diagnostics import diagnostic_checks
 from harmoni_pipeline.checks.marts import mart_checks
 from harmoni_pipeline.checks.staging import staging_checks
@@ -66,8 +67,8 @@ def build_defs(resource_overrides: dict | None = None, split: str | None = None)
     resources.update(resource_overrides or {})
     return dg.Definitions(
         executor=executor_from_env(),
-        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *report_assets,
-                *pull_assets],
+        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *uncertainty_assets,
+                *report_assets, *pull_assets],
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
         jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job,
               *pull_jobs.values()],

@@ -29,7 +29,8 @@ def _every(warehouse: Warehouse, table: str, up_to: str, listing: Listing | None
     warehouse.ensure_placeholder(table, warehouse.tables[table])
     return warehouse.select_sql(table, up_to=up_to, files=None if listing is None else listing[table])
 
-SURVEY_COLUMNS = ["response_id", "period", "file_order", "line", "kode_kecamatan", "jenis_kelamin", "umur"]
+SURVEY_COLUMNS = ["response_id", "period", "file_order", "line", "kode_kecamatan", "jenis_kelamin", "umur",
+                  "pendidikan", "pekerjaan"]  # the last two: the group breakdowns (scoring/groups.py)
 FKDM_COLUMNS = [
     "no_laporan", "period", "file_order", "line", "kode_kecamatan", "tgl_lapor", "tgl_kejadian",
     "kualifikasi", "status", "tgl_tindak_lanjut", "tgl_selesai",

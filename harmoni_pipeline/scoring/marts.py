@@ -68,10 +68,11 @@ class MartSet:
     warnings: list[str] = field(default_factory=list)
 
 
-def to_table(frame: pd.DataFrame, name: str, ctx: PeriodContext) -> pa.Table:
-    """Shape a frame into the mart's schema: add ``period``, ``methodology_version``,
-    ``run_id``; NaN → NULL; refuse a missing column."""
-    schema = MART_SCHEMAS[name]
+def to_table(frame: pd.DataFrame, name: str, ctx: PeriodContext, schema: pa.Schema | None = None) -> pa.Table:
+    """Shape a frame into the mart's schema (``schema``, default the mart's of
+    :data:`MART_SCHEMAS`): add ``period``, ``methodology_version``, ``run_id``; NaN →
+    NULL; refuse a missing column."""
+    schema = schema or MART_SCHEMAS[name]
     frame = frame.copy()
     frame["period"] = ctx.period
     frame["methodology_version"] = ctx.methodology.version

@@ -57,9 +57,12 @@ def rake(
     max_rounds: int,
     trim_low: float,
     trim_high: float,
+    counts: np.ndarray | None = None,
 ) -> RakingResult:
     """``group``/``sex``/``band``: integer codes per respondent (0-based); margins: one row
-    per group (``sex_margins`` G×S, ``band_margins`` G×B); ``has_margins``: G booleans."""
+    per group (``sex_margins`` G×S, ``band_margins`` G×B); ``has_margins``: G booleans.
+    ``counts``: how many identical respondents each row stands for (default 1 each) —
+    the weights are then those of each of them (the bootstrap rakes cells, not rows)."""
     group = np.asarray(group, dtype=np.int64)
     sex = np.asarray(sex, dtype=np.int64)
     band = np.asarray(band, dtype=np.int64)
@@ -68,10 +71,10 @@ def rake(
     sex_m = np.asarray(sex_margins, dtype=float)
     band_m = np.asarray(band_margins, dtype=float)
 
-    n = np.bincount(group, minlength=groups)
-    ones = np.ones(len(group))
-    sex_count = _totals(group, sex, n_sex, groups, ones)
-    band_count = _totals(group, band, n_band, groups, ones)
+    copies = np.ones(len(group)) if counts is None else np.asarray(counts, dtype=float)
+    n = np.bincount(group, weights=copies, minlength=groups) if counts is not None else np.bincount(group, minlength=groups)
+    sex_count = _totals(group, sex, n_sex, groups, copies)
+    band_count = _totals(group, band, n_band, groups, copies)
     unweighted = ~np.asarray(has_margins, dtype=bool) | (sex_count == 0).any(axis=1)
     sex_only = ~unweighted & ((band_m > 0) & (band_count == 0)).any(axis=1)
     raked = ~unweighted & ~sex_only
@@ -83,7 +86,7 @@ def rake(
 
     def step(active_groups: np.ndarray, cell: np.ndarray, cells: int, margins: np.ndarray) -> None:
         nonlocal w
-        totals = _totals(group, cell, cells, groups, w)
+        totals = _totals(group, cell, cells, groups, w * copies)
         factor = np.divide(margins, totals, out=np.ones_like(totals), where=totals > 0)
         row_factor = factor[group, cell]
         w = np.where(active_groups[group], w * row_factor, w)
@@ -96,20 +99,20 @@ def rake(
         step(active, sex, n_sex, sex_m)
         step(active, band, n_band, band_m)
         rounds[active] = r
-        met = _within(_totals(group, sex, n_sex, groups, w), sex_m, tolerance) & _within(
-            _totals(group, band, n_band, groups, w), band_m, tolerance
+        met = _within(_totals(group, sex, n_sex, groups, w * copies), sex_m, tolerance) & _within(
+            _totals(group, band, n_band, groups, w * copies), band_m, tolerance
         )
         converged |= active & met
         active &= ~met
-    converged |= sex_only & _within(_totals(group, sex, n_sex, groups, w), sex_m, tolerance)
+    converged |= sex_only & _within(_totals(group, sex, n_sex, groups, w * copies), sex_m, tolerance)
     converged |= unweighted
 
     untrimmed = w.copy()
-    sums = np.bincount(group, weights=w, minlength=groups).astype(float)
+    sums = np.bincount(group, weights=w * copies, minlength=groups).astype(float)
     mean = np.divide(sums, n, out=np.zeros(groups), where=n > 0)
     clipped = np.clip(w, trim_low * mean[group], trim_high * mean[group])
     target = np.where(unweighted, n, sex_m.sum(axis=1))
-    clipped_sums = np.bincount(group, weights=clipped, minlength=groups).astype(float)
+    clipped_sums = np.bincount(group, weights=clipped * copies, minlength=groups).astype(float)
     scale = np.divide(target, clipped_sums, out=np.ones(groups), where=clipped_sums > 0)
     weights = clipped * scale[group]
 

@@ -62,6 +62,7 @@ class IndexScores:
     weights: np.ndarray             # N_index
     respondent_variable: np.ndarray  # N_index×V
     raking: raking.RakingResult
+    design: "Design | None" = None  # the respondents and their raking codes (bootstrap, groups)
 
     @property
     def ok(self) -> np.ndarray:
@@ -98,21 +99,44 @@ def _group_mean(group: np.ndarray, groups: int, weights: np.ndarray, values: np.
     return mean, count.astype(np.int64)
 
 
-def score_index(
-    window: pd.DataFrame,
-    variables: list[str],
-    codes: pd.Index,
-    population: pd.DataFrame,
-    methodology: Methodology,
-) -> IndexScores:
-    """Rake and score one index over the window's respondents who answered at least one
-    of its items, per kecamatan of ``codes`` (responses of other kecamatan are ignored)."""
+@dataclass
+class Design:
+    """The respondents of one index and what raking needs: the frame (one row per
+    respondent who answered at least one of the index's items, in scope), their
+    kecamatan (``group``), sex and age-band codes, and the kecamatan margins."""
+
+    frame: pd.DataFrame
+    group: np.ndarray
+    sex: np.ndarray
+    band: np.ndarray
+    sex_margins: np.ndarray
+    band_margins: np.ndarray
+    has_margins: np.ndarray
+
+    def rake(self, methodology: Methodology, group=None, sex=None, band=None, copies: int = 1,
+             counts=None) -> raking.RakingResult:
+        """Raking weights of these respondents, or of a resample of them (``group``,
+        ``sex``, ``band`` given, ``copies`` stacked resamples with groups ``r·G + g``;
+        ``counts``: respondents per row when rows are cells, see :func:`raking.rake`)."""
+        params = methodology.raking
+        tile = (lambda m: np.tile(m, (copies, 1))) if copies > 1 else (lambda m: m)
+        return raking.rake(
+            self.group if group is None else group, self.sex if sex is None else sex, self.band if band is None else band,
+            tile(self.sex_margins), tile(self.band_margins), np.tile(self.has_margins, copies),
+            tolerance=float(params["tolerance"]), max_rounds=int(params["max_rounds"]),
+            trim_low=float(params["trim"]["low"]), trim_high=float(params["trim"]["high"]), counts=counts,
+        )
+
+
+def design(window: pd.DataFrame, variables: list[str], codes: pd.Index, population: pd.DataFrame,
+           methodology: Methodology) -> Design:
+    """The index's respondents among the window's (those who answered at least one of its
+    items, in a kecamatan of ``codes``) with their raking codes and margins."""
     aspects = methodology.aspects
     items = [f"{v}_{a}" for v in variables for a in aspects]
     in_scope = member(window["kode_kecamatan"], codes)
     answered = window[items].notna().any(axis=1).to_numpy()
     frame = window[in_scope & answered]
-    groups = len(codes)
     group = codes.get_indexer(frame["kode_kecamatan"])
 
     sexes = sex_labels(methodology)
@@ -124,12 +148,32 @@ def score_index(
     sex_m = pop[[f"m_sex_{s}" for s in sexes]].to_numpy(dtype=float, na_value=0.0)
     band_m = pop[[f"m_band_{b[0]}" for b in methodology.raking["age_bands"]]].to_numpy(dtype=float, na_value=0.0)
     has_margins = pop["has_margins"].fillna(False).to_numpy(dtype=bool)
-    params = methodology.raking
-    raked = raking.rake(
-        group, sex, band, sex_m, band_m, has_margins,
-        tolerance=float(params["tolerance"]), max_rounds=int(params["max_rounds"]),
-        trim_low=float(params["trim"]["low"]), trim_high=float(params["trim"]["high"]),
-    )
+    return Design(frame, np.asarray(group, dtype=np.int64), sex, np.asarray(band, dtype=np.int64), sex_m, band_m, has_margins)
+
+
+def variable_means(cell: np.ndarray, cells: int, weights: np.ndarray, variable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean and count of each variable (columns of ``variable``, N×V) per cell
+    (``cell``: 0 … cells−1 per respondent): two cells × V arrays."""
+    v = variable.shape[1]
+    means, counts = np.full((cells, v), np.nan), np.zeros((cells, v), dtype=np.int64)
+    for j in range(v):  # a loop over the variables, not over rows
+        means[:, j], counts[:, j] = _group_mean(cell, cells, weights, variable[:, j])
+    return means, counts
+
+
+def score_index(
+    window: pd.DataFrame,
+    variables: list[str],
+    codes: pd.Index,
+    population: pd.DataFrame,
+    methodology: Methodology,
+) -> IndexScores:
+    """Rake and score one index over the window's respondents who answered at least one
+    of its items, per kecamatan of ``codes`` (responses of other kecamatan are ignored)."""
+    aspects = methodology.aspects
+    plan = design(window, variables, codes, population, methodology)
+    frame, group, groups = plan.frame, plan.group, len(codes)
+    raked = plan.rake(methodology)
     w = raked.weights
 
     aspect, variable = respondent_scores(frame, variables, methodology)
@@ -154,5 +198,5 @@ def score_index(
         codes=codes, variables=list(variables), aspects=list(aspects), n=n, n_eff=n_eff,
         weighting=raked.weighting, status=status, variable_score=variable_score, variable_n=variable_n,
         aspect_score=aspect_score, aspect_n=aspect_n, group=group, weights=w,
-        respondent_variable=variable, raking=raked,
+        respondent_variable=variable, raking=raked, design=plan,
     )
