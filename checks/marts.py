@@ -1,6 +1,7 @@
-"""Blocking expectation checks on the marts: the month's ten candidates are validated
-together and published together, as the period's one snapshot, only when every suite
-passes (one ``expectations`` check on every mart)."""
+"""Blocking expectation checks on the marts: the month's ten mart candidates and the five
+tables of their trail (``audit.score_*``) are validated together and published together,
+as the period's one snapshot, only when every suite passes (one ``expectations`` check on
+every table)."""
 
 import dagster as dg
 
@@ -8,7 +9,7 @@ from checks.common import publication_gate
 from harmoni_pipeline import methodology
 from harmoni_pipeline.partitions import monthly_partitions
 from harmoni_pipeline.quality.validate import docs_dir, validate_marts
-from harmoni_pipeline.scoring.marts import ALL_TABLES
+from harmoni_pipeline.scoring.marts import SNAPSHOT_TABLES
 
 
 def validate(context, harmoni, candidates):
@@ -19,9 +20,10 @@ def validate(context, harmoni, candidates):
 
 
 mart_gate: dg.AssetChecksDefinition = publication_gate(
-    "marts__gate", ALL_TABLES, monthly_partitions, validate,
-    description="GX suites checks/suites/marts.*.json on the month's candidates of all ten marts (scores within "
-    "0–100, one row per key, categories consistent with the bands, NULL exactly where status says); the ten are "
-    "published together, as the month's one snapshot, only when every expectation passes.",
+    "marts__gate", SNAPSHOT_TABLES, monthly_partitions, validate,
+    description="GX suites checks/suites/marts.*.json and audit.score_*.json on the month's candidates of all ten marts "
+    "and the five trail tables (scores within 0–100, one row per key, categories consistent with the bands, NULL "
+    "exactly where status says; trail keys, weights and file hashes); the fifteen are published together, as the "
+    "month's one snapshot, only when every expectation passes.",
 )
 mart_checks = [mart_gate]

@@ -311,6 +311,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trace(args: argparse.Namespace) -> int:
+    """One kecamatan's published score back to its rows, files and runs (:mod:`harmoni_pipeline.trace`)."""
+    from harmoni_pipeline.settings import Settings
+    from harmoni_pipeline.trace.command import run
+
+    _set_env(args)
+    return run(args, Settings.from_env())
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     from harmoni_pipeline.settings import Settings
     from harmoni_pipeline.tables import catalog_tables
@@ -509,6 +518,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--open", action="store_true", help="open the HTML report afterwards")
     common(p, landing=False)
     p.set_defaults(func=cmd_report)
+
+    from harmoni_pipeline.trace.command import DESCRIPTION, add_arguments
+
+    p = command("trace", "trace one kecamatan's published score to its respondents, reports, statistics, files and runs",
+                DESCRIPTION)
+    add_arguments(p, period_arg)
+    common(p, landing=False)
+    p.set_defaults(func=cmd_trace)
 
     p = command("catalog", "rebuild the DuckDB catalog of views",
                 "Rewrites $HARMONI_WAREHOUSE_DIR/harmoni.duckdb over the current Parquet files, e.g. after the\n"

@@ -12,6 +12,7 @@ from harmoni_pipeline.ingest.audit import AUDIT_TABLES
 from harmoni_pipeline.ingest.schemas import staging_schema
 from harmoni_pipeline.quality.results import VALIDATION_RESULTS_SCHEMA
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.trace.schemas import TRAIL_SCHEMAS
 from harmoni_pipeline.warehouse import PUBLICATIONS_SCHEMA
 
 STAGING_TABLES = {
@@ -27,4 +28,5 @@ def catalog_tables() -> dict[str, pa.Schema]:
     tables["audit.publications"] = PUBLICATIONS_SCHEMA
     tables["audit.validation_results"] = VALIDATION_RESULTS_SCHEMA
     tables.update(MART_SCHEMAS)
+    tables.update(TRAIL_SCHEMAS)
     return tables

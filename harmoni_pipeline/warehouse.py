@@ -71,7 +71,9 @@ GRACE_SECONDS = 6 * 3600.0
 PENDING_KEEP_SECONDS = 7 * 24 * 3600.0  # a blocked candidate stays this long for inspection
 VERSION_SEP = "~"
 SCRATCH_KEEP_SECONDS = 24 * 3600.0  # a temporary file this old belongs to a process that died
-SNAPSHOT_SCHEMAS = ("marts",)  # the marts of a period are one snapshot (data contract §4)
+# The marts of a period are one snapshot (data contract §4), and the auditor's trail of
+# their scores (audit.score_*) belongs to the same one: table-name prefix → snapshot name.
+SNAPSHOTS = {"marts.": "marts", "audit.score_": "marts"}
 ADOPTED_MARKER = "_adopted"
 HASH_KEY = "harmoni.content_sha256"  # Parquet footer key: the content hash, computed when written
 # The catalog is a file analysts open with their own DuckDB client (the CLI of
@@ -129,18 +131,18 @@ class Warehouse:
     and, for snapshot schemas, ``root/snapshots/<schema>/period=<P>.json``."""
 
     def __init__(self, root: str | os.PathLike, tables: dict[str, pa.Schema] | None = None,
-                 local_dir: str | os.PathLike | None = None, snapshot_schemas: tuple[str, ...] = SNAPSHOT_SCHEMAS):
+                 local_dir: str | os.PathLike | None = None, snapshots: dict[str, str] | None = None):
         """``root``: a local folder or an fsspec URL. ``tables``: every table of the
         catalog with its schema; when given, each publication refreshes the catalog.
         ``local_dir``: this machine's working folder (temporary files of a non-local
         warehouse, and for callers the landing hash cache, Data Docs, alerts); default
         :func:`~harmoni_pipeline.settings.local_dir_for` — the warehouse folder itself
-        when it is local. ``snapshot_schemas``: schemas whose tables' partitions of a
-        period are published as one snapshot (a manifest per period)."""
+        when it is local. ``snapshots``: table-name prefix → snapshot; the tables of one
+        snapshot publish their partitions of a period together (a manifest per period)."""
         self.storage = open_storage(root)
         self.root = self.storage.root
         self.tables = dict(tables or {})
-        self.snapshot_schemas = tuple(snapshot_schemas)
+        self.snapshots = dict(SNAPSHOTS if snapshots is None else snapshots)
         self._deferred = 0
         if local_dir:
             self.local_dir = Path(local_dir).resolve()
@@ -175,8 +177,12 @@ class Warehouse:
         also files no manifest names yet or any more — oldest first."""
         return self.storage.glob(self.partition_dir(table, period), f"{part}{VERSION_SEP}*.parquet")
 
+    def snapshot_of(self, table: str) -> str | None:
+        """The snapshot ``table`` belongs to (``None``: published partition by partition)."""
+        return next((name for prefix, name in self.snapshots.items() if table.startswith(prefix)), None)
+
     def is_snapshot(self, table: str) -> bool:
-        return table.split(".", 1)[0] in self.snapshot_schemas
+        return self.snapshot_of(table) is not None
 
     def manifest_path(self, schema: str, period: str) -> PurePath:
         return self.root / "snapshots" / schema / f"period={period}.json"
@@ -204,7 +210,7 @@ class Warehouse:
         """The current version of (partition, part); ``None`` if never published. For a
         snapshot table, the file its period's manifest names."""
         if self.is_snapshot(table):
-            found = self.manifest(table.split(".", 1)[0], period)
+            found = self.manifest(self.snapshot_of(table), period)
             entry = found.tables.get(table) if found and part == "data" else None
             return self.root / entry.file if entry else None
         found = self.versions(table, period, part)
@@ -228,8 +234,8 @@ class Warehouse:
         out: dict[str, list[PurePath]] = {}
         snapshots: dict[str, dict[str, Manifest]] = {}
         for table in sorted(tables):
-            schema = table.split(".", 1)[0]
-            if self.is_snapshot(table):
+            schema = self.snapshot_of(table)
+            if schema:
                 if schema not in snapshots:
                     snapshots[schema] = self.manifests(schema)
                 out[table] = sorted(self.root / m.tables[table].file
@@ -304,7 +310,7 @@ class Warehouse:
         (:func:`harmoni_pipeline.snapshots.deletable`)."""
         found = self.versions(table, period, part)
         if self.is_snapshot(table):
-            manifest = self.manifest(table.split(".", 1)[0], period)
+            manifest = self.manifest(self.snapshot_of(table), period)
             mtimes = {}
             for f in found:
                 with contextlib.suppress(FileNotFoundError):
@@ -357,7 +363,7 @@ class Warehouse:
             by_schema: dict[str, dict[str, Published]] = {}
             for name, pub in placed.items():
                 if self.is_snapshot(name):
-                    by_schema.setdefault(name.split(".", 1)[0], {})[name] = pub
+                    by_schema.setdefault(self.snapshot_of(name), {})[name] = pub
             for schema, pubs in by_schema.items():
                 self._log_current_snapshot(schema, period)
                 self._write_manifest(schema, period, run_id, pubs)
@@ -576,13 +582,13 @@ class Warehouse:
         snapshots existed (no manifest): write a manifest naming each table's newest
         file, so that they stay current. A marker file records that it was done, so a
         later leftover file is never adopted."""
-        for schema in sorted({t.split(".", 1)[0] for t in tables if self.is_snapshot(t)}):
+        for schema in sorted({self.snapshot_of(t) for t in tables if self.is_snapshot(t)}):
             marker = self.root / "snapshots" / schema / ADOPTED_MARKER
             if self.storage.exists(marker):
                 continue
             known = self.manifests(schema)
             periods: dict[str, dict[str, Published]] = {}
-            for table in sorted(t for t in tables if t.split(".", 1)[0] == schema):
+            for table in sorted(t for t in tables if self.snapshot_of(t) == schema):
                 for folder in self.storage.listdir(self.table_dir(table)):
                     period = folder.name.split("=", 1)[-1]
                     if folder.name == PLACEHOLDER_PARTITION or period in known:

@@ -57,7 +57,8 @@ class IndexScores:
     variable_n: np.ndarray          # G×V
     aspect_score: np.ndarray        # G×V×A
     aspect_n: np.ndarray            # G×V×A
-    # per respondent of the index (for the IHaI confidence interval)
+    # per respondent of the index (for the IHaI confidence interval and the auditor's trail)
+    rows: np.ndarray                # N_index: positions in the window frame
     group: np.ndarray               # N_index
     weights: np.ndarray             # N_index
     respondent_variable: np.ndarray  # N_index×V
@@ -111,7 +112,8 @@ def score_index(
     items = [f"{v}_{a}" for v in variables for a in aspects]
     in_scope = member(window["kode_kecamatan"], codes)
     answered = window[items].notna().any(axis=1).to_numpy()
-    frame = window[in_scope & answered]
+    rows = np.flatnonzero(np.asarray(in_scope & answered))
+    frame = window.iloc[rows]
     groups = len(codes)
     group = codes.get_indexer(frame["kode_kecamatan"])
 
@@ -153,6 +155,6 @@ def score_index(
     return IndexScores(
         codes=codes, variables=list(variables), aspects=list(aspects), n=n, n_eff=n_eff,
         weighting=raked.weighting, status=status, variable_score=variable_score, variable_n=variable_n,
-        aspect_score=aspect_score, aspect_n=aspect_n, group=group, weights=w,
+        aspect_score=aspect_score, aspect_n=aspect_n, rows=rows, group=group, weights=w,
         respondent_variable=variable, raking=raked,
     )
