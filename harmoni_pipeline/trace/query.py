@@ -99,6 +99,10 @@ class Snapshot:
         self.manifest = warehouse.manifest("marts", period)
         if self.manifest is None:
             raise TraceError(f"no marts are published for {period} (run `harmoni run --period {period}` first)")
+        self.con = warehouse.connect()
+
+    def close(self) -> None:
+        self.con.close()
 
     def has(self, table: str) -> bool:
         return table in self.manifest.tables
@@ -108,13 +112,9 @@ class Snapshot:
         for table, entry in self.manifest.tables.items():
             path = self.warehouse.storage.duckdb_path(self.warehouse.root / entry.file).replace("'", "''")
             sql = sql.replace("{" + table + "}", f"read_parquet('{path}')")
-        con = self.warehouse.connect()
-        try:
-            cursor = con.execute(sql, params)
-            names = [d[0] for d in cursor.description]
-            return [{n: _plain(v) for n, v in zip(names, row)} for row in cursor.fetchall()]
-        finally:
-            con.close()
+        cursor = self.con.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [{n: _plain(v) for n, v in zip(names, row)} for row in cursor.fetchall()]
 
 
 def _plain(value):
@@ -171,6 +171,13 @@ def trace(warehouse: Warehouse, period: str, kode: str, index: str | None = None
     if index is not None and index not in INDICES:
         raise TraceError(f"--index must be one of {', '.join(INDICES)}, not {index!r}")
     snap = Snapshot(warehouse, period)
+    try:
+        return _trace(snap, period, kode, index)
+    finally:
+        snap.close()
+
+
+def _trace(snap: Snapshot, period: str, kode: str, index: str | None) -> dict:
     _check_published(snap, period, kode)
     asked = [index] if index else list(INDICES)
     scores, rows = [], []
