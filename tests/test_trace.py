@@ -310,3 +310,36 @@ def test_a_publication_killed_midway_leaves_the_old_trail_with_the_old_marts(run
     con = catalog(fresh.root)
     assert {r[0] for r in con.execute("SELECT DISTINCT run_id FROM audit.score_sources WHERE period = ?",
                                       [PERIOD]).fetchall()} == {old}
+
+
+def test_runs_get_job_status_and_code_version_from_a_reachable_instance(run, tmp_path, monkeypatch, capsys):
+    """With DAGSTER_HOME naming an instance that holds the scoring run, the trace adds
+    its job, status and the marts' code version; staging runs it does not hold stay as
+    the warehouse recorded them."""
+    import argparse
+
+    import dagster as dg
+
+    from assets.marts import SCORING_CODE_VERSION
+    from harmoni_pipeline.definitions import build_defs
+    from harmoni_pipeline.resources import HarmoniResource
+    from harmoni_pipeline.settings import Settings
+    from harmoni_pipeline.trace.command import run as run_trace
+
+    landing, root, _ = run
+    wh = copy_of(root, tmp_path)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    defs = build_defs({"harmoni": HarmoniResource(landing_dir=str(landing), warehouse_dir=str(wh.root), scope="35.13")})
+    with dg.DagsterInstance.get() as instance:
+        assert defs.resolve_job_def("score_monthly").execute_in_process(partition_key=PERIOD, instance=instance).success
+    kode = busiest_kecamatan(catalog(wh.root), PERIOD)[0]
+    settings = Settings.from_env(warehouse_dir=str(wh.root), scope="35.13", pii_key="unused", environ={})
+    args = argparse.Namespace(period=PERIOD, kecamatan=kode, index="ihai", json=True)
+    assert run_trace(args, settings) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    marts = [r for r in runs if r["layer"] == "marts"]
+    assert marts == [{**marts[0], "job": "score_monthly", "status": "SUCCESS", "code_version": SCORING_CODE_VERSION}]
+    assert all("job" not in r for r in runs if r["layer"] != "marts")  # staged by runs of another instance

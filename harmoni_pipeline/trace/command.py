@@ -56,8 +56,7 @@ def _instance_runs(run_ids: list[str]) -> dict[str, dict]:
                 event = record.event_log_entry.asset_materialization
                 if event is not None and event.tags and event.tags.get("dagster/code_version"):
                     versions["/".join(event.asset_key.path)] = event.tags["dagster/code_version"]
-            out[run_id] = {"job": run.job_name, "status": run.status.value,
-                           "code_version": ", ".join(sorted(set(versions.values()))) or None}
+            out[run_id] = {"job": run.job_name, "status": run.status.value, "code_versions": versions}
     except Exception as exc:  # an unreachable instance (a database elsewhere) leaves the warehouse's records
         print(f"harmoni: the Dagster instance in {home} could not be read ({exc}); runs from the warehouse only",
               file=sys.stderr)
@@ -72,7 +71,11 @@ def run(args: argparse.Namespace, settings) -> int:
     doc = trace(warehouse, args.period, args.kecamatan.strip(), args.index)
     known = _instance_runs(sorted({r["run_id"] for r in doc["runs"] if r["run_id"]}))
     for r in doc["runs"]:
-        r.update(known.get(r["run_id"], {}))
+        found = known.get(r["run_id"])
+        if found:  # the code version of the layer's own asset(s) in that run
+            prefix = r["layer"].replace(".", "/") if r["layer"] != "marts" else "marts/"
+            versions = {v for asset, v in found["code_versions"].items() if asset.startswith(prefix)}
+            r.update(job=found["job"], status=found["status"], code_version=", ".join(sorted(versions)) or None)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
     if args.json:
