@@ -33,12 +33,11 @@ def main() -> int:
     from harmoni_pipeline.periods import month_range, shift
     from harmoni_pipeline.quality.validate import validate_marts
     from harmoni_pipeline.regions import Regions
+    from harmoni_pipeline.registry import STAGING_TABLES
     from harmoni_pipeline.sample import generate_landing_zone
     from harmoni_pipeline.scoring.marts import PeriodContext, build_ihai, build_ikn, build_integration, read_inputs
     from harmoni_pipeline.settings import Settings
-    from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
     from harmoni_pipeline.trace.build import build_trail
-    from harmoni_pipeline.warehouse import Warehouse
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="trail-cost-"))
     landing, root = work / "landing", work / "warehouse"
@@ -55,7 +54,7 @@ def main() -> int:
     timed("generate", generate_landing_zone, landing, start=months[0], end=months[-1], seed=0, scope=args.scope,
           responses=args.responses, reports=args.reports)
     settings = Settings.from_env(landing_dir=str(landing), warehouse_dir=str(root), scope=args.scope)
-    warehouse = Warehouse(root, catalog_tables())
+    warehouse = settings.warehouse()
     regions, m = Regions.load(), methodology.load()
     for source, key in [("stats", args.period[:4])] + [(s, p) for p in months for s in ("survey", "fkdm")]:
         timed("ingest", ingest_partition, source, key, settings=settings, run_id="bench", warehouse=warehouse,

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.trace.schemas import TRAIL_SCHEMAS
-from harmoni_pipeline.tables import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.landing_helpers import write_canonical_survey
 

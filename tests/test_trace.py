@@ -22,7 +22,7 @@ from harmoni_pipeline import methodology as methodology_mod
 from harmoni_pipeline.quality.gate import gate
 from harmoni_pipeline.quality.validate import validate_marts
 from harmoni_pipeline.scoring.marts import SNAPSHOT_TABLES
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.trace.query import TraceError, trace
 from harmoni_pipeline.trace.schemas import TRAIL_TABLES
 from harmoni_pipeline.warehouse import Warehouse
@@ -273,7 +273,7 @@ KILLER = r"""
 import os, signal, sys
 from harmoni_pipeline import storage
 from harmoni_pipeline.scoring.marts import SNAPSHOT_TABLES
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 target, count = int(sys.argv[2]), [0]
@@ -320,9 +320,9 @@ def test_runs_get_job_status_and_code_version_from_a_reachable_instance(run, tmp
 
     import dagster as dg
 
-    from assets.marts import SCORING_CODE_VERSION
+    from harmoni_pipeline.assets.marts import SCORING_CODE_VERSION
     from harmoni_pipeline.definitions import build_defs
-    from harmoni_pipeline.resources import HarmoniResource
+    from harmoni_pipeline.defs.resources import HarmoniResource
     from harmoni_pipeline.settings import Settings
     from harmoni_pipeline.trace.command import run as run_trace
 

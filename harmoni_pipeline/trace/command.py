@@ -64,10 +64,7 @@ def _instance_runs(run_ids: list[str]) -> dict[str, dict]:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from harmoni_pipeline.tables import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
-
-    warehouse = Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+    warehouse = settings.warehouse()
     doc = trace(warehouse, args.period, args.kecamatan.strip(), args.index)
     known = _instance_runs(sorted({r["run_id"] for r in doc["runs"] if r["run_id"]}))
     for r in doc["runs"]:
