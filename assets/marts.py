@@ -19,6 +19,7 @@ from harmoni_pipeline.scoring.inputs import MixedKeysError
 from harmoni_pipeline.scoring.integration import AssignmentError
 from harmoni_pipeline.scoring.lineage import mart_lineage
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.trace.schemas import TRAIL_SCHEMAS, TRAIL_TABLES
 
 SCORING_CODE_VERSION = f"{methodology_mod.DEFAULT_VERSION.lower()}-1"  # hm-2026.1-1
 OWNERS = ["team:data-engineering"]
@@ -49,6 +50,17 @@ DESCRIPTIONS = {
     "marts.ikn_provinsi": "IKN per province over the kecamatan in scope. " + NOT_OFFICIAL,
     "marts.harmoni_kewaspadaan": "IHaI × IKN quadrant per kecamatan with its recommendation and the responsible position "
     "(landing/reference/penanggung_jawab.csv); alasan_null says why a quadrant is missing.",
+    # the auditor's trail, published in the same snapshot as the marts (docs/auditor.md)
+    "audit.score_sources": "Trail: per kecamatan and index, every landing file (path, SHA-256, arrival period) whose rows "
+    "the month's score used, with how many, and the file's rejected rows by rule.",
+    "audit.score_respondents": "Trail: per kecamatan and index, every respondent counted (response id as staged, "
+    "file and line of the copy that counts, raking weight). No personal data.",
+    "audit.score_reports": "Trail: per kecamatan, every latest FKDM report version the IKN event pillar (in_window) or "
+    "red alert used, with its file and line.",
+    "audit.score_statistics": "Trail: per kecamatan and index, every statistics value used (raking margins, total "
+    "population, context indicators; inherited from the kabupaten or not), with its file and line.",
+    "audit.score_runs": "Trail: per kecamatan and index, the staging partitions read and the Dagster run that published "
+    "each (the scoring run is run_id).",
 }
 
 
@@ -67,7 +79,8 @@ def _spec(table: str, deps: list) -> dg.AssetSpec:
         tags={"index": registry.table(table).short_name.split("_")[0]},
         code_version=SCORING_CODE_VERSION,
         partitions_def=monthly_partitions,
-        metadata={"dagster/column_schema": column_schema(MART_SCHEMAS[table]), "methodology_version": methodology_mod.load().version},
+        metadata={"dagster/column_schema": column_schema({**MART_SCHEMAS, **TRAIL_SCHEMAS}[table]),
+                  "methodology_version": methodology_mod.load().version},
     )
 
 
@@ -126,12 +139,13 @@ DEPS = {
     **{t: [SURVEY, STATS] for t in marts.IHAI_TABLES},
     **{t: [SURVEY, FKDM, STATS] for t in marts.IKN_TABLES},
     "marts.harmoni_kewaspadaan": [_key("marts.ihai_kecamatan"), _key("marts.ikn_kecamatan"), ASSIGNMENTS.key],
+    **{t: [SURVEY, FKDM, STATS] for t in TRAIL_TABLES},
 }
 
 
 @dg.multi_asset(
     name="marts",
-    specs=[_spec(t, DEPS[t]) for t in marts.ALL_TABLES],
+    specs=[_spec(t, DEPS[t]) for t in marts.SNAPSHOT_TABLES],
     partitions_def=monthly_partitions,
 )
 def period_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):

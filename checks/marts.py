@@ -1,8 +1,9 @@
-"""Blocking expectation checks on the marts: the month's ten candidates are validated
-together and published together, as the period's one snapshot, only when every suite
-passes (one ``expectations`` check on every mart); the six uncertainty, sensitivity and
-group tables, computed from the published marts, are validated and published together
-into the same snapshot by a second gate."""
+"""Blocking expectation checks on the marts: the month's ten mart candidates and the five
+tables of their trail (``audit.score_*``) are validated together and published together,
+as the period's one snapshot, only when every suite passes (one ``expectations`` check on
+every table); the six uncertainty, sensitivity and group tables, computed from the
+published marts, are validated and published together into the same snapshot by a
+second gate."""
 
 import dagster as dg
 
@@ -10,7 +11,7 @@ from harmoni_pipeline import methodology
 from harmoni_pipeline.checks.common import publication_gate
 from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.quality.validate import docs_dir, validate_marts
-from harmoni_pipeline.scoring.marts import ALL_TABLES
+from harmoni_pipeline.scoring.marts import SNAPSHOT_TABLES
 from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_TABLES
 
 
@@ -28,10 +29,11 @@ def validator(docs_name: str):
 
 
 mart_gate: dg.AssetChecksDefinition = publication_gate(
-    "marts__gate", ALL_TABLES, monthly_partitions, validator("marts"),
-    description="GX suites checks/suites/marts.*.json on the month's candidates of all ten marts (scores within "
-    "0–100, one row per key, categories consistent with the bands, NULL exactly where status says); the ten are "
-    "published together, as the month's one snapshot, only when every expectation passes.",
+    "marts__gate", SNAPSHOT_TABLES, monthly_partitions, validator("marts"),
+    description="GX suites checks/suites/marts.*.json and audit.score_*.json on the month's candidates of all ten marts "
+    "and the five trail tables (scores within 0–100, one row per key, categories consistent with the bands, NULL "
+    "exactly where status says; trail keys, weights and file hashes); the fifteen are published together, as the "
+    "month's one snapshot, only when every expectation passes.",
 )
 mart_checks = [mart_gate]
 

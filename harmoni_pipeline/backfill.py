@@ -43,12 +43,20 @@ def job_assets(defs: dg.Definitions, jobs: set[str]) -> dict[str, list[list[str]
 
 
 LAYERS = ("staging", "marts", "report")
+# the auditor's trail of the scores (audit/score_*) is written by the marts' step
+LAYER_OF = {("audit", "score_"): "marts"}
+
+
+def layer_of(path: tuple[str, ...]) -> str:
+    """The layer of an asset key path: its first part, but the trail's is the marts'."""
+    return next((layer for (head, prefix), layer in LAYER_OF.items()
+                 if path[0] == head and len(path) > 1 and path[1].startswith(prefix)), path[0])
 
 
 def layers(targets: dict[tuple[str, ...], list[str]]) -> list[dict[tuple[str, ...], list[str]]]:
-    """``targets`` split by layer (the asset key's first part), in execution order;
-    empty layers left out."""
-    split = [{path: keys for path, keys in targets.items() if path[0] == layer} for layer in LAYERS]
+    """``targets`` split by layer (:func:`layer_of`), in execution order; empty layers
+    left out."""
+    split = [{path: keys for path, keys in targets.items() if layer_of(path) == layer} for layer in LAYERS]
     unknown = set(targets) - {path for part in split for path in part}
     if unknown:
         raise ValueError(f"assets outside the layers {LAYERS}: {sorted(unknown)}")

@@ -296,6 +296,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trace(args: argparse.Namespace) -> int:
+    """One kecamatan's published score back to its rows, files and runs (:mod:`harmoni_pipeline.trace`)."""
+    from harmoni_pipeline.trace.command import run
+
+    return run(args, _settings(args))
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     path = _settings(args).warehouse().build_catalog()
     print(f"catalog rebuilt: {path}")
@@ -500,6 +507,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_pull_command(command, common, period_arg)
     add_form_command(command)
+    from harmoni_pipeline.trace.command import DESCRIPTION, add_arguments
+
+    p = command("trace", "trace one kecamatan's published score to its respondents, reports, statistics, files and runs",
+                DESCRIPTION)
+    add_arguments(p, period_arg)
+    common(p, landing=False)
+    p.set_defaults(func=cmd_trace)
 
     p = command("catalog", "rebuild the DuckDB catalog of views",
                 "Rewrites $HARMONI_WAREHOUSE_DIR/harmoni.duckdb over the current Parquet files, e.g. after the\n"

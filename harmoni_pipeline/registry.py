@@ -49,6 +49,7 @@ _STAGING = "harmoni_pipeline.ingest.schemas:STAGING_SCHEMAS"
 _AUDIT = "harmoni_pipeline.ingest.audit:AUDIT_TABLES"
 _MARTS = "harmoni_pipeline.scoring.schemas:MART_SCHEMAS"
 _UNCERTAINTY = "harmoni_pipeline.scoring.uncertainty_schemas:UNCERTAINTY_SCHEMAS"
+_TRAIL = "harmoni_pipeline.trace.schemas:TRAIL_SCHEMAS"
 
 # In catalog order (the DuckDB catalog lists views in this order).
 TABLES: dict[str, Table] = {t.name: t for t in (
@@ -68,6 +69,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     *(Table(f"marts.{name}", "marts", MONTHLY, _UNCERTAINTY) for name in (
         "ihai_ketidakpastian", "ikn_ketidakpastian", "sensitivitas", "sensitivitas_kecamatan",
         "ihai_kelompok", "ikn_kelompok",
+    )),
+    # the auditor's trail of the scores: written with the marts, published in their snapshot
+    *(Table(f"audit.{name}", "audit", MONTHLY, _TRAIL) for name in (
+        "score_sources", "score_respondents", "score_reports", "score_statistics", "score_runs",
     )),
 )}
 

@@ -55,3 +55,21 @@ def postgres_db():
             )
             cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def scored_2025q1(tmp_path_factory):
+    """One generated landing zone (2024-11 … 2025-03, seed 11) through the monthly jobs,
+    scored 2025-01 … 2025-03: ``(landing, warehouse folder, latest materialisation event
+    of every mart)``. Shared by the end-to-end tests that read it (scoring, trace), so a
+    session runs the sample once; a test that changes the warehouse works on a copy."""
+    import dagster as dg
+
+    from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+    from tests.sample_runs import scored_sample
+
+    landing = tmp_path_factory.mktemp("landing")
+    warehouse = tmp_path_factory.mktemp("warehouse")
+    with scored_sample(landing, warehouse, start="2024-11", scored=["2025-01", "2025-02", "2025-03"], seed=11) as instance:
+        events = {table: instance.get_latest_materialization_event(dg.AssetKey(table.split("."))) for table in MART_SCHEMAS}
+    return landing, warehouse, events

@@ -24,7 +24,8 @@ def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
     }
     assert set(marts) == {("marts", t) for t in (
         "ihai_kecamatan", "ihai_variabel", "ihai_kabupaten", "ihai_provinsi", "ikn_kecamatan", "ikn_dimensi",
-        "ikn_konteks", "ikn_kabupaten", "ikn_provinsi", "harmoni_kewaspadaan")}
+        "ikn_konteks", "ikn_kabupaten", "ikn_provinsi", "harmoni_kewaspadaan")} | {("audit", t) for t in (
+        "score_sources", "score_respondents", "score_reports", "score_statistics", "score_runs")}
     assert all(keys == ["2025-01", "2025-02"] for keys in marts.values())
     assert report == {("report",): ["2025-01", "2025-02"]}
 
@@ -32,7 +33,7 @@ def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
 def test_scores_only_is_the_marts_then_the_report():
     targets = asset_partitions([("score_monthly", "2025-03")], backfill.job_assets(defs, {"score_monthly"}))
     marts, report = backfill.layers(targets)
-    assert len(marts) == 10 and all(path[0] == "marts" for path in marts)
+    assert len(marts) == 15 and all(path[0] == "marts" or path[1].startswith("score_") for path in marts)
     assert report == {("report",): ["2025-03"]}
 
 

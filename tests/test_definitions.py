@@ -32,6 +32,9 @@ for _table in ("ikn_kecamatan", "ikn_dimensi", "ikn_konteks", "ikn_kabupaten", "
 EXPECTED["marts/harmoni_kewaspadaan"] = (
     "marts", {"marts/ihai_kecamatan", "marts/ikn_kecamatan", "landing/penanggung_jawab"}, "monthly"
 )
+# the auditor's trail of the scores: published with the marts, from the same staged inputs
+for _table in ("score_sources", "score_respondents", "score_reports", "score_statistics", "score_runs"):
+    EXPECTED[f"audit/{_table}"] = ("marts", EVENTS, "monthly")
 # the monthly report reads every published mart of its month (and the eleven before, for trends)
 EXPECTED["report"] = ("reports", {k for k in EXPECTED if k.startswith("marts/")}, "monthly")
 # the connectors' pulls write landing files (the landing sensor stages them): no lineage edge
@@ -100,6 +103,8 @@ def test_every_staging_table_and_every_mart_has_a_blocking_expectations_check():
     specs = {(k.asset_key.to_user_string(), k.name): graph.get_check_spec(k) for k in graph.asset_check_keys}
     marts = [t.replace(".", "/") for t in ALL_TABLES]
     assert len(marts) == 10
+    marts += [f"audit/{t}" for t in ("score_sources", "score_respondents", "score_reports", "score_statistics",
+                                     "score_runs")]
     for asset in ("staging/survey_responses", "staging/fkdm_reports", "staging/statistics", *marts):
         assert specs[(asset, "expectations")].blocking, asset
     for name in ("straight_lining", "fast_completion", "cronbach_alpha", "repeated_respondents", "warnings"):

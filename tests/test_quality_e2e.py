@@ -16,6 +16,7 @@ import pytest
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_SCHEMAS
 from harmoni_pipeline.registry import catalog_tables
+from harmoni_pipeline.trace.schemas import TRAIL_SCHEMAS
 from harmoni_pipeline.warehouse import Warehouse
 from tests.landing_helpers import write_canonical_survey
 
@@ -81,7 +82,7 @@ def test_every_suite_passes_on_clean_sample_data_and_is_recorded(published):
     ).fetchall()
     assets = {r[0] for r in rows}
     assert assets == {"staging/survey_responses", "staging/fkdm_reports", "staging/statistics",
-                      *(t.replace(".", "/") for t in [*MART_SCHEMAS, *UNCERTAINTY_SCHEMAS])}  # every mart's own check
+                      *(t.replace(".", "/") for t in (*MART_SCHEMAS, *UNCERTAINTY_SCHEMAS, *TRAIL_SCHEMAS))}  # every table's own check
     assert all(r[2] for r in rows), rows
     docs = wh.query("SELECT DISTINCT data_docs FROM {audit.validation_results} WHERE asset = 'marts/ikn_kecamatan'").fetchall()
     assert docs and all(Path(d[0].removeprefix("file://")).exists() for d in docs)

@@ -17,6 +17,7 @@ from harmoni_pipeline.quality.suites import SUITES_DIR, load_suites, suite_file
 from harmoni_pipeline.registry import STAGING_TABLES
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_SCHEMAS
+from harmoni_pipeline.trace.schemas import TRAIL_SCHEMAS
 
 SCOPE = "35.13"
 MONTH = "2025-06"
@@ -34,7 +35,7 @@ ROW_RULES = {
 }
 NON_RULE_GUARDS = {"partition", "provenance"}  # rows-suite guards that are not §3.4 rejection rules
 
-SUITE_TABLES = sorted([*STAGING_TABLES.values(), *MART_SCHEMAS, *UNCERTAINTY_SCHEMAS])
+SUITE_TABLES = sorted([*STAGING_TABLES.values(), *MART_SCHEMAS, *UNCERTAINTY_SCHEMAS, *TRAIL_SCHEMAS])
 
 
 def rules_named(guards: str) -> set[str]:
@@ -64,7 +65,7 @@ def test_suite_file_loads_and_every_expectation_names_the_rule_it_guards(table):
     assert raw["table"] == table and suites
     batches = [s.batch for s in suites]
     assert len(batches) == len(set(batches)) and set(batches) <= BATCHES
-    if table.startswith("marts."):
+    if table.startswith("marts.") or table in TRAIL_SCHEMAS:
         assert batches == ["rows"]
     else:
         assert {"schema", "rows", "files", "partition"} <= set(batches)

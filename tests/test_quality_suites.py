@@ -31,12 +31,13 @@ from harmoni_pipeline.quality.gx_runner import Outcome, ValidationReport
 from harmoni_pipeline.quality.suites import load_suites
 from harmoni_pipeline.quality.validate import staging_batches, validate_marts, validate_staging
 from harmoni_pipeline.regions import POPULATION_YEAR, Regions
+from harmoni_pipeline.registry import STAGING_TABLES, catalog_tables
 from harmoni_pipeline.sample import generate_landing_zone
 from harmoni_pipeline.scoring import population
-from harmoni_pipeline.scoring.marts import PeriodContext, build_ihai, build_ikn, build_integration
+from harmoni_pipeline.scoring.marts import PeriodContext, build_period
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.settings import Settings
-from harmoni_pipeline.registry import STAGING_TABLES, catalog_tables
+from harmoni_pipeline.trace.schemas import TRAIL_SCHEMAS
 from harmoni_pipeline.warehouse import Warehouse
 from tests.test_quality_suite_files import rules_named
 
@@ -58,6 +59,7 @@ class World:
     methodology: Methodology
     staging: dict[str, pa.Table]   # source -> clean staging partition
     marts: dict[str, pa.Table]     # table -> clean mart partition of MONTH
+    trail: dict[str, pa.Table]     # audit.score_* -> the trail of MONTH's scores
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +77,10 @@ def world(tmp_path_factory) -> World:
         assert not report.errors and report.rows_accepted > 0, (source, report.errors)
         staging[source] = warehouse.read_partition(STAGING_TABLES[source], period)
     ctx = PeriodContext(MONTH, warehouse, regions, SCOPE, methodology, "run")
-    ihai, ikn = build_ihai(ctx), build_ikn(ctx)
-    integration = build_integration(ctx, landing, ihai.tables["marts.ihai_kecamatan"], ikn.tables["marts.ikn_kecamatan"])
-    marts = {**ihai.tables, **ikn.tables, **integration.tables}
-    assert set(marts) == set(MART_SCHEMAS)
-    return World(landing, warehouse, settings, regions, methodology, staging, marts)
+    sets = build_period(ctx, landing)
+    marts = {t: d for name in ("ihai", "ikn", "integration") for t, d in sets[name].tables.items()}
+    assert set(marts) == set(MART_SCHEMAS) and set(sets["trail"].tables) == set(TRAIL_SCHEMAS)
+    return World(landing, warehouse, settings, regions, methodology, staging, marts, sets["trail"].tables)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -166,6 +167,21 @@ def test_clean_marts_pass_every_suite(world):
     assert {o.suite for o in report.outcomes} == {f"{t}.rows" for t in MART_SCHEMAS}
     assert len(report.outcomes) == sum(expectation_count(t) for t in MART_SCHEMAS)
     assert not [o for o in report.outcomes if o.error]
+
+
+def test_the_trail_of_clean_marts_passes_its_suites_and_a_broken_trail_fails(world):
+    assert all(t.num_rows > 0 for t in world.trail.values())
+    report = check_marts(world, world.trail)
+    assert report.success, report.summary()
+    assert len(report.outcomes) == sum(expectation_count(t) for t in TRAIL_SCHEMAS)
+    broken = dict(world.trail)
+    broken["audit.score_respondents"] = edit(world.trail["audit.score_respondents"],
+                                             lambda f: f.assign(weight=f["weight"].where(f.index > 0, 0.0)))
+    broken["audit.score_sources"] = edit(world.trail["audit.score_sources"],
+                                         lambda f: f.assign(sha256=f["sha256"].where(f.index > 0, "not-a-hash")))
+    failed = {(o.suite, o.expectation) for o in check_marts(world, broken).failures()}
+    assert failed == {("audit.score_respondents.rows", "expect_column_values_to_be_between"),
+                      ("audit.score_sources.rows", "expect_column_values_to_match_regex")}
 
 
 def test_data_docs_pages_are_written_for_every_suite(world, tmp_path):

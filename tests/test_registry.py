@@ -13,6 +13,7 @@ from harmoni_pipeline.ingest.schemas import STAGING_SCHEMAS
 from harmoni_pipeline.quality.results import VALIDATION_RESULTS_SCHEMA
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_SCHEMAS
+from harmoni_pipeline.trace.schemas import TRAIL_SCHEMAS
 from harmoni_pipeline.warehouse import PUBLICATIONS_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_schema_a_layer_defines_is_registered_once_with_that_schema():
     defined = {**STAGING_SCHEMAS, **AUDIT_TABLES, "audit.publications": PUBLICATIONS_SCHEMA,
                "audit.pulls": PULLS_SCHEMA, "audit.validation_results": VALIDATION_RESULTS_SCHEMA, **MART_SCHEMAS,
-               **UNCERTAINTY_SCHEMAS}
+               **UNCERTAINTY_SCHEMAS, **TRAIL_SCHEMAS}
     assert sorted(registry.TABLES) == sorted(defined)
     assert all(registry.schema(name).equals(schema) for name, schema in defined.items())
     assert list(registry.catalog_tables()) == list(registry.TABLES)
@@ -45,13 +46,14 @@ def test_the_registry_imports_nothing_of_the_project():
 
 
 def test_domain_code_never_imports_the_dagster_declarations():
-    """``ingest``, ``scoring``, ``quality``, ``sample``, ``regions``, ``warehouse``: no
-    import of ``checks``, ``assets`` or the code location's modules."""
+    """``ingest``, ``scoring``, ``quality``, ``sample``, ``regions``, ``warehouse``,
+    ``trace``: no import of ``checks``, ``assets`` or the code location's modules."""
     upper = ("checks", "assets", "harmoni_pipeline.checks", "harmoni_pipeline.assets", "harmoni_pipeline.definitions",
              "harmoni_pipeline.defs")
     domain = [*(ROOT / "harmoni_pipeline").glob("ingest/*.py"), *(ROOT / "harmoni_pipeline").glob("scoring/*.py"),
               *(ROOT / "harmoni_pipeline").glob("quality/*.py"), *(ROOT / "harmoni_pipeline").glob("sample/*.py"),
-              *(ROOT / "harmoni_pipeline").glob("regions*.py"), *(ROOT / "harmoni_pipeline").glob("warehouse*.py")]
+              *(ROOT / "harmoni_pipeline").glob("regions*.py"), *(ROOT / "harmoni_pipeline").glob("warehouse/*.py"),
+              *(ROOT / "harmoni_pipeline").glob("trace/*.py")]
     found = []
     for path in domain:
         for node in ast.walk(ast.parse(path.read_text())):

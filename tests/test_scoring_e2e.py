@@ -21,20 +21,14 @@ from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_SCHEMAS
 from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.reference_scoring import reference_marts
-from tests.sample_runs import scored_sample
 
 SCORED = ["2025-01", "2025-02", "2025-03"]
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory):
-    landing = tmp_path_factory.mktemp("landing")
-    warehouse = tmp_path_factory.mktemp("warehouse")
-    with scored_sample(landing, warehouse, start="2024-11", scored=SCORED, seed=11) as instance:
-        events = {
-            table: instance.get_latest_materialization_event(dg.AssetKey(table.split(".")))
-            for table in MART_SCHEMAS
-        }
+def scored(scored_2025q1):
+    """The shared sample run (tests/conftest.py), scored ``SCORED``."""
+    landing, warehouse, events = scored_2025q1
     return landing, Warehouse(warehouse, catalog_tables()), events
 
 

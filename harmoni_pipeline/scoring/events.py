@@ -27,16 +27,34 @@ def counted_reports(reports: pd.DataFrame, methodology: Methodology) -> pd.DataF
     return kept
 
 
-def event_pillar(reports: pd.DataFrame, codes: pd.Index, p_total: pd.Series, period: str, methodology: Methodology) -> pd.DataFrame:
-    """Per kecamatan of ``codes``: ``n_laporan, e1, e2, e3, pilar_peristiwa, alert_merah``.
-    ``p_total``: total population by kecamatan code (NaN when unknown)."""
+def reports_used(reports: pd.DataFrame, codes: pd.Index, period: str, methodology: Methodology) -> pd.DataFrame:
+    """The counted latest versions (:func:`counted_reports`) with two flags: ``in_window``
+    — reported (``tgl_lapor``) in the event window by a kecamatan of ``codes``: they make
+    ``n_laporan`` and E1–E3 — and ``red_alert`` — severe enough and recent enough
+    (``tgl_kejadian``) to raise the red alert of their kecamatan."""
     event = methodology.ikn["event"]
     kept = counted_reports(reports, methodology)
     first_day, _ = month_bounds(shift(period, -(int(event["window_months"]) - 1)))
     _, last_day = month_bounds(period)
     first_ts, last_ts = pd.Timestamp(first_day), pd.Timestamp(last_day)
+    kept["in_window"] = ((kept["tgl_lapor"] >= first_ts) & (kept["tgl_lapor"] <= last_ts)
+                         & member(kept["kode_kecamatan"], codes)).fillna(False).astype(bool)
+    alert = methodology.ikn["red_alert"]
+    since = last_ts - pd.Timedelta(days=int(alert["days"]))
+    kept["red_alert"] = ((kept["severity"] >= float(alert["min_severity"])) & (kept["tgl_kejadian"] >= since)
+                         & (kept["tgl_kejadian"] <= last_ts)).fillna(False).astype(bool)
+    return kept
 
-    window = kept[(kept["tgl_lapor"] >= first_ts) & (kept["tgl_lapor"] <= last_ts) & member(kept["kode_kecamatan"], codes)].copy()
+
+def event_pillar(reports: pd.DataFrame, codes: pd.Index, p_total: pd.Series, period: str, methodology: Methodology) -> pd.DataFrame:
+    """Per kecamatan of ``codes``: ``n_laporan, e1, e2, e3, pilar_peristiwa, alert_merah``.
+    ``p_total``: total population by kecamatan code (NaN when unknown)."""
+    event = methodology.ikn["event"]
+    used = reports_used(reports, codes, period, methodology)
+    _, last_day = month_bounds(period)
+    last_ts = pd.Timestamp(last_day)
+
+    window = used[used["in_window"]].copy()
     cap = float(event["response_cap_days"])
     followed = window["tgl_tindak_lanjut"].fillna(window["tgl_selesai"])
     open_days = ((last_ts - window["tgl_lapor"]).dt.days).clip(upper=cap)
@@ -64,13 +82,6 @@ def event_pillar(reports: pd.DataFrame, codes: pd.Index, p_total: pd.Series, per
     weights = event["weights"]
     out["pilar_peristiwa"] = weights["e1"] * out["e1"] + weights["e2"] * out["e2"] + weights["e3"] * out["e3"]
 
-    alert = methodology.ikn["red_alert"]
-    since = last_ts - pd.Timedelta(days=int(alert["days"]))
-    red = kept[
-        (kept["severity"] >= float(alert["min_severity"]))
-        & (kept["tgl_kejadian"] >= since)
-        & (kept["tgl_kejadian"] <= last_ts)
-    ]
-    out["alert_merah"] = member(codes, red["kode_kecamatan"])
+    out["alert_merah"] = member(codes, used.loc[used["red_alert"], "kode_kecamatan"])
     out.index.name = "kode_kecamatan"
     return out

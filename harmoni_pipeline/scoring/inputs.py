@@ -29,7 +29,7 @@ def _every(warehouse: Warehouse, table: str, up_to: str, listing: Listing | None
     warehouse.ensure_placeholder(table, warehouse.tables[table])
     return warehouse.select_sql(table, up_to=up_to, files=None if listing is None else listing[table])
 
-SURVEY_COLUMNS = ["response_id", "period", "file_order", "line", "kode_kecamatan", "jenis_kelamin", "umur",
+SURVEY_COLUMNS = ["response_id", "period", "file_order", "line", "kode_kecamatan", "jenis_kelamin", "umur", "pii_key_id",
                   "pendidikan", "pekerjaan"]  # the last two: the group breakdowns (scoring/groups.py)
 FKDM_COLUMNS = [
     "no_laporan", "period", "file_order", "line", "kode_kecamatan", "tgl_lapor", "tgl_kejadian",
@@ -39,6 +39,10 @@ STATS_COLUMNS = [
     "kode_wilayah", "tahun", "indikator", "jenis_kelamin", "kelompok_umur", "nilai",
     "period", "source_path", "file_order", "line",
 ]
+
+
+# Where each row came from, carried along for the auditor's trail (harmoni_pipeline.trace)
+PROVENANCE = 'source_sha256, source_path, run_id AS staging_run_id'
 
 
 def _quoted(columns: list[str], alias: str = "") -> str:
@@ -66,7 +70,7 @@ def survey_window(warehouse: Warehouse, period: str, items: list[str], window_mo
     # One pass: the first copy of a response is its earliest (period, file_order, line),
     # so its period is the response's first arrival; keep it when that lies in the window.
     sql = f"""
-        SELECT {_quoted(SURVEY_COLUMNS + items)}
+        SELECT {_quoted(SURVEY_COLUMNS + items)}, {PROVENANCE}
         FROM ({every})
         QUALIFY row_number() OVER (PARTITION BY response_id ORDER BY period, file_order, line) = 1
             AND period >= $start
@@ -101,7 +105,7 @@ def fkdm_latest(warehouse: Warehouse, period: str, listing: Listing | None = Non
     ``period`` (later arrival month, then later file in path order, then later line).
     ``ditolak`` reports are kept here; the event rules exclude them."""
     sql = f"""
-        SELECT {_quoted(FKDM_COLUMNS)}
+        SELECT {_quoted(FKDM_COLUMNS)}, {PROVENANCE}
         FROM ({_every(warehouse, STAGING_TABLES["fkdm"], period, listing)})
         QUALIFY row_number() OVER (PARTITION BY no_laporan ORDER BY period DESC, file_order DESC, line DESC) = 1
         ORDER BY no_laporan
@@ -120,7 +124,7 @@ def statistics_current(warehouse: Warehouse, year: int, listing: Listing | None 
     """Statistics values with ``tahun`` ≤ ``year`` from arrival years ≤ ``year``; of a key
     delivered more than once, the latest arrival (later year folder, then later file name)."""
     sql = f"""
-        SELECT {_quoted(STATS_COLUMNS)}
+        SELECT {_quoted(STATS_COLUMNS)}, source_sha256, run_id AS staging_run_id
         FROM ({_every(warehouse, STAGING_TABLES["stats"], f"{year:04d}", listing)})
         WHERE tahun <= $year
         QUALIFY row_number() OVER (

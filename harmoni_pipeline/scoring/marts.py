@@ -8,6 +8,7 @@ names. Publishing is the Dagster asset's (through the warehouse); no Dagster her
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from harmoni_pipeline.scoring import ikn as ikn_mod
 from harmoni_pipeline.scoring import inputs, integration, population, survey
 from harmoni_pipeline.scoring.rollup import weighted_rollup
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.trace.build import build_trail
+from harmoni_pipeline.trace.schemas import TRAIL_TABLES
 from harmoni_pipeline.warehouse import Warehouse
 from harmoni_pipeline.scoring.arrays import member
 
@@ -31,6 +34,7 @@ IHAI_TABLES = ["marts.ihai_kecamatan", "marts.ihai_variabel", "marts.ihai_kabupa
 IKN_TABLES = ["marts.ikn_kecamatan", "marts.ikn_dimensi", "marts.ikn_konteks", "marts.ikn_kabupaten", "marts.ikn_provinsi"]
 INTEGRATION_TABLES = ["marts.harmoni_kewaspadaan"]
 ALL_TABLES = IHAI_TABLES + IKN_TABLES + INTEGRATION_TABLES
+SNAPSHOT_TABLES = ALL_TABLES + TRAIL_TABLES  # published together: the marts and their trail
 FIRST_YEAR = 2022  # the first partition (data contract §3: periods start at 2022-01)
 
 
@@ -66,6 +70,7 @@ class MartSet:
     tables: dict[str, pa.Table]
     facts: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)  # what the scores used, for the auditor's trail
 
 
 def to_table(frame: pd.DataFrame, name: str, ctx: PeriodContext, schema: pa.Schema | None = None) -> pa.Table:
@@ -149,7 +154,7 @@ def build_ihai(ctx: PeriodContext, period_inputs: PeriodInputs | None = None) ->
     variabel = scores.long("variabel")
     tables = {name: to_table(frame, name, ctx) for name, frame in zip(IHAI_TABLES, (kec, variabel, kab, prov))}
     facts = _survey_facts(window, scores, kec)
-    return MartSet(tables, facts)
+    return MartSet(tables, facts, evidence={"scores": scores})
 
 
 def _survey_facts(window: pd.DataFrame, scores: survey.IndexScores, kec: pd.DataFrame) -> dict:
@@ -191,7 +196,7 @@ def build_ikn(ctx: PeriodContext, period_inputs: PeriodInputs | None = None) -> 
         context_inherited=int(ctx_values["diwarisi"].sum()),
         reports_counted=int(len(counted)),
     )
-    return MartSet(tables, facts)
+    return MartSet(tables, facts, evidence={"scores": scores, "konteks": ctx_values})
 
 
 def build_integration(ctx: PeriodContext, landing: Path, ihai: pa.Table, ikn: pa.Table) -> MartSet:
@@ -227,11 +232,15 @@ def input_partitions(ctx: PeriodContext) -> dict[str, list[str]]:
 
 
 def build_period(ctx: PeriodContext, landing: Path) -> dict[str, MartSet]:
-    """Every mart of the period, from one read of its inputs: ``{"ihai", "ikn",
-    "integration"}`` → their tables, facts and warnings. Published together as the
-    period's snapshot (or not at all)."""
+    """Every mart of the period, from one read of its inputs, and the auditor's trail of
+    its scores: ``{"ihai", "ikn", "integration", "trail"}`` → their tables, facts and
+    warnings. Published together as the period's snapshot (or not at all)."""
     read = read_inputs(ctx)
     ihai = build_ihai(ctx, read)
     ikn = build_ikn(ctx, read)
     integration_set = build_integration(ctx, landing, ihai.tables[IHAI_TABLES[0]], ikn.tables[IKN_TABLES[0]])
-    return {"ihai": ihai, "ikn": ikn, "integration": integration_set}
+    started = time.perf_counter()
+    trail = build_trail(ctx, read, {"ihai": ihai.evidence["scores"], "ikn": ikn.evidence["scores"]},
+                        ikn.evidence["konteks"])
+    facts = {"trail_seconds": round(time.perf_counter() - started, 3), **{t: d.num_rows for t, d in trail.items()}}
+    return {"ihai": ihai, "ikn": ikn, "integration": integration_set, "trail": MartSet(trail, facts)}

@@ -57,7 +57,8 @@ class IndexScores:
     variable_n: np.ndarray          # G×V
     aspect_score: np.ndarray        # G×V×A
     aspect_n: np.ndarray            # G×V×A
-    # per respondent of the index (for the IHaI confidence interval)
+    # per respondent of the index (for the IHaI confidence interval and the auditor's trail)
+    rows: np.ndarray                # N_index: positions in the window frame
     group: np.ndarray               # N_index
     weights: np.ndarray             # N_index
     respondent_variable: np.ndarray  # N_index×V
@@ -106,6 +107,7 @@ class Design:
     kecamatan (``group``), sex and age-band codes, and the kecamatan margins."""
 
     frame: pd.DataFrame
+    rows: np.ndarray  # positions of the frame's rows in the window
     group: np.ndarray
     sex: np.ndarray
     band: np.ndarray
@@ -136,7 +138,8 @@ def design(window: pd.DataFrame, variables: list[str], codes: pd.Index, populati
     items = [f"{v}_{a}" for v in variables for a in aspects]
     in_scope = member(window["kode_kecamatan"], codes)
     answered = window[items].notna().any(axis=1).to_numpy()
-    frame = window[in_scope & answered]
+    rows = np.flatnonzero(np.asarray(in_scope & answered))
+    frame = window.iloc[rows]
     group = codes.get_indexer(frame["kode_kecamatan"])
 
     sexes = sex_labels(methodology)
@@ -148,7 +151,7 @@ def design(window: pd.DataFrame, variables: list[str], codes: pd.Index, populati
     sex_m = pop[[f"m_sex_{s}" for s in sexes]].to_numpy(dtype=float, na_value=0.0)
     band_m = pop[[f"m_band_{b[0]}" for b in methodology.raking["age_bands"]]].to_numpy(dtype=float, na_value=0.0)
     has_margins = pop["has_margins"].fillna(False).to_numpy(dtype=bool)
-    return Design(frame, np.asarray(group, dtype=np.int64), sex, np.asarray(band, dtype=np.int64), sex_m, band_m, has_margins)
+    return Design(frame, rows, np.asarray(group, dtype=np.int64), sex, np.asarray(band, dtype=np.int64), sex_m, band_m, has_margins)
 
 
 def variable_means(cell: np.ndarray, cells: int, weights: np.ndarray, variable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -197,6 +200,6 @@ def score_index(
     return IndexScores(
         codes=codes, variables=list(variables), aspects=list(aspects), n=n, n_eff=n_eff,
         weighting=raked.weighting, status=status, variable_score=variable_score, variable_n=variable_n,
-        aspect_score=aspect_score, aspect_n=aspect_n, group=group, weights=w,
+        aspect_score=aspect_score, aspect_n=aspect_n, rows=plan.rows, group=group, weights=w,
         respondent_variable=variable, raking=raked, design=plan,
     )

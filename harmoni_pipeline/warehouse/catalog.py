@@ -78,13 +78,13 @@ class CatalogViews:
         snapshots existed (no manifest): write a manifest naming each table's newest
         file, so that they stay current. A marker file records that it was done, so a
         later leftover file is never adopted."""
-        for schema in sorted({t.split(".", 1)[0] for t in tables if self.is_snapshot(t)}):
+        for schema in sorted({self.snapshot_of(t) for t in tables if self.is_snapshot(t)}):
             marker = self.root / "snapshots" / schema / ADOPTED_MARKER
             if self.storage.exists(marker):
                 continue
             known = self.manifests(schema)
             periods: dict[str, dict[str, Published]] = {}
-            for table in sorted(t for t in tables if t.split(".", 1)[0] == schema):
+            for table in sorted(t for t in tables if self.snapshot_of(t) == schema):
                 for folder in self.storage.listdir(self.table_dir(table)):
                     period = folder.name.split("=", 1)[-1]
                     if folder.name == PLACEHOLDER_PARTITION or period in known:

@@ -20,7 +20,9 @@ GRACE_SECONDS = 6 * 3600.0
 PENDING_KEEP_SECONDS = 7 * 24 * 3600.0  # a blocked candidate stays this long for inspection
 VERSION_SEP = "~"
 SCRATCH_KEEP_SECONDS = 24 * 3600.0  # a temporary file this old belongs to a process that died
-SNAPSHOT_SCHEMAS = ("marts",)  # the marts of a period are one snapshot (data contract §4)
+# The marts of a period are one snapshot (data contract §4), and the auditor's trail of
+# their scores (audit.score_*) belongs to the same one: table-name prefix → snapshot name.
+SNAPSHOTS = {"marts.": "marts", "audit.score_": "marts"}
 ADOPTED_MARKER = "_adopted"
 HASH_KEY = "harmoni.content_sha256"  # Parquet footer key: the content hash, computed when written
 # The catalog is a file analysts open with their own DuckDB client (the CLI of

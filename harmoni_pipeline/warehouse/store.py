@@ -28,7 +28,7 @@ from harmoni_pipeline.warehouse.layout import (
     PLACEHOLDER_PART,
     PLACEHOLDER_PARTITION,
     PUBLICATIONS_SCHEMA,
-    SNAPSHOT_SCHEMAS,
+    SNAPSHOTS,
     VERSION_SEP,
     Published,
     content_sha256,
@@ -41,18 +41,18 @@ class Warehouse(PendingCandidates, CatalogViews):
     and, for snapshot schemas, ``root/snapshots/<schema>/period=<P>.json``."""
 
     def __init__(self, root: str | os.PathLike, tables: dict[str, pa.Schema] | None = None,
-                 local_dir: str | os.PathLike | None = None, snapshot_schemas: tuple[str, ...] = SNAPSHOT_SCHEMAS):
+                 local_dir: str | os.PathLike | None = None, snapshots: dict[str, str] | None = None):
         """``root``: a local folder or an fsspec URL. ``tables``: every table of the
         catalog with its schema; when given, each publication refreshes the catalog.
         ``local_dir``: this machine's working folder (temporary files of a non-local
         warehouse, and for callers the landing hash cache, Data Docs, alerts); default
         :func:`~harmoni_pipeline.storage.local_dir_for` — the warehouse folder itself
-        when it is local. ``snapshot_schemas``: schemas whose tables' partitions of a
-        period are published as one snapshot (a manifest per period)."""
+        when it is local. ``snapshots``: table-name prefix → snapshot; the tables of one
+        snapshot publish their partitions of a period together (a manifest per period)."""
         self.storage = open_storage(root)
         self.root = self.storage.root
         self.tables = dict(tables or {})
-        self.snapshot_schemas = tuple(snapshot_schemas)
+        self.snapshots = dict(SNAPSHOTS if snapshots is None else snapshots)
         self._deferred = 0
         if local_dir:
             self.local_dir = Path(local_dir).resolve()
@@ -87,8 +87,12 @@ class Warehouse(PendingCandidates, CatalogViews):
         also files no manifest names yet or any more — oldest first."""
         return self.storage.glob(self.partition_dir(table, period), f"{part}{VERSION_SEP}*.parquet")
 
+    def snapshot_of(self, table: str) -> str | None:
+        """The snapshot ``table`` belongs to (``None``: published partition by partition)."""
+        return next((name for prefix, name in self.snapshots.items() if table.startswith(prefix)), None)
+
     def is_snapshot(self, table: str) -> bool:
-        return table.split(".", 1)[0] in self.snapshot_schemas
+        return self.snapshot_of(table) is not None
 
     def manifest_path(self, schema: str, period: str) -> PurePath:
         return self.root / "snapshots" / schema / f"period={period}.json"
@@ -116,7 +120,7 @@ class Warehouse(PendingCandidates, CatalogViews):
         """The current version of (partition, part); ``None`` if never published. For a
         snapshot table, the file its period's manifest names."""
         if self.is_snapshot(table):
-            found = self.manifest(table.split(".", 1)[0], period)
+            found = self.manifest(self.snapshot_of(table), period)
             entry = found.tables.get(table) if found and part == "data" else None
             return self.root / entry.file if entry else None
         found = self.versions(table, period, part)
@@ -140,8 +144,8 @@ class Warehouse(PendingCandidates, CatalogViews):
         out: dict[str, list[PurePath]] = {}
         snapshots: dict[str, dict[str, Manifest]] = {}
         for table in sorted(tables):
-            schema = table.split(".", 1)[0]
-            if self.is_snapshot(table):
+            schema = self.snapshot_of(table)
+            if schema:
                 if schema not in snapshots:
                     snapshots[schema] = self.manifests(schema)
                 out[table] = sorted(self.root / m.tables[table].file
@@ -216,7 +220,7 @@ class Warehouse(PendingCandidates, CatalogViews):
         (:func:`harmoni_pipeline.snapshots.deletable`)."""
         found = self.versions(table, period, part)
         if self.is_snapshot(table):
-            manifest = self.manifest(table.split(".", 1)[0], period)
+            manifest = self.manifest(self.snapshot_of(table), period)
             mtimes = {}
             for f in found:
                 with contextlib.suppress(FileNotFoundError):
@@ -269,7 +273,7 @@ class Warehouse(PendingCandidates, CatalogViews):
             by_schema: dict[str, dict[str, Published]] = {}
             for name, pub in placed.items():
                 if self.is_snapshot(name):
-                    by_schema.setdefault(name.split(".", 1)[0], {})[name] = pub
+                    by_schema.setdefault(self.snapshot_of(name), {})[name] = pub
             for schema, pubs in by_schema.items():
                 self._log_current_snapshot(schema, period)
                 self._write_manifest(schema, period, run_id, pubs)

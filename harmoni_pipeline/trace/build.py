@@ -1,0 +1,191 @@
+"""Build one period's provenance tables (``audit.score_*``) from what its scores used.
+
+Room: turning the inputs a period's scores read (the survey window, the latest FKDM
+report versions, the current statistics, the population table, the context values) and
+the per-respondent weights of each index into the five trail tables — in DuckDB SQL
+over those frames and the ingestion audit tables. Which rows count is decided by the
+scoring modules (:mod:`harmoni_pipeline.scoring.inputs`, ``survey``, ``events``,
+``population``, ``context``); nothing here recomputes a score. Published by the marts'
+gate in the period's snapshot, with the marts (so trail and scores never disagree).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from harmoni_pipeline.scoring import events, population
+from harmoni_pipeline.trace.schemas import REPORTS, RESPONDENTS, RUNS, SOURCES, STATISTICS, TRAIL_SCHEMAS
+
+if TYPE_CHECKING:
+    from harmoni_pipeline.scoring.marts import PeriodContext, PeriodInputs
+    from harmoni_pipeline.scoring.survey import IndexScores
+
+WINDOW_COLUMNS = ["response_id", "kode_kecamatan", "jenis_kelamin", "umur", "pii_key_id", "period", "source_path",
+                  "source_sha256", "line", "staging_run_id"]
+REPORT_COLUMNS = ["no_laporan", "kode_kecamatan", "status", "kualifikasi", "tgl_lapor", "tgl_kejadian",
+                  "tgl_tindak_lanjut", "tgl_selesai", "in_window", "red_alert", "period", "source_path", "source_sha256",
+                  "line", "staging_run_id"]
+FILE_SQL = """CAST(period AS VARCHAR) AS arrival_period, CAST(source_path AS VARCHAR) AS source_path,
+    CAST(source_sha256 AS VARCHAR) AS source_sha256, CAST(line AS BIGINT) AS line,
+    CAST(staging_run_id AS VARCHAR) AS staging_run_id"""
+
+RESPONDENTS_SQL = f"""
+SELECT CAST(w.kode_kecamatan AS VARCHAR) AS kode_kecamatan, CAST(r.indeks AS VARCHAR) AS indeks,
+    CAST(w.response_id AS VARCHAR) AS response_id, CAST(w.jenis_kelamin AS VARCHAR) AS jenis_kelamin,
+    CAST(w.umur AS BIGINT) AS umur, CAST(r.weight AS DOUBLE) AS weight, CAST(w.pii_key_id AS VARCHAR) AS pii_key_id,
+    {FILE_SQL}
+FROM used_respondents r JOIN window_rows w USING (row_number)
+ORDER BY kode_kecamatan, indeks, response_id
+"""
+
+REPORTS_SQL = f"""
+SELECT CAST(kode_kecamatan AS VARCHAR) AS kode_kecamatan, CAST(no_laporan AS VARCHAR) AS no_laporan,
+    CAST(status AS VARCHAR) AS status, CAST(kualifikasi AS VARCHAR) AS kualifikasi,
+    CAST(tgl_lapor AS DATE) AS tgl_lapor, CAST(tgl_kejadian AS DATE) AS tgl_kejadian,
+    CAST(tgl_tindak_lanjut AS DATE) AS tgl_tindak_lanjut, CAST(tgl_selesai AS DATE) AS tgl_selesai,
+    CAST(in_window AS BOOLEAN) AS in_window, CAST(red_alert AS BOOLEAN) AS red_alert, {FILE_SQL}
+FROM used_reports
+WHERE (in_window OR red_alert) AND list_contains($codes, kode_kecamatan)
+ORDER BY kode_kecamatan, no_laporan
+"""
+
+# Context values: the row of the current statistics each value came from (the
+# kecamatan's own, or its kabupaten's when inherited). Population: the adult cells of
+# the margins' year (raking margins and P_adult, both indices) and the rows of the total's
+# year that gave P_total (a stated total when that year has one, else the complete
+# breakdown; IKN only) — the rules of harmoni_pipeline.scoring.population.
+STATISTICS_SQL = f"""
+WITH pop AS (
+    SELECT * FROM stats WHERE indikator = $population AND nilai IS NOT NULL
+), stated AS (
+    SELECT DISTINCT kode_wilayah, tahun FROM pop WHERE jenis_kelamin IS NULL AND kelompok_umur IS NULL
+), used AS (
+    SELECT k.kode_kecamatan, 'ikn' AS indeks, 'konteks' AS use, s.*, k.diwarisi
+    FROM konteks k JOIN stats s ON s.kode_wilayah = k.kode_wilayah_sumber AND s.indikator = k.indikator
+        AND s.tahun = k.tahun AND s.jenis_kelamin IS NULL AND s.kelompok_umur IS NULL
+    UNION ALL
+    SELECT p.kode_kecamatan, i.indeks, 'margins', s.*, false
+    FROM margins p JOIN pop s ON s.kode_wilayah = p.kode_kecamatan AND s.tahun = p.tahun_margins
+        CROSS JOIN (VALUES ('ihai'), ('ikn')) i(indeks)
+    WHERE list_contains($sexes, s.jenis_kelamin) AND list_contains($adult_bands, s.kelompok_umur)
+    UNION ALL
+    SELECT p.kode_kecamatan, 'ikn', 'total', s.*, false
+    FROM margins p JOIN pop s ON s.kode_wilayah = p.kode_kecamatan AND s.tahun = p.tahun_total
+        LEFT JOIN stated t ON t.kode_wilayah = s.kode_wilayah AND t.tahun = s.tahun
+    WHERE CASE WHEN t.tahun IS NOT NULL THEN s.jenis_kelamin IS NULL AND s.kelompok_umur IS NULL
+               ELSE list_contains($sexes, s.jenis_kelamin) AND list_contains($all_bands, s.kelompok_umur) END
+)
+SELECT CAST(kode_kecamatan AS VARCHAR) AS kode_kecamatan, indeks, use, CAST(kode_wilayah AS VARCHAR) AS kode_wilayah,
+    CAST(indikator AS VARCHAR) AS indikator, CAST(tahun AS BIGINT) AS tahun,
+    CAST(jenis_kelamin AS VARCHAR) AS jenis_kelamin, CAST(kelompok_umur AS VARCHAR) AS kelompok_umur,
+    CAST(nilai AS DOUBLE) AS nilai, CAST(diwarisi AS BOOLEAN) AS diwarisi, {FILE_SQL}
+FROM used
+ORDER BY kode_kecamatan, indeks, use, indikator, tahun, jenis_kelamin NULLS FIRST, kelompok_umur NULLS FIRST,
+    kode_wilayah
+"""
+
+# Rows used per landing file, from the three tables above, with what ingestion recorded
+# of the file (audit.source_files) and of its rejected rows (audit.rejected_rows).
+USED_SQL = """
+    SELECT kode_kecamatan, indeks, 'survey' AS kind, 'staging.survey_responses' AS table_name, arrival_period,
+        source_path, source_sha256, staging_run_id FROM t_respondents
+    UNION ALL
+    SELECT kode_kecamatan, 'ikn', 'fkdm', 'staging.fkdm_reports', arrival_period, source_path, source_sha256,
+        staging_run_id FROM t_reports
+    UNION ALL
+    SELECT kode_kecamatan, indeks, 'stats', 'staging.statistics', arrival_period, source_path, source_sha256,
+        staging_run_id FROM t_statistics
+"""
+
+SOURCES_SQL = f"""
+WITH used AS ({USED_SQL}),
+per_file AS (
+    SELECT kode_kecamatan, indeks, kind, source_path AS path, source_sha256 AS sha256, arrival_period,
+        count(*) AS rows_used
+    FROM used GROUP BY ALL
+), files AS (
+    SELECT sha256, path, period, any_value(format) AS format, max(rows_read) AS rows_read,
+        max(rows_rejected) AS rows_rejected
+    FROM ({{source_files}}) WHERE sha256 IN (SELECT sha256 FROM per_file) GROUP BY ALL
+), rules AS (
+    SELECT sha256, path, period, string_agg(rule || ' ' || CAST(n AS VARCHAR), ', ' ORDER BY n DESC, rule) AS rejected_rules
+    FROM (SELECT sha256, path, period, rule, count(*) AS n FROM ({{rejected_rows}})
+          WHERE sha256 IN (SELECT sha256 FROM per_file) GROUP BY ALL)
+    GROUP BY ALL
+)
+SELECT u.kode_kecamatan, u.indeks, u.kind, u.path, u.sha256, CAST(f.format AS VARCHAR) AS format, u.arrival_period,
+    u.rows_used, CAST(f.rows_read AS BIGINT) AS rows_read, CAST(coalesce(f.rows_rejected, 0) AS BIGINT) AS rows_rejected,
+    r.rejected_rules
+FROM per_file u
+LEFT JOIN files f ON f.sha256 = u.sha256 AND f.path = u.path AND f.period = u.arrival_period
+LEFT JOIN rules r ON r.sha256 = u.sha256 AND r.path = u.path AND r.period = u.arrival_period
+ORDER BY u.kode_kecamatan, u.indeks, u.kind, u.arrival_period, u.path
+"""
+
+RUNS_SQL = f"""
+SELECT kode_kecamatan, indeks, table_name, arrival_period AS partition, staging_run_id, count(*) AS rows_used
+FROM ({USED_SQL}) GROUP BY ALL
+ORDER BY kode_kecamatan, indeks, table_name, partition, staging_run_id
+"""
+
+
+def _respondents(scores: dict[str, IndexScores]) -> pd.DataFrame:
+    """``indeks, row_number, weight``: each index's respondents (positions in the window)."""
+    frames = [pd.DataFrame({"indeks": name, "row_number": s.rows.astype(np.int64), "weight": s.weights})
+              for name, s in scores.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _finish(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict, ctx: PeriodContext) -> pa.Table:
+    """Run ``sql`` and shape it as the trail table ``name``: ``period`` first,
+    ``methodology_version`` and ``run_id`` last, the schema's types."""
+    data = con.sql(sql, params=params or None).to_arrow_table()
+    n = data.num_rows
+    data = data.add_column(0, "period", pa.array([ctx.period] * n, pa.string()))
+    data = data.append_column("methodology_version", pa.array([ctx.methodology.version] * n, pa.string()))
+    data = data.append_column("run_id", pa.array([ctx.run_id] * n, pa.string()))
+    schema = TRAIL_SCHEMAS[name]
+    return data.select(schema.names).cast(schema)
+
+
+def build_trail(ctx: PeriodContext, read: PeriodInputs, scores: dict[str, IndexScores],
+                konteks: pd.DataFrame) -> dict[str, pa.Table]:
+    """The period's five trail tables. ``scores``: ``{"ihai": …, "ikn": …}`` as scored;
+    ``konteks``: the context values of the IKN C pillar (``marts.ikn_konteks``'s frame)."""
+    m = ctx.methodology
+    codes = ctx.codes()
+    warehouse = ctx.warehouse
+    for table in ("audit.source_files", "audit.rejected_rows"):
+        warehouse.ensure_placeholder(table, warehouse.tables[table])
+    window = read.window[WINDOW_COLUMNS].assign(row_number=np.arange(len(read.window), dtype=np.int64))
+    reports = events.reports_used(read.reports, codes, ctx.period, m).reindex(columns=REPORT_COLUMNS)
+    margins = read.population[["tahun_margins", "tahun_total"]].astype("float64").rename_axis("kode_kecamatan").reset_index()
+    con = warehouse.connect()
+    try:
+        con.register("window_rows", window)
+        con.register("used_respondents", _respondents(scores))
+        con.register("used_reports", reports)
+        con.register("stats", read.stats)
+        con.register("margins", margins)
+        con.register("konteks", konteks)
+        out = {
+            RESPONDENTS: _finish(con, RESPONDENTS, RESPONDENTS_SQL, {}, ctx),
+            REPORTS: _finish(con, REPORTS, REPORTS_SQL, {"codes": list(codes)}, ctx),
+            STATISTICS: _finish(con, STATISTICS, STATISTICS_SQL, {
+                "population": population.POPULATION, "sexes": population.sex_labels(m),
+                "adult_bands": population.band_labels(m), "all_bands": population.total_band_labels(m)}, ctx),
+        }
+        for name, short in ((RESPONDENTS, "t_respondents"), (REPORTS, "t_reports"), (STATISTICS, "t_statistics")):
+            con.register(short, out[name])
+        sources = SOURCES_SQL.replace("{source_files}", warehouse.select_sql("audit.source_files")).replace(
+            "{rejected_rows}", warehouse.select_sql("audit.rejected_rows"))
+        out[SOURCES] = _finish(con, SOURCES, sources, {}, ctx)
+        out[RUNS] = _finish(con, RUNS, RUNS_SQL, {}, ctx)
+    finally:
+        con.close()
+    return {name: out[name] for name in TRAIL_SCHEMAS}
