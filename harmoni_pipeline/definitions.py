@@ -9,6 +9,7 @@ import dagster as dg
 
 from assets.ingestion import build_ingestion_assets, landing_specs
 from assets.marts import mart_assets, mart_specs
+from assets.notifications import notification_assets, notify_pending_job, notify_retry_sensor
 from assets.report import report_assets
 from checks.diagnostics import diagnostic_checks
 from checks.marts import mart_checks
@@ -22,24 +23,27 @@ from harmoni_pipeline.automation import (
 )
 from harmoni_pipeline.resources import HarmoniResource
 
-ingest_monthly_job = dg.define_asset_job(
-    "ingest_monthly",
-    selection=dg.AssetSelection.assets(["staging", "survey_responses"], ["staging", "fkdm_reports"]),
-    description="Ingest one month of survey exports and FKDM reports.",
-)
 MONTHLY_STAGING = dg.AssetSelection.assets(["staging", "survey_responses"], ["staging", "fkdm_reports"])
 MARTS = dg.AssetSelection.groups("marts")
 REPORT = dg.AssetSelection.groups("reports")
+RED_REPORTS = dg.AssetSelection.assets(["notifications", "red_reports"])
+SCORE_NOTIFICATIONS = dg.AssetSelection.assets(["notifications", "became_rawan"], ["notifications", "digest"])
+
+ingest_monthly_job = dg.define_asset_job(
+    "ingest_monthly",
+    selection=MONTHLY_STAGING | RED_REPORTS,
+    description="Ingest one month of survey exports and FKDM reports; notify red FKDM reports once published.",
+)
 
 harmoni_monthly_job = dg.define_asset_job(
     "harmoni_monthly",
-    selection=MONTHLY_STAGING | MARTS | REPORT,
-    description="Ingest one month's survey exports and FKDM reports, then score the month (every mart).",
+    selection=MONTHLY_STAGING | RED_REPORTS | MARTS | SCORE_NOTIFICATIONS | REPORT,
+    description="Ingest one month's survey exports and FKDM reports, then score the month (every mart), notify.",
 )
 score_monthly_job = dg.define_asset_job(
     "score_monthly",
-    selection=MARTS | REPORT,
-    description="Score one month from what is staged (after a statistics delivery or a methodology change).",
+    selection=MARTS | SCORE_NOTIFICATIONS | REPORT,
+    description="Score one month from what is staged (after a statistics delivery or a methodology change), notify.",
 )
 ingest_statistics_job = dg.define_asset_job(
     "ingest_statistics",
@@ -78,15 +82,17 @@ def build_defs(resource_overrides: dict | None = None, split: str | None = None)
     resources.update(resource_overrides or {})
     return dg.Definitions(
         executor=executor_from_env(),
-        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *report_assets],
+        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *report_assets,
+                *notification_assets],
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
-        jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job],
+        jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job, notify_pending_job],
         schedules=[monthly_schedule(harmoni_monthly_job)],
         sensors=[
             run_failure_alert,
             freshness_sensor,
             landing_sensor([ingest_monthly_job, ingest_statistics_job, score_monthly_job]),
             refresh_sensor(score_monthly_job, [ingest_monthly_job, ingest_statistics_job]),
+            notify_retry_sensor,
         ],
         resources=resources,
     )

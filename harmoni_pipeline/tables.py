@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from harmoni_pipeline.ingest.audit import AUDIT_TABLES
 from harmoni_pipeline.ingest.schemas import staging_schema
+from harmoni_pipeline.notify.audit import NOTIFICATIONS_SCHEMA
 from harmoni_pipeline.quality.results import VALIDATION_RESULTS_SCHEMA
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.warehouse import PUBLICATIONS_SCHEMA
@@ -26,5 +27,6 @@ def catalog_tables() -> dict[str, pa.Schema]:
     tables.update(AUDIT_TABLES)
     tables["audit.publications"] = PUBLICATIONS_SCHEMA
     tables["audit.validation_results"] = VALIDATION_RESULTS_SCHEMA
+    tables["audit.notifications"] = NOTIFICATIONS_SCHEMA
     tables.update(MART_SCHEMAS)
     return tables

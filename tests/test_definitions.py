@@ -32,6 +32,10 @@ EXPECTED["marts/harmoni_kewaspadaan"] = (
 )
 # the monthly report reads every published mart of its month (and the eleven before, for trends)
 EXPECTED["report"] = ("reports", {k for k in EXPECTED if k.startswith("marts/")}, "monthly")
+# notifications read published tables only: a month's FKDM staging, or its marts
+EXPECTED["notifications/red_reports"] = ("notifications", {"staging/fkdm_reports", "landing/penanggung_jawab"}, "monthly")
+EXPECTED["notifications/became_rawan"] = ("notifications", {"marts/ikn_kecamatan", "marts/harmoni_kewaspadaan"}, "monthly")
+EXPECTED["notifications/digest"] = ("notifications", {"marts/harmoni_kewaspadaan"}, "monthly")
 
 
 def test_asset_graph_snapshot():
@@ -42,7 +46,7 @@ def test_asset_graph_snapshot():
         assert {d.asset_key.to_user_string() for d in spec.deps} == deps, key
         if group:
             assert spec.group_name == group and spec.code_version and spec.owners and spec.description
-            assert {"parquet", "duckdb"} <= set(spec.kinds) or group == "reports"
+            assert {"parquet", "duckdb"} <= set(spec.kinds) or group in ("reports", "notifications")
         pd = spec.partitions_def
         if partitions == "monthly":
             keys = pd.get_partition_keys()
@@ -51,7 +55,7 @@ def test_asset_graph_snapshot():
         elif partitions == "yearly":
             assert pd.get_partition_keys()[0] == "2022" and pd.timezone == "Asia/Jakarta"
     assert {j.name for j in defs.resolve_all_job_defs()} >= {
-        "ingest_monthly", "ingest_statistics", "harmoni_monthly", "score_monthly"
+        "ingest_monthly", "ingest_statistics", "harmoni_monthly", "score_monthly", "notify_pending"
     }
 
 

@@ -1,0 +1,136 @@
+"""Notification assets: a red FKDM report, a kecamatan turning rawan, each position's
+digest — found in the published tables of a month and sent once to the responsible
+officer (thin declarations over :mod:`harmoni_pipeline.notify`); the retry job and its
+sensor for messages a channel could not take."""
+
+import os
+
+import dagster as dg
+
+from harmoni_pipeline.notify import service, triggers
+from harmoni_pipeline.notify.config import NotifyConfig, NotifyConfigError
+from harmoni_pipeline.notify.contacts import ContactsError
+from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.resources import HarmoniResource
+
+NOTIFY_CODE_VERSION = "notify-1"
+OWNERS = ["team:data-engineering"]
+GROUP = "notifications"
+RANGE_END_TAG = "harmoni/range_end"  # `harmoni run --from --to`: digests only for the range's last month
+
+
+def _notify(context: dg.AssetExecutionContext, harmoni: HarmoniResource, find) -> dg.MaterializeResult:
+    settings, warehouse = harmoni.settings(), harmoni.warehouse()
+    try:
+        config = NotifyConfig.from_env()
+        alerts = find(settings, warehouse, context.partition_key)
+        outcome = service.notify(alerts, settings=settings, warehouse=warehouse, config=config, run_id=context.run_id)
+    except (NotifyConfigError, ContactsError) as exc:
+        # A settings problem: loud (log, alert log, office webhook) but never failing the run,
+        # so staging and scoring go on; the alerts are found again when the partition re-runs.
+        from harmoni_pipeline.alerts import make_alert, post_alert, record_alert
+
+        context.log.error(f"notifications {context.partition_key} not sent: {exc}")
+        alert = make_alert(context.run_id, context.job_name, context.partition_key, f"notifications not sent: {exc}")
+        record_alert(alert, settings.warehouse_dir)
+        try:
+            post_alert(alert)
+        except OSError:
+            pass
+        return dg.MaterializeResult(metadata={"error": str(exc), "table": "audit.notifications"})
+    context.log.info(f"notifications {context.partition_key}: {outcome.summary()}")
+    for error in outcome.delivery.errors:
+        context.log.warning(f"not sent yet (retried by harmoni_notify_retry_sensor): {error}")
+    return dg.MaterializeResult(metadata={
+        "alerts_found": outcome.found,
+        "before_since": outcome.before_since,
+        "since": str(outcome.since),
+        "new_alerts": len(outcome.new),
+        "new_keys": ", ".join(outcome.new[:50]) or "none",
+        "unassigned": len(outcome.unassigned),
+        "sent": outcome.delivery.sent,
+        "to_retry": outcome.delivery.retrying,
+        "failed": outcome.delivery.failed,
+        "table": "audit.notifications",
+    })
+
+
+def _digests(settings, warehouse, period):
+    return triggers.digests(warehouse, period)
+
+
+@dg.asset(
+    key=["notifications", "red_reports"],
+    description="Red FKDM reports (merah1/merah2, not ditolak) of the month's published staging partition, sent to the "
+    "kecamatan's responsible officer as soon as the staging run publishes them (no scoring needed); once per report "
+    "and qualification. Recorded in audit.notifications.",
+    deps=[dg.AssetKey(["staging", "fkdm_reports"]), dg.AssetKey(["landing", "penanggung_jawab"])],
+    partitions_def=monthly_partitions, group_name=GROUP, kinds={"email", "telegram"}, owners=OWNERS,
+    code_version=NOTIFY_CODE_VERSION,
+)
+def red_reports(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
+    return _notify(context, harmoni, service.red_report_alerts)
+
+
+@dg.asset(
+    key=["notifications", "became_rawan"],
+    description="Kecamatan whose tingkat_kerawanan became Tinggi, or whose red alert is new, in the month's published "
+    "marts (against the previous published month); once per kecamatan and month.",
+    deps=[dg.AssetKey(["marts", "ikn_kecamatan"]), dg.AssetKey(["marts", "harmoni_kewaspadaan"])],
+    partitions_def=monthly_partitions, group_name=GROUP, kinds={"email", "telegram"}, owners=OWNERS,
+    code_version=NOTIFY_CODE_VERSION,
+)
+def became_rawan(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
+    return _notify(context, harmoni, lambda settings, warehouse, period: triggers.became_rawan(warehouse, period))
+
+
+@dg.asset(
+    key=["notifications", "digest"],
+    description="One summary per responsible position of its kecamatan's quadrant, rekomendasi and changes, for the "
+    "newest published month only (older months, e.g. in a backfill, never send one); once per position and month.",
+    deps=[dg.AssetKey(["marts", "harmoni_kewaspadaan"])],
+    partitions_def=monthly_partitions, group_name=GROUP, kinds={"email", "telegram"}, owners=OWNERS,
+    code_version=NOTIFY_CODE_VERSION,
+)
+def digest(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
+    range_end = context.run.tags.get(RANGE_END_TAG)
+    if range_end and context.partition_key < range_end:
+        return _notify(context, harmoni, lambda *_: [])
+    return _notify(context, harmoni, _digests)
+
+
+@dg.op(description="Send every notification due now (retries, and messages left by a process that died); expire "
+       "those older than HARMONI_ALERT_EXPIRE_HOURS (default 72) as failed; publish audit.notifications.")
+def deliver_pending(context: dg.OpExecutionContext, harmoni: HarmoniResource) -> None:
+    report = service.deliver_pending(settings=harmoni.settings(), warehouse=harmoni.warehouse())
+    context.log.info(f"pending notifications: {report.summary()}")
+    for error in report.errors:
+        context.log.warning(error)
+
+
+@dg.job(name="notify_pending", description="Retry the notifications a channel could not take yet.")
+def notify_pending_job():
+    deliver_pending()
+
+
+@dg.sensor(
+    name="harmoni_notify_retry_sensor",
+    job=notify_pending_job,
+    minimum_interval_seconds=int(os.environ.get("HARMONI_NOTIFY_RETRY_SECONDS", "120")),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When notifications are due (a failed send's backoff elapsed, or a sender died mid-send), requests a "
+    "notify_pending run.",
+)
+def notify_retry_sensor(context: dg.SensorEvaluationContext):
+    import time
+
+    from harmoni_pipeline.settings import Settings
+
+    due = service.due_count(Settings.from_env())
+    if not due:
+        return dg.SkipReason("no notification is due")
+    bucket = int(time.time() // max(int(os.environ.get("HARMONI_NOTIFY_RETRY_SECONDS", "120")), 1))
+    return dg.RunRequest(run_key=f"notify-{bucket}", tags={"harmoni/trigger": "notify_retry"})
+
+
+notification_assets = [red_reports, became_rawan, digest]
