@@ -516,6 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "  .venv/bin/duckdb -readonly data/warehouse/harmoni.duckdb")
     common(p, landing=False)
     p.set_defaults(func=cmd_catalog)
+
+    from harmoni_pipeline.notify.commands import add_commands
+    add_commands(command, common, period_arg)
     return parser
 
 

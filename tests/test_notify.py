@@ -203,3 +203,25 @@ def test_no_contact_value_reaches_the_warehouse(servers):
             data = path.read_bytes()
             for value in planted:
                 assert value.encode() not in data, (value, path)
+
+
+def test_cli_notify_test_and_alerts(servers, capsys):
+    from harmoni_pipeline.cli import main
+
+    assert main(["notify", "--test", "--to", "camat sukapura"]) == 0
+    out = capsys.readouterr().out
+    assert "email" in out and "r***@…" in out and OFFICER_EMAIL not in out
+    assert [m["to"] for m in servers["smtp"].messages] == [[OFFICER_EMAIL]]
+    assert "Pesan uji" in servers["smtp"].messages[0]["text"]
+    assert len(servers["http"].requests) == 2                                     # Telegram and the webhook
+    assert main(["notify", "--test", "--to", "Camat Tanpa Kontak"]) == 2          # one-line reason
+    assert "no contact" in capsys.readouterr().err
+    assert Ledger.in_folder(servers["settings"].local_dir).rows() == []           # a test is not recorded
+    publish_fkdm(servers["wh"], "2025-11", [red("R-1")])
+    servers["http"].down = True
+    _notify(servers, _red_alerts(servers, "2025-11"))
+    assert main(["alerts", "--period", "2025-11"]) == 0
+    captured = capsys.readouterr()
+    assert "red_report:R-1:merah1" in captured.out and "7***" in captured.out and OFFICER_CHAT not in captured.out
+    assert "1 sent" in captured.err and "3 pending" in captured.err
+    assert main(["alerts", "--period", "2025-10"]) == 0 and "no notifications" in capsys.readouterr().out
