@@ -16,7 +16,6 @@ from harmoni_pipeline.resources import HarmoniResource
 NOTIFY_CODE_VERSION = "notify-1"
 OWNERS = ["team:data-engineering"]
 GROUP = "notifications"
-RANGE_END_TAG = "harmoni/range_end"  # `harmoni run --from --to`: digests only for the range's last month
 
 
 def _notify(context: dg.AssetExecutionContext, harmoni: HarmoniResource, find) -> dg.MaterializeResult:
@@ -93,7 +92,7 @@ def became_rawan(context: dg.AssetExecutionContext, harmoni: HarmoniResource) ->
     code_version=NOTIFY_CODE_VERSION,
 )
 def digest(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
-    range_end = context.run.tags.get(RANGE_END_TAG)
+    range_end = context.run.tags.get(triggers.RANGE_END_TAG)
     if range_end and context.partition_key < range_end:
         return _notify(context, harmoni, lambda *_: [])
     return _notify(context, harmoni, _digests)
@@ -113,10 +112,14 @@ def notify_pending_job():
     deliver_pending()
 
 
+def retry_seconds() -> int:
+    return max(int(os.environ.get("HARMONI_NOTIFY_RETRY_SECONDS", "120")), 1)
+
+
 @dg.sensor(
     name="harmoni_notify_retry_sensor",
     job=notify_pending_job,
-    minimum_interval_seconds=int(os.environ.get("HARMONI_NOTIFY_RETRY_SECONDS", "120")),
+    minimum_interval_seconds=retry_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="When notifications are due (a failed send's backoff elapsed, or a sender died mid-send), requests a "
     "notify_pending run.",
@@ -129,7 +132,7 @@ def notify_retry_sensor(context: dg.SensorEvaluationContext):
     due = service.due_count(Settings.from_env())
     if not due:
         return dg.SkipReason("no notification is due")
-    bucket = int(time.time() // max(int(os.environ.get("HARMONI_NOTIFY_RETRY_SECONDS", "120")), 1))
+    bucket = int(time.time() // retry_seconds())
     return dg.RunRequest(run_key=f"notify-{bucket}", tags={"harmoni/trigger": "notify_retry"})
 
 

@@ -63,6 +63,7 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], *, local_dir
 
     from harmoni_pipeline.definitions import defs
     from harmoni_pipeline.local_runs import execute, reap_dead_runs, write_log
+    from harmoni_pipeline.notify.triggers import RANGE_END_TAG
 
     instance = _instance()
     for run_id in reap_dead_runs(instance):
@@ -75,7 +76,8 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], *, local_dir
     run_ids: list[str] = []
     try:
         for i, (job_name, key) in enumerate(plan, start=1):
-            outcome = execute(defs, job_name, key, instance, progress=progress)
+            outcome = execute(defs, job_name, key, instance, progress=progress,
+                              extra_tags={RANGE_END_TAG: max(periods)})  # digests: the range's last month only
             run_ids.append(outcome.run_id)
             status = "ok" if outcome.success else ("FAILED" if key in periods else "BLOCKED")
             progress(f"[{i}/{len(plan)}] {job_name} {key}: {status} ({outcome.seconds:.1f} s)")

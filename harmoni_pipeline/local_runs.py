@@ -158,14 +158,14 @@ def write_log(instance: dg.DagsterInstance, run_ids: list[str], path: Path) -> P
 
 
 def execute(defs: dg.Definitions, job_name: str, partition: str, instance: dg.DagsterInstance, *,
-            progress: Callable[[str], None] = print) -> RunOutcome:
+            progress: Callable[[str], None] = print, extra_tags: dict[str, str] | None = None) -> RunOutcome:
     """One run of ``job_name`` for ``partition`` in this process, under the period's lease;
     nothing is printed by Dagster (its log stays in the instance and goes to the log file)."""
     from harmoni_pipeline.run_outcome import failure_reason
 
     run_id = str(uuid.uuid4())
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), "harmoni/trigger": "cli"}
+    tags = {**(extra_tags or {}), HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), "harmoni/trigger": "cli"}
     with period_lease(instance, partition, run_id, progress=progress):
         started = time.monotonic()
         result = defs.resolve_job_def(job_name).execute_in_process(

@@ -225,3 +225,31 @@ def test_cli_notify_test_and_alerts(servers, capsys):
     assert "red_report:R-1:merah1" in captured.out and "7***" in captured.out and OFFICER_CHAT not in captured.out
     assert "1 sent" in captured.err and "3 pending" in captured.err
     assert main(["alerts", "--period", "2025-10"]) == 0 and "no notifications" in capsys.readouterr().out
+
+
+def test_the_retry_sensor_requests_notify_pending_which_sends_what_is_due(servers):
+    import dagster as dg
+
+    from harmoni_pipeline.definitions import build_defs
+    from harmoni_pipeline.resources import HarmoniResource
+
+    defs = build_defs({"harmoni": HarmoniResource()})
+    defs.get_repository_def()
+    sensor = defs.resolve_sensor_def("harmoni_notify_retry_sensor")
+
+    def tick(instance):
+        with dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def()) as context:
+            return sensor.evaluate_tick(context)
+
+    with dg.instance_for_test() as instance:
+        assert not tick(instance).run_requests                                   # nothing due
+        publish_fkdm(servers["wh"], "2025-11", [red("R-1")])
+        service.notify(_red_alerts(servers, "2025-11"), settings=servers["settings"], warehouse=servers["wh"],
+                       deliver_now=False)
+        [request] = tick(instance).run_requests
+        assert request.job_name in (None, "notify_pending")
+        result = defs.resolve_job_def("notify_pending").execute_in_process(instance=instance)
+        assert result.success
+        assert len(servers["smtp"].messages) == 1 and len(servers["http"].requests) == 3
+        assert {r["status"] for r in _audit(servers, "2025-11")} == {"sent"}
+        assert not tick(instance).run_requests

@@ -46,7 +46,7 @@ def _red_report(p: dict) -> tuple[str, list[tuple[str, str]], str]:
     where = f"Kecamatan {p.get('nama_kecamatan') or '-'} ({p['kode_kecamatan']})"
     if p.get("kode_desa"):
         where += f", Desa/Kelurahan {p.get('nama_desa') or '-'} ({p['kode_desa']})"
-    subject = f"[HARMONI] Laporan FKDM {qual} — Kec. {p.get('nama_kecamatan') or p['kode_kecamatan']}"
+    subject = f"[HARMONI] Laporan FKDM {qual} — Kec. {p.get('nama_kecamatan') or p['kode_kecamatan']} ({p['no_laporan']})"
     lines = [
         ("Apa", f"laporan FKDM berkualifikasi {qual}: bidang {p.get('bidang') or '-'}, "
                 f"{ATHG.get(p.get('jenis_athg'), p.get('jenis_athg') or '-')}"),

@@ -18,6 +18,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
+RANGE_END_TAG = "harmoni/range_end"  # a run of `harmoni run --from --to`: digests for the range's last month only
 RED = ("merah1", "merah2")
 REJECTED = "ditolak"
 HIGH = "Tinggi"
