@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from harmoni_pipeline.notify import audit, contacts as contacts_mod, triggers
 from harmoni_pipeline.notify.channels import SendError, send
@@ -21,7 +20,7 @@ from harmoni_pipeline.notify.contacts import Contacts, scrub
 from harmoni_pipeline.notify.delivery import DeliveryReport, deliver
 from harmoni_pipeline.notify.ledger import Ledger, PlannedMessage
 from harmoni_pipeline.notify.messages import render
-from harmoni_pipeline.partitions import TIMEZONE
+from harmoni_pipeline.periods import JAKARTA
 
 OFFICE_KINDS = ("red_report", "became_rawan")  # also posted to HARMONI_ALERT_WEBHOOK
 
@@ -41,7 +40,7 @@ class NotifyOutcome:
 
 
 def today() -> dt.date:
-    return dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    return dt.datetime.now(JAKARTA).date()
 
 
 def since(ledger: Ledger, config: NotifyConfig) -> dt.date:

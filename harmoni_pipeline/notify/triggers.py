@@ -14,9 +14,10 @@ escalation merah1 → merah2 is news, a status update is not); became rawan
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
+
+from harmoni_pipeline.periods import month_bounds
 
 RANGE_END_TAG = "harmoni/range_end"  # a run of `harmoni run --from --to`: digests for the range's last month only
 RED = ("merah1", "merah2")
@@ -42,8 +43,7 @@ class Alert:
 
 
 def period_end(period: str) -> dt.date:
-    year, month = int(period[:4]), int(period[5:7])
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
+    return month_bounds(period)[1]
 
 
 def published_months(warehouse) -> list[str]:
