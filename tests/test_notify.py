@@ -224,6 +224,7 @@ def test_cli_notify_test_and_alerts(servers, capsys):
     captured = capsys.readouterr()
     assert "red_report:R-1:merah1" in captured.out and "7***" in captured.out and OFFICER_CHAT not in captured.out
     assert "1 sent" in captured.err and "3 pending" in captured.err
+    assert "alerts dated from 2025-01-01 are sent (HARMONI_ALERT_SINCE)" in captured.err
     assert main(["alerts", "--period", "2025-10"]) == 0 and "no notifications" in capsys.readouterr().out
 
 

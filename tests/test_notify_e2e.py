@@ -144,8 +144,10 @@ def test_monthly_run_landing_drop_and_reruns_notify_once(env, monkeypatch):
             audit = _query(warehouse, "SELECT count(*), count(DISTINCT idempotency_key) FROM audit.notifications")
             assert audit == [(len(ledger.rows()), len(ledger.rows()))]
 
-            # no contact value (nor the token) anywhere in the warehouse or the Dagster instance
-            planted = [v.encode() for v in [*emails.values(), FALLBACK, TOKEN, "5550001234", f"{http.url}/hook"]]
+            # no contact value (nor the token), no reporter's name, phone or ringkasan anywhere in the warehouse
+            # or the Dagster instance
+            planted = [v.encode() for v in [*emails.values(), FALLBACK, TOKEN, "5550001234", f"{http.url}/hook",
+                                            "Sri Wahyuni Pelapor", "0813-9999-1111", "Ringkasan rahasia"]]
             for root in (warehouse, __import__("pathlib").Path(instance.root_directory)):
                 for path in root.rglob("*"):
                     if path.is_file():

@@ -49,10 +49,15 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
+    from harmoni_pipeline.notify.config import NotifyConfig
     from harmoni_pipeline.notify.ledger import Ledger
+    from harmoni_pipeline.notify.service import since
 
     settings = _settings(args)
     ledger = Ledger.in_folder(settings.local_dir)
+    config = NotifyConfig.from_env()
+    origin = "HARMONI_ALERT_SINCE" if config.since else "the day notifications first ran here"
+    print(f"alerts dated from {since(ledger, config)} are sent ({origin})", file=sys.stderr)
     rows = ledger.rows([args.period] if args.period else None)
     if not rows:
         print("no notifications" + (f" for {args.period}" if args.period else ""))
