@@ -1,17 +1,15 @@
 """Notification assets: a red FKDM report, a kecamatan turning rawan, each position's
 digest — found in the published tables of a month and sent once to the responsible
-officer (thin declarations over :mod:`harmoni_pipeline.notify`); the retry job and its
-sensor for messages a channel could not take."""
-
-import os
+officer (thin declarations over :mod:`harmoni_pipeline.notify`). The retry job is in
+:mod:`harmoni_pipeline.defs.jobs`, its sensor in :mod:`harmoni_pipeline.defs.sensors`."""
 
 import dagster as dg
 
+from harmoni_pipeline.defs.partitions import monthly_partitions
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.notify import service, triggers
 from harmoni_pipeline.notify.config import NotifyConfig, NotifyConfigError
 from harmoni_pipeline.notify.contacts import ContactsError
-from harmoni_pipeline.partitions import monthly_partitions
-from harmoni_pipeline.resources import HarmoniResource
 
 NOTIFY_CODE_VERSION = "notify-1"
 OWNERS = ["team:data-engineering"]
@@ -96,44 +94,6 @@ def digest(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.Ma
     if range_end and context.partition_key < range_end:
         return _notify(context, harmoni, lambda *_: [])
     return _notify(context, harmoni, _digests)
-
-
-@dg.op(description="Send every notification due now (retries, and messages left by a process that died); expire "
-       "those older than HARMONI_ALERT_EXPIRE_HOURS (default 72) as failed; publish audit.notifications.")
-def deliver_pending(context: dg.OpExecutionContext, harmoni: HarmoniResource) -> None:
-    report = service.deliver_pending(settings=harmoni.settings(), warehouse=harmoni.warehouse())
-    context.log.info(f"pending notifications: {report.summary()}")
-    for error in report.errors:
-        context.log.warning(error)
-
-
-@dg.job(name="notify_pending", description="Retry the notifications a channel could not take yet.")
-def notify_pending_job():
-    deliver_pending()
-
-
-def retry_seconds() -> int:
-    return max(int(os.environ.get("HARMONI_NOTIFY_RETRY_SECONDS", "120")), 1)
-
-
-@dg.sensor(
-    name="harmoni_notify_retry_sensor",
-    job=notify_pending_job,
-    minimum_interval_seconds=retry_seconds(),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When notifications are due (a failed send's backoff elapsed, or a sender died mid-send), requests a "
-    "notify_pending run.",
-)
-def notify_retry_sensor(context: dg.SensorEvaluationContext):
-    import time
-
-    from harmoni_pipeline.settings import Settings
-
-    due = service.due_count(Settings.from_env())
-    if not due:
-        return dg.SkipReason("no notification is due")
-    bucket = int(time.time() // retry_seconds())
-    return dg.RunRequest(run_key=f"notify-{bucket}", tags={"harmoni/trigger": "notify_retry"})
 
 
 notification_assets = [red_reports, became_rawan, digest]

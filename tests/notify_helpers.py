@@ -8,7 +8,7 @@ import datetime as dt
 
 import pyarrow as pa
 
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 SCHEMAS = catalog_tables()

@@ -232,14 +232,15 @@ def test_the_retry_sensor_requests_notify_pending_which_sends_what_is_due(server
     import dagster as dg
 
     from harmoni_pipeline.definitions import build_defs
-    from harmoni_pipeline.resources import HarmoniResource
+    from harmoni_pipeline.defs.resources import HarmoniResource
 
     defs = build_defs({"harmoni": HarmoniResource()})
     defs.get_repository_def()
     sensor = defs.resolve_sensor_def("harmoni_notify_retry_sensor")
 
     def tick(instance):
-        with dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def()) as context:
+        with dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def(),
+                                     resources={"harmoni": HarmoniResource()}) as context:
             return sensor.evaluate_tick(context)
 
     with dg.instance_for_test() as instance:

@@ -16,7 +16,7 @@ import duckdb
 
 from harmoni_pipeline.definitions import build_defs
 from harmoni_pipeline.notify.ledger import Ledger
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.sample import generate_landing_zone
 from tests.notify_servers import http_server, smtp_server
 
@@ -112,8 +112,9 @@ def test_monthly_run_landing_drop_and_reruns_notify_once(env, monkeypatch):
             sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
 
             def tick(cursor):
-                with dg.build_sensor_context(instance=instance, cursor=cursor,
-                                             repository_def=defs.get_repository_def()) as context:
+                with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
+                                             resources={"harmoni": HarmoniResource(landing_dir=str(landing),
+                                                                                   warehouse_dir=str(warehouse))}) as context:
                     result = sensor.evaluate_tick(context)
                 return result.run_requests or [], result.cursor
 

@@ -32,11 +32,9 @@ def add_commands(command, common, period_arg) -> None:
 
 
 def _settings(args: argparse.Namespace):
-    from harmoni_pipeline.cli import _set_env
-    from harmoni_pipeline.settings import Settings
+    from harmoni_pipeline.cli import _settings as settings_from_args
 
-    _set_env(args)
-    return Settings.from_env()
+    return settings_from_args(args)
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
