@@ -15,7 +15,10 @@ in that run — measured: a mart run of 2025-01 scored 2 minutes before 2025-01'
 passed its check, i.e. from the previous (or no) staging. Within one layer a month's
 assets run in one run, where blocking checks do order them. The monthly report is a
 third layer, after every mart partition of the range: its trends and "since last month"
-read the earlier months' marts.
+read the earlier months' marts. Notifications are a layer between the marts and the
+report: the digest goes out only for the newest published month, which is the range's
+last once every mart partition is in; alerts older than ``HARMONI_ALERT_SINCE`` are
+never sent, so a backfill of old months pages nobody (docs/notifications.md).
 
 Uses ``PartitionBackfill.from_partitions_by_assets`` and ``instance.add_backfill`` — the
 calls behind the UI's "Launch backfill" (Dagster 1.13; internal API, pinned version).
@@ -42,7 +45,7 @@ def job_assets(defs: dg.Definitions, jobs: set[str]) -> dict[str, list[list[str]
     }
 
 
-LAYERS = ("staging", "marts", "report")
+LAYERS = ("staging", "marts", "notifications", "report")
 # the auditor's trail of the scores (audit/score_*) is written by the marts' step
 LAYER_OF = {("audit", "score_"): "marts"}
 

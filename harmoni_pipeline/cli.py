@@ -63,8 +63,9 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *,
     import datetime as dt
 
     from harmoni_pipeline.definitions import build_defs
-    from harmoni_pipeline.local_runs import execute, reap_dead_runs, write_log
     from harmoni_pipeline.defs.resources import HarmoniResource
+    from harmoni_pipeline.local_runs import execute, reap_dead_runs, write_log
+    from harmoni_pipeline.notify.triggers import RANGE_END_TAG
 
     defs = build_defs({"harmoni": HarmoniResource.from_settings(settings)})  # the runs use these settings
     instance = _instance()
@@ -77,7 +78,8 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *,
     run_ids: list[str] = []
     try:
         for i, (job_name, key) in enumerate(plan, start=1):
-            outcome = execute(defs, job_name, key, instance, progress=progress, settings=settings)
+            outcome = execute(defs, job_name, key, instance, progress=progress, settings=settings,
+                              extra_tags={RANGE_END_TAG: max(periods)})  # digests: the range's last month only
             run_ids.append(outcome.run_id)
             status = "ok" if outcome.success else ("FAILED" if key in periods else "BLOCKED")
             progress(f"[{i}/{len(plan)}] {job_name} {key}: {status} ({outcome.seconds:.1f} s)")
@@ -530,6 +532,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--queues", default=None, help="comma-separated queues to take steps from (default dagster)")
     p.add_argument("--name", default=None, help="the worker's name (default harmoni-PID@HOST)")
     p.set_defaults(func=cmd_worker)
+    from harmoni_pipeline.notify.commands import add_commands
+    add_commands(command, common, period_arg)
     return parser
 
 

@@ -158,7 +158,8 @@ def write_log(instance: dg.DagsterInstance, run_ids: list[str], path: Path) -> P
 
 
 def execute(defs: dg.Definitions, job_name: str, partition: str, instance: dg.DagsterInstance, *,
-            progress: Callable[[str], None] = print, settings=None) -> RunOutcome:
+            progress: Callable[[str], None] = print, settings=None,
+            extra_tags: dict[str, str] | None = None) -> RunOutcome:
     """One run of ``job_name`` for ``partition`` in this process, under the period's lease;
     nothing is printed by Dagster (its log stays in the instance and goes to the log file).
     With ``HARMONI_EXECUTOR=celery`` this process orchestrates and the steps run on the
@@ -168,7 +169,7 @@ def execute(defs: dg.Definitions, job_name: str, partition: str, instance: dg.Da
 
     run_id = str(uuid.uuid4())
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), "harmoni/trigger": "cli"}
+    tags = {**(extra_tags or {}), HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), "harmoni/trigger": "cli"}
     with period_lease(instance, partition, run_id, progress=progress):
         started = time.monotonic()
         if os.environ.get("HARMONI_EXECUTOR", "").strip() == "celery":  # steps on the workers

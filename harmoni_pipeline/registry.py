@@ -62,6 +62,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("audit.publications", "audit", RUN_PERIOD, "harmoni_pipeline.warehouse:PUBLICATIONS_SCHEMA"),
     Table("audit.pulls", "audit", RUN_PERIOD, "harmoni_pipeline.connectors.landing:PULLS_SCHEMA"),
     Table("audit.validation_results", "audit", RUN_PERIOD, "harmoni_pipeline.quality.results:VALIDATION_RESULTS_SCHEMA"),
+    Table("audit.notifications", "audit", RUN_PERIOD, "harmoni_pipeline.notify.audit:NOTIFICATIONS_SCHEMA"),
     *(Table(f"marts.{name}", "marts", MONTHLY, _MARTS) for name in (
         "ihai_kecamatan", "ihai_variabel", "ihai_kabupaten", "ihai_provinsi", "ikn_kecamatan",
         "ikn_dimensi", "ikn_konteks", "ikn_kabupaten", "ikn_provinsi", "harmoni_kewaspadaan",
@@ -89,6 +90,7 @@ HARMONI_MONTHLY = "harmoni_monthly"
 SCORE_MONTHLY = "score_monthly"
 PULL_SOURCES = ("kobo", "sheets", "bps")
 PULL_JOBS = {source: f"pull_{source}" for source in PULL_SOURCES}  # source → the job pulling it (harmoni pull)
+NOTIFY_PENDING = "notify_pending"
 STAGING_JOBS = {INGEST_MONTHLY: ("survey", "fkdm"), INGEST_STATISTICS: ("stats",)}  # job → sources it stages
 
 

@@ -1,5 +1,7 @@
 """`harmoni backfill` planning: a range of months as asset partitions, split into the
-staging layer, the marts layer (the marts only score published staging) and the report."""
+staging layer, the marts layer (the marts only score published staging), the
+notifications (after every mart of the range: the digest is only for the newest month)
+and the report."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
         (landing / folder).mkdir(parents=True)
     plan = plan_runs(["2025-01", "2025-02"], landing, tmp_path / "warehouse", restage_periods=False, pii_key_id="k")
     targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
-    staging, marts, report = backfill.layers(targets)
+    staging, marts, notifications, report = backfill.layers(targets)
     assert staging == {
         ("staging", "fkdm_reports"): ["2024-12", "2025-01", "2025-02"],
         ("staging", "statistics"): ["2024", "2025"],
@@ -27,13 +29,18 @@ def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
         "ikn_konteks", "ikn_kabupaten", "ikn_provinsi", "harmoni_kewaspadaan")} | {("audit", t) for t in (
         "score_sources", "score_respondents", "score_reports", "score_statistics", "score_runs")}
     assert all(keys == ["2025-01", "2025-02"] for keys in marts.values())
+    # red reports of every staged month (older than HARMONI_ALERT_SINCE: never sent), the scored months' alerts
+    assert notifications == {("notifications", "red_reports"): ["2024-12", "2025-01", "2025-02"],
+                             ("notifications", "became_rawan"): ["2025-01", "2025-02"],
+                             ("notifications", "digest"): ["2025-01", "2025-02"]}
     assert report == {("report",): ["2025-01", "2025-02"]}
 
 
-def test_scores_only_is_the_marts_then_the_report():
+def test_scores_only_is_the_marts_then_the_notifications_then_the_report():
     targets = asset_partitions([("score_monthly", "2025-03")], backfill.job_assets(defs, {"score_monthly"}))
-    marts, report = backfill.layers(targets)
+    marts, notifications, report = backfill.layers(targets)
     assert len(marts) == 15 and all(path[0] == "marts" or path[1].startswith("score_") for path in marts)
+    assert set(notifications) == {("notifications", "became_rawan"), ("notifications", "digest")}
     assert report == {("report",): ["2025-03"]}
 
 

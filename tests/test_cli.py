@@ -45,7 +45,7 @@ def test_every_command_has_a_description_and_months_say_their_format():
     parser = build_parser()
     (sub,) = [a for a in parser._actions if a.dest == "command"]  # argparse keeps subparsers here
     assert set(sub.choices) == {"sample", "run", "backfill", "demo", "validate", "status", "catalog", "report", "pull", "form",
-                                "worker", "trace"}
+                                "worker", "trace", "notify", "alerts"}
     for name, command in sub.choices.items():
         assert command.description and len(command.description) > 60, name
         for action in command._actions:

@@ -44,6 +44,10 @@ for _source in ("kobo", "sheets", "bps"):
 for _table in ("ihai_ketidakpastian", "ikn_ketidakpastian", "sensitivitas", "sensitivitas_kecamatan", "ihai_kelompok",
                "ikn_kelompok"):
     EXPECTED[f"marts/{_table}"] = ("marts", EVENTS | {"marts/ihai_kecamatan", "marts/ikn_kecamatan"}, "monthly")
+# notifications read published tables only: a month's FKDM staging, or its marts
+EXPECTED["notifications/red_reports"] = ("notifications", {"staging/fkdm_reports", "landing/penanggung_jawab"}, "monthly")
+EXPECTED["notifications/became_rawan"] = ("notifications", {"marts/ikn_kecamatan", "marts/harmoni_kewaspadaan"}, "monthly")
+EXPECTED["notifications/digest"] = ("notifications", {"marts/harmoni_kewaspadaan"}, "monthly")
 
 
 def test_asset_graph_snapshot():
@@ -54,7 +58,7 @@ def test_asset_graph_snapshot():
         assert {d.asset_key.to_user_string() for d in spec.deps} == deps, key
         if group:
             assert spec.group_name == group and spec.code_version and spec.owners and spec.description
-            assert {"parquet", "duckdb"} <= set(spec.kinds) or group in ("reports", "pulls")
+            assert {"parquet", "duckdb"} <= set(spec.kinds) or group in ("reports", "pulls", "notifications")
         pd = spec.partitions_def
         if partitions == "monthly":
             keys = pd.get_partition_keys()
@@ -63,7 +67,8 @@ def test_asset_graph_snapshot():
         elif partitions == "yearly":
             assert pd.get_partition_keys()[0] == "2022" and pd.timezone == "Asia/Jakarta"
     assert {j.name for j in defs.resolve_all_job_defs()} >= {
-        "ingest_monthly", "ingest_statistics", "harmoni_monthly", "score_monthly", "pull_kobo", "pull_sheets", "pull_bps"
+        "ingest_monthly", "ingest_statistics", "harmoni_monthly", "score_monthly", "pull_kobo", "pull_sheets", "pull_bps",
+        "notify_pending",
     }
     schedules = {s.name: s for s in defs.schedules}
     for source in ("kobo", "sheets", "bps"):  # pulls start only when switched on, once their settings exist

@@ -180,7 +180,7 @@ def test_a_dropped_file_runs_under_the_daemon_and_a_backfill_scores_months_concu
         reader.join(timeout=30)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "[marts]" in proc.stdout and "[staging]" not in proc.stdout  # staging is current: the marts layer,
-    assert "[report]" in proc.stdout  # then the reports
+    assert "[notifications]" in proc.stdout and "[report]" in proc.stdout  # then notifications, then the reports
     assert not errors, errors[:3]
     assert observed == {(staged, 0)}  # the analyst's snapshot: stable, never torn
     analyst.close()
@@ -191,7 +191,9 @@ def test_a_dropped_file_runs_under_the_daemon_and_a_backfill_scores_months_concu
     layer = {r.run_id: {k.path[0] for k in r.asset_selection or ()} for r in backfill_runs}
     mart_runs = [r for r in backfill_runs if layer[r.run_id] == {"marts"}]
     report_runs = [r for r in backfill_runs if layer[r.run_id] == {"report"}]
-    assert len(mart_runs) + len(report_runs) == len(backfill_runs)
+    notification_runs = [r for r in backfill_runs if layer[r.run_id] == {"notifications"}]
+    assert len(mart_runs) + len(notification_runs) + len(report_runs) == len(backfill_runs)
+    assert sorted({r.tags["dagster/partition"] for r in notification_runs}) == list(MONTHS)
     assert sorted(r.tags["dagster/partition"] for r in mart_runs) == list(MONTHS)
     assert sorted(r.tags["dagster/partition"] for r in report_runs) == list(MONTHS)
     for month in MONTHS:

@@ -10,6 +10,7 @@ from harmoni_pipeline import registry
 from harmoni_pipeline.connectors.landing import PULLS_SCHEMA
 from harmoni_pipeline.ingest.audit import AUDIT_TABLES
 from harmoni_pipeline.ingest.schemas import STAGING_SCHEMAS
+from harmoni_pipeline.notify.audit import NOTIFICATIONS_SCHEMA
 from harmoni_pipeline.quality.results import VALIDATION_RESULTS_SCHEMA
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_SCHEMAS
@@ -21,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_schema_a_layer_defines_is_registered_once_with_that_schema():
     defined = {**STAGING_SCHEMAS, **AUDIT_TABLES, "audit.publications": PUBLICATIONS_SCHEMA,
-               "audit.pulls": PULLS_SCHEMA, "audit.validation_results": VALIDATION_RESULTS_SCHEMA, **MART_SCHEMAS,
-               **UNCERTAINTY_SCHEMAS, **TRAIL_SCHEMAS}
+               "audit.pulls": PULLS_SCHEMA, "audit.validation_results": VALIDATION_RESULTS_SCHEMA,
+               "audit.notifications": NOTIFICATIONS_SCHEMA, **MART_SCHEMAS, **UNCERTAINTY_SCHEMAS, **TRAIL_SCHEMAS}
     assert sorted(registry.TABLES) == sorted(defined)
     assert all(registry.schema(name).equals(schema) for name, schema in defined.items())
     assert list(registry.catalog_tables()) == list(registry.TABLES)

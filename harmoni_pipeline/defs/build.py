@@ -14,6 +14,7 @@ import dagster as dg
 from harmoni_pipeline.assets.ingestion import build_ingestion_assets, landing_specs
 from harmoni_pipeline.assets.marts import mart_assets, mart_specs
 from harmoni_pipeline.assets.pulls import pull_assets
+from harmoni_pipeline.assets.notifications import notification_assets
 from harmoni_pipeline.assets.report import report_assets
 from harmoni_pipeline.assets.uncertainty import uncertainty_assets
 from harmoni_pipeline.checks.diagnostics import diagnostic_checks
@@ -23,12 +24,19 @@ from harmoni_pipeline.defs.jobs import (
     harmoni_monthly_job,
     ingest_monthly_job,
     ingest_statistics_job,
+    notify_pending_job,
     pull_jobs,
     score_monthly_job,
 )
 from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.defs.schedules import monthly_schedule, pull_schedules
-from harmoni_pipeline.defs.sensors import freshness_sensor, landing_sensor, refresh_sensor, run_failure_alert
+from harmoni_pipeline.defs.sensors import (
+    freshness_sensor,
+    landing_sensor,
+    notify_retry_sensor,
+    refresh_sensor,
+    run_failure_alert,
+)
 from harmoni_pipeline.step_io import warehouse_io_manager
 
 EXECUTORS = ("multiprocess", "in_process", "k8s", "celery")
@@ -68,9 +76,9 @@ def build_defs(resource_overrides: dict | None = None, split: str | None = None)
     return dg.Definitions(
         executor=executor_from_env(),
         assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *uncertainty_assets,
-                *report_assets, *pull_assets],
+                *report_assets, *pull_assets, *notification_assets],
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
-        jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job,
+        jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job, notify_pending_job,
               *pull_jobs.values()],
         schedules=[monthly_schedule(harmoni_monthly_job), *pull_schedules(pull_jobs)],
         sensors=[
@@ -78,6 +86,7 @@ def build_defs(resource_overrides: dict | None = None, split: str | None = None)
             freshness_sensor,
             landing_sensor([ingest_monthly_job, ingest_statistics_job, score_monthly_job]),
             refresh_sensor(score_monthly_job, [ingest_monthly_job, ingest_statistics_job]),
+            notify_retry_sensor(notify_pending_job),
         ],
         resources=resources,
     )

@@ -211,3 +211,35 @@ def freshness_sensor(context: dg.SensorEvaluationContext, harmoni: HarmoniResour
     context.update_cursor(result.period)
     context.log.warning(alert.text)
     return dg.SkipReason(f"alerted: {result.reason}")
+
+
+def notify_retry_seconds() -> int:
+    return max(int(os.environ.get("HARMONI_NOTIFY_RETRY_SECONDS", "120")), 1)
+
+
+def notify_retry_sensor(job) -> dg.SensorDefinition:
+    """When notifications are due, requests a run of ``job`` (``notify_pending``)."""
+
+    @dg.sensor(
+        name="harmoni_notify_retry_sensor",
+        job=job,
+        minimum_interval_seconds=notify_retry_seconds(),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="When notifications are due (a failed send's backoff elapsed, or a sender died mid-send), "
+        "requests a notify_pending run.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext, harmoni: HarmoniResource):
+        return notify_retry_requests(harmoni.settings())
+
+    return _sensor
+
+
+def notify_retry_requests(settings):
+    import time
+
+    from harmoni_pipeline.notify import service
+
+    if not service.due_count(settings):
+        return dg.SkipReason("no notification is due")
+    bucket = int(time.time() // notify_retry_seconds())
+    return dg.RunRequest(run_key=f"notify-{bucket}", tags={"harmoni/trigger": "notify_retry"})
