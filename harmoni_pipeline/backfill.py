@@ -32,6 +32,8 @@ from typing import Callable
 
 import dagster as dg
 
+from harmoni_pipeline import registry
+
 BACKFILL_TAG = "dagster/backfill"
 DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 HEARTBEAT_STALE_SECONDS = 120.0
@@ -45,13 +47,18 @@ def job_assets(defs: dg.Definitions, jobs: set[str]) -> dict[str, list[list[str]
     }
 
 
-LAYERS = ("staging", "marts", "notifications", "report")
+LAYERS = ("staging", "marts", "uncertainty", "notifications", "report")
 # the auditor's trail of the scores (audit/score_*) is written by the marts' step
 LAYER_OF = {("audit", "score_"): "marts"}
+# the uncertainty tables read the *published* marts: a layer of their own, after the marts
+UNCERTAINTY = {tuple(registry.asset_path(name)) for name in registry.UNCERTAINTY_TABLES}
 
 
 def layer_of(path: tuple[str, ...]) -> str:
-    """The layer of an asset key path: its first part, but the trail's is the marts'."""
+    """The layer of an asset key path: its first part, but the trail's is the marts' and
+    the uncertainty tables' is their own."""
+    if tuple(path) in UNCERTAINTY:
+        return "uncertainty"
     return next((layer for (head, prefix), layer in LAYER_OF.items()
                  if path[0] == head and len(path) > 1 and path[1].startswith(prefix)), path[0])
 

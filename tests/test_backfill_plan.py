@@ -18,7 +18,7 @@ def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
         (landing / folder).mkdir(parents=True)
     plan = plan_runs(["2025-01", "2025-02"], landing, tmp_path / "warehouse", restage_periods=False, pii_key_id="k")
     targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
-    staging, marts, notifications, report = backfill.layers(targets)
+    staging, marts, uncertainty, notifications, report = backfill.layers(targets)
     assert staging == {
         ("staging", "fkdm_reports"): ["2024-12", "2025-01", "2025-02"],
         ("staging", "statistics"): ["2024", "2025"],
@@ -29,6 +29,10 @@ def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
         "ikn_konteks", "ikn_kabupaten", "ikn_provinsi", "harmoni_kewaspadaan")} | {("audit", t) for t in (
         "score_sources", "score_respondents", "score_reports", "score_statistics", "score_runs")}
     assert all(keys == ["2025-01", "2025-02"] for keys in marts.values())
+    # computed from the published marts: the next layer
+    assert set(uncertainty) == {("marts", t) for t in (
+        "ihai_ketidakpastian", "ikn_ketidakpastian", "sensitivitas", "sensitivitas_kecamatan", "ihai_kelompok",
+        "ikn_kelompok")}
     # red reports of every staged month (older than HARMONI_ALERT_SINCE: never sent), the scored months' alerts
     assert notifications == {("notifications", "red_reports"): ["2024-12", "2025-01", "2025-02"],
                              ("notifications", "became_rawan"): ["2025-01", "2025-02"],
@@ -38,8 +42,8 @@ def test_a_fresh_range_becomes_staging_then_marts(tmp_path):
 
 def test_scores_only_is_the_marts_then_the_notifications_then_the_report():
     targets = asset_partitions([("score_monthly", "2025-03")], backfill.job_assets(defs, {"score_monthly"}))
-    marts, notifications, report = backfill.layers(targets)
-    assert len(marts) == 15 and all(path[0] == "marts" or path[1].startswith("score_") for path in marts)
+    marts, uncertainty, notifications, report = backfill.layers(targets)
+    assert len(marts) == 15 and len(uncertainty) == 6 and all(path[0] == "marts" or path[1].startswith("score_") for path in marts)
     assert set(notifications) == {("notifications", "became_rawan"), ("notifications", "digest")}
     assert report == {("report",): ["2025-03"]}
 
