@@ -103,17 +103,18 @@ def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContex
                     "dagster/column_lineage": column_lineage(lineages[table]),
                     # stays valid: the candidate under .pending/<run_id>/ is moved into place on publication
                     "dagster/uri": manifest_uri,
-                    "partition_location": dg.MetadataValue.path(
-                        ctx.warehouse.url(ctx.warehouse.partition_dir(table, ctx.period))),
-                    "publication": "with the period's other marts, by the blocking checks 'expectations' when every "
-                    "suite passes (write-audit-publish, one snapshot per period): the snapshot manifest "
-                    "(dagster/uri) then names this table's file; the check's result shows it as published_uri",
-                    "window_months": ", ".join(window),
-                    "upstream_partitions": dg.MetadataValue.json(trail.upstream_partitions(reads)),
                     "trail": dg.MetadataValue.md(trail.mart_trail_markdown(
                         table, ctx.period, methodology=ctx.methodology, window=window, reads=reads,
                         manifest_uri=manifest_uri, run_id=ctx.run_id)),
                     "computed_from": dg.MetadataValue.md(trail.computed_from_markdown(lineages[table], notes)),
+                    "window_months": ", ".join(window),
+                    "upstream_partitions": dg.MetadataValue.json(trail.upstream_partitions(reads)),
+                    "published_snapshot": manifest_uri,
+                    "partition_location": ctx.warehouse.url(ctx.warehouse.partition_dir(table, ctx.period)),
+                    "publication": "with the period's other marts, by the blocking checks 'expectations' when every "
+                    "suite passes (write-audit-publish, one snapshot per period): the snapshot manifest "
+                    "(published_snapshot, dagster/uri) then names this table's file; the check's result shows it "
+                    "as published_uri",
                     "methodology_version": ctx.methodology.version,
                     "methodology_sha256": ctx.methodology.sha256,
                     "scope": ctx.scope,
