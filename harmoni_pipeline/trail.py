@@ -11,6 +11,7 @@ only describes. What the UI shows is documented in docs/auditor.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 
@@ -127,10 +128,23 @@ def upstream_partitions(reads: Mapping[str, Mapping[str, str]]) -> dict[str, lis
     return {table: list(parts) for table, parts in reads.items()}
 
 
-def _dep_text(columns: list[str], limit: int = 12) -> str:
-    if len(columns) <= limit:
-        return ", ".join(columns)
-    return f"{', '.join(columns[:limit])} … ({len(columns)} columns)"
+ITEM = re.compile(r"^(X\d\d|KN\d)_([A-Z]+)$")
+
+
+def _dep_text(columns: list[str]) -> str:
+    """Columns in full, items of one variable folded: ``X06_PER/PAR/AKS``."""
+    out: list[str] = []
+    folded: dict[str, list[str]] = {}
+    for c in columns:
+        m = ITEM.match(c)
+        if m is None:
+            out.append(c)
+            continue
+        if m.group(1) not in folded:
+            folded[m.group(1)] = []
+            out.append(m.group(1))  # placeholder, replaced below
+        folded[m.group(1)].append(m.group(2))
+    return ", ".join(f"{c}_{'/'.join(folded[c])}" if c in folded else c for c in out)
 
 
 def computed_from(lineage: Lineage) -> dict[str, dict[str, list[str]]]:
@@ -149,16 +163,16 @@ def computed_from_markdown(lineage: Lineage, notes: Mapping[str, str] | None = N
     (``dagster/column_lineage`` in words, which the open-source UI does not display)."""
     rows = ["| column | computed from |", "| --- | --- |"]
     for column, by_table in computed_from(lineage).items():
-        parts = [f"`{table}`: {_dep_text(cols)}" for table, cols in by_table.items()]
+        parts = [f"**{table}**: {_dep_text(cols)}" for table, cols in by_table.items()]
         note = (notes or {}).get(column)
-        rows.append(f"| `{column}` | {'<br>'.join(parts)}{'<br>' + note if note else ''} |")
+        rows.append(f"| {column} | {' · '.join(parts)}{' · ' + note if note else ''} |")
     return "\n".join(rows)
 
 
 def lineage_notes(methodology) -> dict[str, str]:
     """What a column name cannot say: which statistics rows (``indikator``) are read."""
     indicators = ", ".join(methodology.ikn["context"]["indicators"])
-    population = "population margins: `indikator = penduduk` by `jenis_kelamin` × `kelompok_umur`"
+    population = "population margins: indikator = penduduk by jenis_kelamin × kelompok_umur"
     context = f"context indicators: {indicators}"
     return {
         "ihai": population, "n_efektif": population, "weighting": population,

@@ -59,9 +59,11 @@ def test_computed_from_lists_each_column_with_its_upstream_columns_and_notes():
     lines = md.splitlines()
     assert lines[:2] == ["| column | computed from |", "| --- | --- |"]
     assert len(lines) == 2 + len(lineage)
-    row = next(line for line in lines if line.startswith("| `dim_budaya` |"))
-    assert "X06_PER" in row and "X07_AKS" in row and "X01_PER" not in row
-    assert "indikator = penduduk" in next(line for line in lines if line.startswith("| `ihai` |"))
+    row = next(line for line in lines if line.startswith("| dim_budaya |"))
+    assert "X06_PER/PAR/AKS, X07_PER/PAR/AKS" in row and "X01" not in row
+    ihai = next(line for line in lines if line.startswith("| ihai |"))
+    assert all(f"X{n:02d}_PER/PAR/AKS" in ihai for n in range(1, 11)) and "indikator = penduduk" in ihai
+    assert "**staging.statistics**: kode_wilayah" in ihai
     assert "<table" not in md  # Markdown, not raw HTML the UI would swallow
 
 
