@@ -1,5 +1,5 @@
 """Mart assets: IHaI, IKN and their integration per kecamatan, kabupaten/kota and province,
-one partition per reporting month (methodology HM-2026.1), computed in one step and
+one partition per reporting month (methodology ``DEFAULT_VERSION``), computed in one step and
 published as one snapshot per month."""
 
 import warnings
@@ -19,9 +19,9 @@ from harmoni_pipeline.scoring.integration import AssignmentError
 from harmoni_pipeline.scoring.lineage import mart_lineage
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 
-SCORING_CODE_VERSION = "hm-2026.1-1"
+SCORING_CODE_VERSION = f"{methodology_mod.DEFAULT_VERSION.lower()}-1"  # hm-2026.1-1
 OWNERS = ["team:data-engineering"]
-NOT_OFFICIAL = "The HM-2026.1 IKN adds FKDM and BPS evidence pillars: it is not the official Kemendagri IKN figure."
+NOT_OFFICIAL = f"The {methodology_mod.DEFAULT_VERSION} IKN adds FKDM and BPS evidence pillars: it is not the official Kemendagri IKN figure."
 
 # The survey and event windows are the partition's month and the eleven before it; the
 # response dedup and the latest report versions also look at every earlier staged month.

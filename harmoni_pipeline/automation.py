@@ -13,13 +13,7 @@ import os
 import dagster as dg
 
 from harmoni_pipeline.alerts import make_alert, post_alert, record_alert
-from harmoni_pipeline.partitions import TIMEZONE
-from harmoni_pipeline.periods import shift
-
-
-def previous_month(moment) -> str:
-    """The partition a monthly tick at ``moment`` (Asia/Jakarta) runs: the month before."""
-    return shift(f"{moment.year:04d}-{moment.month:02d}", -1)
+from harmoni_pipeline.periods import TIMEZONE, month_of, previous_month
 
 
 def monthly_schedule(job) -> dg.ScheduleDefinition:
@@ -34,7 +28,7 @@ def monthly_schedule(job) -> dg.ScheduleDefinition:
         description="Ingest and score the previous month on the 5th at 02:00 Asia/Jakarta.",
     )
     def _schedule(context: dg.ScheduleEvaluationContext):
-        period = previous_month(context.scheduled_execution_time)
+        period = previous_month(month_of(context.scheduled_execution_time))
         return dg.RunRequest(run_key=f"monthly-{period}", partition_key=period, tags={"harmoni/trigger": "schedule"})
 
     return _schedule
@@ -99,7 +93,7 @@ def landing_requests(context: dg.SensorEvaluationContext):
     from harmoni_pipeline.landing_watch import changed_paths, plan, snapshot
     from harmoni_pipeline.tables import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
-    from harmoni_pipeline.partitions import FIRST_MONTH
+    from harmoni_pipeline.periods import FIRST_MONTH
     from harmoni_pipeline.settings import Settings
 
     settings = Settings.from_env()

@@ -380,13 +380,13 @@ def version_text() -> str:
     """``harmoni <package version> (methodology <version>)``."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from harmoni_pipeline.items import load_methodology
+    from harmoni_pipeline import methodology
 
     try:
         package = version("harmoni")
     except PackageNotFoundError:  # run from a source tree that was never installed
         package = "(not installed)"
-    return f"harmoni {package} (methodology {load_methodology()['version']})"
+    return f"harmoni {package} (methodology {methodology.load().version})"
 
 
 class _Version(argparse.Action):
@@ -412,10 +412,12 @@ def period_arg(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from harmoni_pipeline.methodology import DEFAULT_VERSION
+
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="harmoni",
-        description="IHaI / IKN pipeline (methodology HM-2026.1): survey exports, FKDM reports and BPS statistics\n"
+        description=f"IHaI / IKN pipeline (methodology {DEFAULT_VERSION}): survey exports, FKDM reports and BPS statistics\n"
                     "in a landing zone -> staging and marts (Parquet) with a DuckDB catalog of views.",
         epilog="Months are written YYYY-MM (2025-12), Asia/Jakarta. `harmoni COMMAND --help` describes a command.\n"
                "Interfaces: docs/data-contracts.md; scoring rules: docs/methodology.md.",

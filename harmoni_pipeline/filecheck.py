@@ -48,17 +48,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from harmoni_pipeline.ingest.common import UnreadableFile, ignored_column_names
 from harmoni_pipeline.ingest.landing import EXTENSIONS, LandingFile, sha256_file
-from harmoni_pipeline.periods import parse_period
+from harmoni_pipeline.periods import current_period, parse_period
 
 SOURCES = ("survey", "fkdm", "stats")
 EXAMPLES_PER_RULE = 3
-JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 @dataclass
@@ -104,12 +102,6 @@ class FileReport:
         if not self.readable:
             return 2
         return 1 if self.rows_rejected else 0
-
-
-def current_period(now: dt.datetime | None = None) -> str:
-    """The current month in Asia/Jakarta, ``YYYY-MM``."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return now.astimezone(JAKARTA).strftime("%Y-%m")
 
 
 def source_from_path(path: Path) -> str | None:

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from harmoni_pipeline.partitions import TIMEZONE
-from harmoni_pipeline.periods import shift
+from harmoni_pipeline.periods import in_jakarta, month_of, shift
 
 DUE_DAY = 10
 DUE_TABLES = ("marts.ihai_kecamatan", "marts.ikn_kecamatan", "marts.harmoni_kewaspadaan")
@@ -27,8 +25,8 @@ DUE_TABLES = ("marts.ihai_kecamatan", "marts.ikn_kecamatan", "marts.harmoni_kewa
 def due_period(now: dt.datetime) -> str:
     """The latest month whose marts are due at ``now``: the previous month from the 10th
     (Asia/Jakarta) on, before it the month before that."""
-    local = now.astimezone(ZoneInfo(TIMEZONE))
-    this_month = f"{local.year:04d}-{local.month:02d}"
+    local = in_jakarta(now)
+    this_month = month_of(local)
     return shift(this_month, -1 if local.day >= DUE_DAY else -2)
 
 

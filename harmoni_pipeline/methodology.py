@@ -1,8 +1,10 @@
-"""The active scoring methodology as a typed object: constants from the versioned YAML.
+"""The scoring methodology: the versioned YAML as a typed object, and its item catalog.
 
-Room: loading ``config/<version>.yaml`` (via :func:`harmoni_pipeline.items.load_methodology`),
-its SHA-256 (recorded with every output), and small pure helpers every scoring module
-shares (bands). No computation over data lives here; the formulas are in
+Room: loading ``config/<version>.yaml`` (:func:`load`, the one loader), its SHA-256
+(recorded with every output), the item catalog parsers and the sample generator read
+(which columns are items, which are reversed, the answer scale and labels) and small pure
+helpers every scoring module shares (bands). :data:`DEFAULT_VERSION` is the one place the
+version in use is named. No computation over data lives here; the formulas are in
 :mod:`harmoni_pipeline.scoring`.
 """
 
@@ -11,11 +13,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
+import yaml
 
-from harmoni_pipeline.items import DEFAULT_VERSION, METHODOLOGY_DIR, load_methodology
+METHODOLOGY_DIR = Path(__file__).parent / "config"
+DEFAULT_VERSION = "HM-2026.1"
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,11 @@ class Bands:
     def from_yaml(cls, rows: list) -> "Bands":
         return cls(tuple(str(r[0]) for r in rows), tuple(None if r[1] is None else float(r[1]) for r in rows))
 
-    def classify(self, values) -> pd.Series:
+    def classify(self, values) -> "pd.Series":
         """Band label per value (unrounded); NULL stays NULL."""
+        import numpy as np  # here, not at import: the command line reads the version without them
+        import pandas as pd
+
         x = pd.Series(values, dtype="float64")
         conditions, choices = [], []
         for label, lo in zip(self.labels, self.lower):
@@ -119,4 +125,49 @@ class Methodology:
 def load(version: str = DEFAULT_VERSION) -> Methodology:
     """The methodology of ``version`` with the SHA-256 of its YAML file's bytes."""
     path = METHODOLOGY_DIR / f"{version}.yaml"
-    return Methodology(version=version, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), raw=load_methodology(version))
+    payload = path.read_bytes()
+    raw = yaml.safe_load(payload.decode("utf-8"))
+    if raw.get("version") != version:
+        raise ValueError(f"{path}: declares version {raw.get('version')!r}, expected {version!r}")
+    return Methodology(version=version, sha256=hashlib.sha256(payload).hexdigest(), raw=raw)
+
+
+# ---- the item catalog ------------------------------------------------------------------
+
+def ihai_variables(version: str = DEFAULT_VERSION) -> list[str]:
+    return list(load(version).raw["ihai"]["variables"])
+
+
+def ikn_dimensions(version: str = DEFAULT_VERSION) -> list[str]:
+    return list(load(version).raw["ikn"]["dimensions"])
+
+
+def aspects(version: str = DEFAULT_VERSION) -> list[str]:
+    return list(load(version).raw["aspects"])
+
+
+def ihai_items(version: str = DEFAULT_VERSION) -> list[str]:
+    return [f"{v}_{a}" for v in ihai_variables(version) for a in aspects(version)]
+
+
+def ikn_items(version: str = DEFAULT_VERSION) -> list[str]:
+    return [f"{d}_{a}" for d in ikn_dimensions(version) for a in aspects(version)]
+
+
+def all_items(version: str = DEFAULT_VERSION) -> list[str]:
+    """The 45 item codes in catalog order (IHaI then IKN)."""
+    return ihai_items(version) + ikn_items(version)
+
+
+def reverse_items(version: str = DEFAULT_VERSION) -> frozenset[str]:
+    return frozenset(load(version).raw["reverse_items"])
+
+
+def answer_scale(version: str = DEFAULT_VERSION) -> tuple[int, int]:
+    """The lowest and highest answer as whole numbers (:attr:`Methodology.scale` is float)."""
+    s = load(version).raw["scale"]
+    return int(s["min"]), int(s["max"])
+
+
+def likert_labels(version: str = DEFAULT_VERSION) -> dict[str, int]:
+    return {k.casefold(): int(v) for k, v in load(version).raw["likert_labels"].items()}

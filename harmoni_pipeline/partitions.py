@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-TIMEZONE = "Asia/Jakarta"
-FIRST_MONTH = "2022-01"
+from harmoni_pipeline.periods import FIRST_MONTH, TIMEZONE
 
 # end_offset=1: the current month is a partition too, so a delivery can be ingested
 # the day it lands; the monthly schedule still targets the previous (complete) month.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harmoni_pipeline.methodology import DEFAULT_VERSION
 from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
@@ -100,8 +101,8 @@ def scores_summary(warehouse_dir: Path | str, period: str, limit: int = SUMMARY_
     if not rows:
         return f"Scores {period}: nothing published."
     head = ["kode", "kecamatan", "IHaI", "kategori", "IKN", "kerawanan", "alert", "kuadran"]
-    note = "IKN here is HM-2026.1 (survey + FKDM + BPS pillars), not the official Kemendagri IKN."
-    title = f"Scores {period} (methodology HM-2026.1; unrounded values in marts.*)"
+    note = f"IKN here is {DEFAULT_VERSION} (survey + FKDM + BPS pillars), not the official Kemendagri IKN."
+    title = f"Scores {period} (methodology {DEFAULT_VERSION}; unrounded values in marts.*)"
     if total > limit:
         title += f": the {limit} most urgent of {total} kecamatan (all in marts.harmoni_kewaspadaan)"
     return "\n".join([title + ":", text_table(rows, head), note])

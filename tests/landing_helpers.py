@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harmoni_pipeline.items import all_items
+from harmoni_pipeline.methodology import all_items
 
 CANONICAL_HEADER = [
     "response_id", "submitted_at", "kode_kecamatan", "kode_desa", "jenis_kelamin", "umur",

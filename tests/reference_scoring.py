@@ -7,7 +7,7 @@ Rules of this module
   the methodology, so that a shared misunderstanding is not silently "confirmed".
 - Clarity over speed: plain per-kecamatan Python loops over lists of dicts.
 - Every constant comes from the methodology YAML (``methodology`` argument, the dict of
-  ``harmoni_pipeline.items.load_methodology("HM-2026.1")``); only output column names are
+  ``harmoni_pipeline.methodology.load("HM-2026.1").raw``); only output column names are
   written here.
 - NULL is ``None`` (pandas shows it as NaN in numeric columns).
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from harmoni_pipeline.automation import previous_month
+from harmoni_pipeline.periods import month_of, previous_month
 from harmoni_pipeline.definitions import build_defs, defs
 from harmoni_pipeline.resources import HarmoniResource
 
@@ -38,7 +38,7 @@ def test_the_monthly_schedule_runs_the_previous_month(moment, period):
         ) as context:
             requests = schedule.evaluate_tick(context).run_requests
     assert [r.partition_key for r in requests] == [period]
-    assert previous_month(moment) == period
+    assert previous_month(month_of(moment)) == period
 
 
 class _Hook(http.server.BaseHTTPRequestHandler):

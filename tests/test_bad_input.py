@@ -30,7 +30,7 @@ import xlsxwriter
 
 from harmoni_pipeline.filecheck import check_file, render
 from harmoni_pipeline.ingest.runner import IngestError, ingest_partition
-from harmoni_pipeline.items import all_items
+from harmoni_pipeline.methodology import all_items
 from harmoni_pipeline.settings import Settings
 from harmoni_pipeline.tables import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from harmoni_pipeline import methodology
-from harmoni_pipeline.items import all_items
+from harmoni_pipeline.methodology import all_items
 from harmoni_pipeline.quality import diagnostics
 
 M = methodology.load()

@@ -25,8 +25,7 @@ import pytest
 from harmoni_pipeline import methodology as methodology_mod
 from harmoni_pipeline.ingest.audit import REJECTED_ROWS_SCHEMA, SOURCE_FILES_SCHEMA
 from harmoni_pipeline.ingest.runner import ingest_partition
-from harmoni_pipeline.items import all_items
-from harmoni_pipeline.methodology import Methodology
+from harmoni_pipeline.methodology import Methodology, all_items
 from harmoni_pipeline.quality import batches as b
 from harmoni_pipeline.quality import suites as suites_mod
 from harmoni_pipeline.quality.gx_runner import Outcome, ValidationReport

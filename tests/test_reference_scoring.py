@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmoni_pipeline.items import all_items, load_methodology
+from harmoni_pipeline import methodology
+from harmoni_pipeline.methodology import all_items
 from tests import reference_scoring as ref
 
-M = load_methodology("HM-2026.1")
+M = methodology.load("HM-2026.1").raw
 PERIOD = "2025-06"
 KEC = "35.13.01"
 SCOPE = pd.DataFrame([{"kode": KEC, "nama": "Sukapura", "kode_kabupaten": "35.13", "kode_provinsi": "35"}])

@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 import python_calamine
 
-from harmoni_pipeline.items import all_items, load_methodology, reverse_items
+from harmoni_pipeline import methodology
+from harmoni_pipeline.methodology import all_items, reverse_items
 from harmoni_pipeline.sample import SampleSummary, generate_landing_zone
 
 REFERENCE = Path(__file__).resolve().parents[1] / "harmoni_pipeline" / "reference"
@@ -29,7 +30,7 @@ RULES = {
     "ambiguous_region", "out_of_scope", "date_order", "duplicate_in_file", "empty_response",
 }  # fmt: skip
 PERIODS = ["2025-10", "2025-11", "2025-12"]
-LIKERT = {k: v for k, v in load_methodology()["likert_labels"].items()}
+LIKERT = {k: v for k, v in methodology.load().raw["likert_labels"].items()}
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def _item_scores(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _blocks() -> list[str]:
-    meth = load_methodology()
+    meth = methodology.load().raw
     return list(meth["ihai"]["variables"]) + list(meth["ikn"]["dimensions"])
 
 
@@ -223,7 +224,7 @@ def test_canonical_export(sample):
 
 def test_kecamatan_ihai_spans_categories(clean_rows):
     s = _item_scores(clean_rows)
-    weights = {k: v[2] for k, v in load_methodology()["ihai"]["variables"].items()}
+    weights = {k: v[2] for k, v in methodology.load().raw["ihai"]["variables"].items()}
     variables = pd.DataFrame({v: s[[f"{v}_PER", f"{v}_PAR", f"{v}_AKS"]].mean(axis=1, skipna=False) for v in weights})
     variables["kec"] = clean_rows["kec"]
     by_kec = variables.groupby("kec").mean()
@@ -236,7 +237,7 @@ def test_kecamatan_ihai_spans_categories(clean_rows):
 
 def test_ikn_survey_dimensions_span_bands(clean_rows):
     s = _item_scores(clean_rows)
-    dims = list(load_methodology()["ikn"]["dimensions"])
+    dims = list(methodology.load().raw["ikn"]["dimensions"])
     scores = pd.DataFrame({d: s[[f"{d}_PER", f"{d}_PAR", f"{d}_AKS"]].mean(axis=1, skipna=False) for d in dims})
     scores["kec"] = clean_rows["kec"]
     n = clean_rows.groupby("kec").size()

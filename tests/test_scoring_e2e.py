@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from harmoni_pipeline.definitions import build_defs
-from harmoni_pipeline.items import load_methodology
+from harmoni_pipeline import methodology
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.resources import HarmoniResource
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
@@ -74,7 +74,7 @@ def test_marts_agree_with_the_independent_reference(scored, period):
         _staging(wh, "staging.statistics"),
         period,
         kecamatan,
-        load_methodology("HM-2026.1"),
+        methodology.load("HM-2026.1").raw,
     )
     for table in ("ihai_kecamatan", "ikn_kecamatan", "harmoni_kewaspadaan", "ihai_kabupaten", "ikn_kabupaten"):
         ours = _mart(wh, f"marts.{table}", period)[list(ref[table].columns)]

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from harmoni_pipeline.ingest.schemas import staging_schema
-from harmoni_pipeline.items import all_items
+from harmoni_pipeline.methodology import all_items
 from harmoni_pipeline.scoring import inputs
 from harmoni_pipeline.tables import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from harmoni_pipeline.items import all_items
+from harmoni_pipeline.methodology import all_items
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 

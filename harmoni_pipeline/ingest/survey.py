@@ -93,10 +93,11 @@ from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFil
 from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, InputLimits
 from harmoni_pipeline.ingest.readers import RawTable, read_csv_table, read_xlsx_table, xlsx_sheet_names
 from harmoni_pipeline.ingest.schemas import SURVEY_PARSED
-from harmoni_pipeline.items import all_items, likert_labels, load_methodology, scale
+from harmoni_pipeline.periods import TIMEZONE, month_end_utc
+from harmoni_pipeline import methodology
+from harmoni_pipeline.methodology import all_items, answer_scale, likert_labels
 
 STRING = "string"
-JAKARTA = "Asia/Jakarta"
 FORMATS = ("canonical", "google_forms", "kobo")
 
 ITEMS = all_items()
@@ -411,14 +412,6 @@ def _parse_timestamps(raw: pd.Series, patterns: tuple[str, ...], default_tz: str
     return result
 
 
-def _month_end_utc(period: str) -> pd.Timestamp:
-    """First instant after the arrival month ``YYYY-MM`` (Asia/Jakarta), in UTC."""
-    if not re.fullmatch(r"\d{4}-\d{2}", str(period)):
-        raise ValueError(f"period must be YYYY-MM, got {period!r}")
-    start = pd.Timestamp(f"{period}-01", tz=JAKARTA)
-    return (start + pd.DateOffset(months=1)).tz_convert("UTC")
-
-
 # --------------------------------------------------------------------------- parse
 
 
@@ -460,7 +453,7 @@ def parse_survey_file(
     limits: InputLimits = DEFAULT_LIMITS,
 ) -> ParsedFile:
     """Parse one survey export into canonical rows and rejected (row, rule) pairs."""
-    month_end = _month_end_utc(period)
+    month_end = month_end_utc(period)
     table, layout = _read_survey_table(Path(path), display_path, limits)
     fmt, frame = layout.fmt, table.frame
     n = len(frame)
@@ -513,9 +506,9 @@ def parse_survey_file(
     if fmt == "kobo":
         submitted = _parse_timestamps(ts_raw, ("iso",), "UTC")
     elif fmt == "canonical":
-        submitted = _parse_timestamps(ts_raw, ("iso",), JAKARTA)
+        submitted = _parse_timestamps(ts_raw, ("iso",), TIMEZONE)
     else:
-        submitted = _parse_timestamps(ts_raw, ("ymd", "aby", "iso"), JAKARTA, date_order=date_order)
+        submitted = _parse_timestamps(ts_raw, ("ymd", "aby", "iso"), TIMEZONE, date_order=date_order)
     unparsed = ts_raw.notna() & submitted.isna()
     rej.add(unparsed, "invalid_date", header("ts"), ts_raw, f"{header('ts')} is not a valid timestamp")
     late = (submitted >= month_end).fillna(False)
@@ -528,7 +521,7 @@ def parse_survey_file(
     if fmt == "kobo":
         for logical in ("start", "end"):
             raw = col(logical)
-            parsed = _parse_timestamps(raw, ("iso",), JAKARTA)
+            parsed = _parse_timestamps(raw, ("iso",), TIMEZONE)
             bad = int((raw.notna() & parsed.isna()).sum())
             if bad:
                 warnings.append(f"{bad} row(s) with an unreadable Kobo {header(logical)!r}: stored as NULL")
@@ -546,7 +539,7 @@ def parse_survey_file(
     age = age_cells.as_integers("Int64", frame.index)
     rej.add(age_cells.status == INVALID, "invalid_value", header("age"), col("age"),
             f"{header('age')} is not a whole number of years")  # fmt: skip
-    bounds = load_methodology()["survey"]["age"]
+    bounds = methodology.load().raw["survey"]["age"]
     age_lo, age_hi = int(bounds["min"]), int(bounds["max"])
     rej.add(((age < age_lo) | (age > age_hi)).fillna(False), "age_out_of_range", header("age"), col("age"),
             f"{header('age')} outside {age_lo}–{age_hi}")  # fmt: skip
@@ -574,7 +567,7 @@ def parse_survey_file(
         desa_code.loc[check_desa] = desa["kode"].where(~desa_failed)
 
     # --- items
-    lo, hi = scale()
+    lo, hi = answer_scale()
     classify_answer = _answer_classifier(likert_labels(), lo, hi)
     item_values: dict[str, pd.Series] = {}
     answered = pd.Series(False, index=frame.index)

@@ -9,7 +9,6 @@ parameters (period, scope, scale, bands from the methodology). No GX here.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import numpy as np
@@ -17,13 +16,11 @@ import pandas as pd
 import pyarrow as pa
 
 from harmoni_pipeline.ingest.common import input_row_keys
-from harmoni_pipeline.items import all_items
-from harmoni_pipeline.methodology import Methodology
+from harmoni_pipeline.methodology import Methodology, all_items
+from harmoni_pipeline.periods import last_instant
 from harmoni_pipeline.regions import POPULATION_YEAR, Regions
 from harmoni_pipeline.scoring import population
-from harmoni_pipeline.scoring.inputs import month_bounds
 
-JAKARTA = dt.timezone(dt.timedelta(hours=7))
 PERCENT_INDICATORS = ("pct_", "tpt")
 
 
@@ -87,8 +84,7 @@ def mart_parameters(table: str, period: str, methodology: Methodology) -> dict:
 # ---------------------------------------------------------------------- staging batches
 
 def survey_rows(frame: pd.DataFrame, period: str, methodology: Methodology) -> pd.DataFrame:
-    _, last = month_bounds(period)
-    end = pd.Timestamp(dt.datetime(last.year, last.month, last.day, 23, 59, 59, 999999, tzinfo=JAKARTA))
+    end = last_instant(period)
     out = frame.copy()
     out["after_period_end"] = (out["submitted_at"] > end).to_numpy(dtype=bool)
     items = all_items()

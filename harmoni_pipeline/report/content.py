@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from harmoni_pipeline.methodology import Methodology
-from harmoni_pipeline.periods import month_range, shift
+from harmoni_pipeline.periods import month_range, previous_month, shift
 from harmoni_pipeline.regions import ALL, Regions
 from harmoni_pipeline.report.palette import QUADRANT_PRIORITY
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
@@ -41,10 +41,6 @@ class ReportDataError(RuntimeError):
 def trace_command(period: str, kode: str) -> str:
     """The command that shows a kecamatan's trail for a month."""
     return f"harmoni trace --period {period} --kecamatan {kode}"
-
-
-def previous_month(period: str) -> str:
-    return shift(period, -1)
 
 
 def scope_label(scope: str, regions: Regions) -> str:

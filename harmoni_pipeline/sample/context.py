@@ -24,7 +24,6 @@ import pandas as pd
 from harmoni_pipeline.periods import month_range, parse_period
 from harmoni_pipeline.regions import Regions, normalise_name
 
-JAKARTA_OFFSET_S = 7 * 3600
 
 #: survey volume: valid responses per kecamatan and month, on average (kabupaten scope)
 RESPONSES_PER_KECAMATAN_MONTH = 60

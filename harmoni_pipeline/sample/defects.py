@@ -22,10 +22,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from harmoni_pipeline.periods import JAKARTA_OFFSET_S, shift
 from harmoni_pipeline.regions import normalise_name
 from harmoni_pipeline.sample.batch import Batch
-from harmoni_pipeline.sample.context import JAKARTA_OFFSET_S, SampleContext, month_start_unix
-from harmoni_pipeline.periods import shift
+from harmoni_pipeline.sample.context import SampleContext, month_start_unix
 
 # kind → rule (contract §3.4 vocabulary)
 RULE_OF = {

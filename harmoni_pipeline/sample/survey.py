@@ -36,13 +36,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from harmoni_pipeline.items import all_items, ihai_variables, ikn_dimensions, load_methodology, reverse_items
-from harmoni_pipeline.periods import shift
+from harmoni_pipeline import methodology
+from harmoni_pipeline.methodology import all_items, ihai_variables, ikn_dimensions, reverse_items
+from harmoni_pipeline.periods import JAKARTA_OFFSET_S, shift
 from harmoni_pipeline.sample import defects as D
 from harmoni_pipeline.sample import people
 from harmoni_pipeline.sample.batch import Batch
 from harmoni_pipeline.sample.context import (
-    JAKARTA_OFFSET_S,
     RESPONSES_PER_KECAMATAN_MONTH,
     WIDE_SCOPE_DEFAULT_RESPONSES,
     SampleContext,
@@ -84,7 +84,7 @@ PEKERJAAN_P = [0.16, 0.15, 0.15, 0.07, 0.07, 0.12, 0.09, 0.02, 0.08, 0.0, 0.04, 
 _HOUR_P = np.array([1, 0.5, 0.3, 0.3, 1, 3, 5, 7, 8, 9, 9, 8, 7, 7, 7, 6, 6, 6, 7, 9, 10, 9, 6, 3], dtype=float)
 _HOUR_P /= _HOUR_P.sum()
 
-LIKERT = [label for label, _ in sorted(load_methodology()["likert_labels"].items(), key=lambda kv: kv[1])]
+LIKERT = [label for label, _ in sorted(methodology.load().raw["likert_labels"].items(), key=lambda kv: kv[1])]
 UNKNOWN_LABELS = ["Setuju sekali", "Netral", "Tidak tahu", "Kurang setuju"]
 
 WORDING = {

@@ -15,8 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from harmoni_pipeline.methodology import Methodology
-from harmoni_pipeline.periods import shift
-from harmoni_pipeline.scoring.inputs import month_bounds
+from harmoni_pipeline.periods import month_bounds, shift
 from harmoni_pipeline.scoring.arrays import member
 
 

@@ -7,12 +7,11 @@ current (data-contracts §3.3). Formulas live in the other scoring modules.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import PurePath
 
 import pandas as pd
 
-from harmoni_pipeline.periods import parse_period, shift
+from harmoni_pipeline.periods import shift
 from harmoni_pipeline.tables import STAGING_TABLES
 from harmoni_pipeline.warehouse import Warehouse
 
@@ -39,14 +38,6 @@ STATS_COLUMNS = [
     "kode_wilayah", "tahun", "indikator", "jenis_kelamin", "kelompok_umur", "nilai",
     "period", "source_path", "file_order", "line",
 ]
-
-
-def month_bounds(period: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a ``YYYY-MM`` period."""
-    year, month = parse_period(period)
-    first = dt.date(year, month, 1)
-    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return first, nxt - dt.timedelta(days=1)
 
 
 def _quoted(columns: list[str], alias: str = "") -> str:

@@ -31,7 +31,7 @@ def item_scores(values: np.ndarray, items: list[str], methodology: Methodology) 
 
 
 def respondent_scores(frame: pd.DataFrame, variables: list[str], methodology: Methodology) -> tuple[np.ndarray, np.ndarray]:
-    """Aspect scores (N×V×A; one item per variable and aspect in HM-2026.1, so the mean
+    """Aspect scores (N×V×A; one item per variable and aspect in the current methodology, so the mean
     of the present items is that item) and variable scores (N×V: the mean of the
     aspects, NaN when any aspect is missing)."""
     aspects = methodology.aspects
