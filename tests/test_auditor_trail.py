@@ -122,3 +122,15 @@ def test_data_docs_pages_are_self_contained_and_say_failed_passed_and_warning(tm
     warned = pages["staging.survey_responses.partition"].read_text(encoding="utf-8")
     assert "warning, not blocking" in warned and 'class="badge failed"' not in warned
     assert 'href="staging.survey_responses.partition.html"' in index.read_text(encoding="utf-8")
+
+
+def test_a_failed_warning_level_expectation_reads_as_a_warning_not_a_failure():
+    from checks.common import warning_description
+    from harmoni_pipeline.quality.gx_runner import ValidationReport
+
+    low = _outcome(False, "warning", suite="staging.survey_responses.partition", column="coverage",
+                   guards="survey coverage ≥ 50 %", detail="5 of 24 kecamatan answered")
+    text = warning_description("staging/survey_responses", "2024-11", ValidationReport(outcomes=[_outcome(True), low]))
+    assert text.startswith("staging/survey_responses 2024-11: warning, not blocking")
+    assert "survey coverage ≥ 50 %: 5 of 24 kecamatan answered" in text
+    assert warning_description("x", "2024-11", ValidationReport(outcomes=[_outcome(True)])) == "x 2024-11: no warnings"

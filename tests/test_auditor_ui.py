@@ -11,6 +11,7 @@ test is skipped with a loud reason (``make test`` installs it through ``make sys
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -86,17 +87,18 @@ def demo(tmp_path_factory):
          "-h", "127.0.0.1", "-p", str(port)],
         env={**os.environ, **env, "DAGSTER_HOME": str(home), "HARMONI_LANDING_SENSOR_SECONDS": "3600"},
         stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent,
+        start_new_session=True,  # its own process group: the code server it starts ends with it
     )
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(f"{base}/server_info", proc, log)
         yield {"base": base, "warehouse": warehouse, "landing": landing, "mart": mart, "observations": tick.asset_events}
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
