@@ -80,6 +80,8 @@ def demo(tmp_path_factory):
             for event in tick.asset_events:
                 instance.report_runless_asset_event(event)
             mart = instance.get_latest_materialization_event(dg.AssetKey(["marts", "ihai_kecamatan"]))
+            seen = [r.asset_observation for r in
+                    instance.fetch_observations(dg.AssetKey(["landing", "survey"]), limit=10).records]
     port = _free_port()
     log = root / "webserver.log"
     proc = subprocess.Popen(
@@ -92,7 +94,8 @@ def demo(tmp_path_factory):
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(f"{base}/server_info", proc, log)
-        yield {"base": base, "warehouse": warehouse, "landing": landing, "mart": mart, "observations": tick.asset_events}
+        yield {"base": base, "warehouse": warehouse, "landing": landing, "mart": mart, "observations": tick.asset_events,
+               "seen": seen}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -154,6 +157,15 @@ def test_the_landing_asset_shows_its_observations(demo, browser):
     assert files[0].data["sha256"][:12] in body
     assert (demo["landing"] / "survey").as_uri() in body  # the Definition panel's Storage
     _shot(page, "01-landing-observations.png")
+    # the staging run saw the folder too, with the format its parser detected
+    by_run = [o for o in demo["seen"] if o.metadata["seen_by"].value.startswith("run ")]
+    assert len(by_run) == 1 and len(demo["seen"]) == 2
+    formats = {r.data["format"] for r in by_run[0].metadata["files"].value.records}
+    assert formats and not formats & {"csv", "xlsx"}, formats  # detected (kobo, google_forms …), not the extension
+    _open(page, f"{demo['base']}/assets/landing/survey?view=events")
+    page.get_by_text("seen_by").first.wait_for()
+    page.get_by_text("Observed").first.wait_for()
+    _shot(page, "01b-landing-observation-events.png")
     assert elsewhere == []
 
 
