@@ -8,9 +8,10 @@ import dagster as dg
 from harmoni_pipeline import trail
 from harmoni_pipeline.ingest.runner import IngestError, ingest_partition
 from harmoni_pipeline.metadata import column_schema, source_files_table
-from harmoni_pipeline.partitions import monthly_partitions, yearly_partitions
-from harmoni_pipeline.resources import HarmoniResource
-from harmoni_pipeline.tables import STAGING_TABLES
+from harmoni_pipeline.defs.partitions import monthly_partitions, yearly_partitions
+from harmoni_pipeline.defs.resources import HarmoniResource
+from harmoni_pipeline import registry
+from harmoni_pipeline.registry import STAGING_TABLES
 
 INGEST_CODE_VERSION = "ingest-1"
 OWNERS = ["team:data-engineering"]
@@ -89,7 +90,7 @@ STAGING_DESCRIPTIONS = {
 def staging_asset(source: str) -> dg.AssetsDefinition:
     """The staging asset of one source: ingest its landing partition (thin declaration
     over :func:`harmoni_pipeline.ingest.runner.ingest_partition`)."""
-    schema_name, table_name = STAGING_TABLES[source].split(".")
+    schema_name, table_name = registry.asset_path(STAGING_TABLES[source])
 
     @dg.asset(
         name=table_name,
@@ -119,7 +120,7 @@ def sharded_staging_asset(source: str) -> dg.AssetsDefinition:
     from harmoni_pipeline.ingest import shards as sharding
     from harmoni_pipeline.regions import Regions
 
-    schema_name, table_name = STAGING_TABLES[source].split(".")
+    schema_name, table_name = registry.asset_path(STAGING_TABLES[source])
 
     @dg.op(name=f"{table_name}__shards", out=dg.DynamicOut(str))
     def list_shards(context: dg.OpExecutionContext, harmoni: HarmoniResource):

@@ -7,12 +7,13 @@ import warnings
 import dagster as dg
 
 from harmoni_pipeline import methodology as methodology_mod
-from harmoni_pipeline import trail
+from harmoni_pipeline import registry, trail
 from harmoni_pipeline.metadata import column_lineage, column_schema
-from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.quality import standing
 from harmoni_pipeline.regions import Regions
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.registry import STAGING_TABLES
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.scoring import marts
 from harmoni_pipeline.scoring.inputs import MixedKeysError
 from harmoni_pipeline.scoring.integration import AssignmentError
@@ -29,9 +30,9 @@ with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta
     warnings.simplefilter("ignore", dg.BetaWarning)
     WINDOW = dg.TimeWindowPartitionMapping(start_offset=-11, end_offset=0, allow_nonexistent_upstream_partitions=True)
     SAME_YEAR = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
-SURVEY = dg.AssetDep(dg.AssetKey(["staging", "survey_responses"]), partition_mapping=WINDOW)
-FKDM = dg.AssetDep(dg.AssetKey(["staging", "fkdm_reports"]), partition_mapping=WINDOW)
-STATS = dg.AssetDep(dg.AssetKey(["staging", "statistics"]), partition_mapping=SAME_YEAR)
+SURVEY = dg.AssetDep(dg.AssetKey(registry.asset_path(STAGING_TABLES["survey"])), partition_mapping=WINDOW)
+FKDM = dg.AssetDep(dg.AssetKey(registry.asset_path(STAGING_TABLES["fkdm"])), partition_mapping=WINDOW)
+STATS = dg.AssetDep(dg.AssetKey(registry.asset_path(STAGING_TABLES["stats"])), partition_mapping=SAME_YEAR)
 
 DESCRIPTIONS = {
     "marts.ihai_kecamatan": "IHaI per kecamatan (0–100 and 0–10), category, 95 % CI, four dimensions, PPA aspects, "
@@ -52,7 +53,7 @@ DESCRIPTIONS = {
 
 
 def _key(table: str) -> dg.AssetKey:
-    return dg.AssetKey(table.split("."))
+    return dg.AssetKey(registry.asset_path(table))
 
 
 def _spec(table: str, deps: list) -> dg.AssetSpec:
@@ -63,7 +64,7 @@ def _spec(table: str, deps: list) -> dg.AssetSpec:
         group_name="marts",
         kinds={"parquet", "duckdb"},
         owners=OWNERS,
-        tags={"index": table.split(".")[1].split("_")[0]},
+        tags={"index": registry.table(table).short_name.split("_")[0]},
         code_version=SCORING_CODE_VERSION,
         partitions_def=monthly_partitions,
         metadata={"dagster/column_schema": column_schema(MART_SCHEMAS[table]), "methodology_version": methodology_mod.load().version},

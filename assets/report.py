@@ -5,16 +5,16 @@ month, rendered from the month's published marts (thin declaration over
 import dagster as dg
 
 from harmoni_pipeline import methodology as methodology_mod
-from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline import registry
+from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.report import build
 from harmoni_pipeline.report.boundaries import boundaries_dir
 from harmoni_pipeline.report.content import ReportDataError
-from harmoni_pipeline.resources import HarmoniResource
-from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.defs.resources import HarmoniResource
 
 REPORT_CODE_VERSION = "report-1"
-MART_KEYS = [dg.AssetKey(table.split(".")) for table in MART_SCHEMAS]
+MART_KEYS = [dg.AssetKey(registry.asset_path(table)) for table in registry.MART_TABLES]
 REPORT_KEY = dg.AssetKey(["report"])
 CHECK = "report_check"
 

@@ -132,12 +132,11 @@ def part_run(args) -> dict:
     from harmoni_pipeline.regions import Regions
     from harmoni_pipeline.scoring.marts import IHAI_TABLES, IKN_TABLES, PeriodContext, build_ihai, build_ikn, build_integration
     from harmoni_pipeline.settings import Settings
-    from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
+    from harmoni_pipeline.registry import STAGING_TABLES
 
     landing = Path(args.landing)
     settings = Settings.from_env(landing_dir=str(landing), warehouse_dir=args.warehouse, scope=args.scope)
-    warehouse = Warehouse(Path(args.warehouse), catalog_tables())
+    warehouse = settings.warehouse()
     regions, method = Regions.load(), methodology.load()
     timer, run_id, failed = Timer(), "bench", []
     months: list[dict] = []

@@ -12,10 +12,11 @@ from typing import Callable
 
 import dagster as dg
 
-from harmoni_pipeline.quality.gate import GateResult, MissingCandidate, asset_path, gate
+from harmoni_pipeline import registry
+from harmoni_pipeline.quality.gate import GateResult, MissingCandidate, gate
 from harmoni_pipeline.quality.gx_runner import ValidationReport
 from harmoni_pipeline.quality.suites import has_warnings
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 
 CHECK_NAME = "expectations"
 WARNINGS_CHECK = "warnings"
@@ -25,7 +26,7 @@ PUBLISH_POOL = "warehouse_publish"
 
 
 def key_of(table: str) -> dg.AssetKey:
-    return dg.AssetKey(table.split("."))
+    return dg.AssetKey(registry.asset_path(table))
 
 
 def partitioned_check(**kwargs):
@@ -123,7 +124,7 @@ def publication_gate(
                                           severity=dg.AssetCheckSeverity.ERROR, description=str(exc))
             return
         if not result.passed:
-            context.log.error(f"{', '.join(asset_path(t) for t in tables)} {period}: blocked by check "
+            context.log.error(f"{', '.join(registry.asset_slug(t) for t in tables)} {period}: blocked by check "
                               f"'{CHECK_NAME}': {result.report.summary()}")
         for t in tables:
             report = result.report.for_table(t)
@@ -132,15 +133,15 @@ def publication_gate(
                 summary += " — not published: another table of the group was blocked"
             yield dg.AssetCheckResult(
                 asset_key=key_of(t), check_name=CHECK_NAME, passed=report.success, severity=dg.AssetCheckSeverity.ERROR,
-                metadata=_table_metadata(result, t), description=f"{asset_path(t)} {period}: {summary}",
+                metadata=_table_metadata(result, t), description=f"{registry.asset_slug(t)} {period}: {summary}",
             )
         for t in warned:
             report = result.report.for_table(t)
             if report.warnings():
-                context.log.warning(f"{asset_path(t)} {period}: warning: {report.warning_summary()}")
+                context.log.warning(f"{registry.asset_slug(t)} {period}: warning: {report.warning_summary()}")
             yield dg.AssetCheckResult(
                 asset_key=key_of(t), check_name=WARNINGS_CHECK, passed=not report.warnings(),
-                severity=dg.AssetCheckSeverity.WARN, description=warning_description(asset_path(t), period, report),
+                severity=dg.AssetCheckSeverity.WARN, description=warning_description(registry.asset_slug(t), period, report),
                 metadata={"warnings": report.warning_summary(), "blocking": False},
             )
 

@@ -4,15 +4,16 @@ fast completion, Cronbach's alpha per PPA block, repeated respondent keys. Thres
 
 import dagster as dg
 
-from checks.common import candidate_runs, partitioned_check
-from harmoni_pipeline import methodology
-from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.checks.common import candidate_runs, partitioned_check
+from harmoni_pipeline import methodology, registry
+from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.quality import diagnostics
 from harmoni_pipeline.quality.gate import record
 from harmoni_pipeline.quality.gx_runner import Outcome
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.registry import STAGING_TABLES
+from harmoni_pipeline.defs.resources import HarmoniResource
 
-TABLE = "staging.survey_responses"
+TABLE = STAGING_TABLES["survey"]
 ASSET = "staging/survey_responses"
 DESCRIPTIONS = {
     "straight_lining": "Share of respondents (≥ 10 items answered) who gave one answer to every item.",
@@ -35,7 +36,7 @@ def _partition(harmoni: HarmoniResource, period: str, runs: list[str]):
 
 def diagnostic_check(name: str) -> dg.AssetChecksDefinition:
     @partitioned_check(
-        asset=dg.AssetKey(TABLE.split(".")),
+        asset=dg.AssetKey(registry.asset_path(TABLE)),
         name=name,
         blocking=False,
         partitions_def=monthly_partitions,

@@ -4,9 +4,9 @@ passes (one ``expectations`` check on every mart)."""
 
 import dagster as dg
 
-from checks.common import publication_gate
+from harmoni_pipeline.checks.common import publication_gate
 from harmoni_pipeline import methodology
-from harmoni_pipeline.partitions import monthly_partitions
+from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.quality.validate import docs_dir, validate_marts
 from harmoni_pipeline.scoring.marts import ALL_TABLES
 

@@ -4,17 +4,18 @@ expectations (survey coverage) are reported by a non-blocking ``warnings`` check
 
 import dagster as dg
 
-from checks.common import publication_gate
+from harmoni_pipeline.checks.common import publication_gate
 from harmoni_pipeline import methodology
-from harmoni_pipeline.partitions import monthly_partitions, yearly_partitions
+from harmoni_pipeline.defs.partitions import monthly_partitions, yearly_partitions
 from harmoni_pipeline.quality.validate import docs_dir, validate_staging
 from harmoni_pipeline.regions import Regions
-from harmoni_pipeline.tables import STAGING_TABLES
+from harmoni_pipeline import registry
+from harmoni_pipeline.registry import SOURCES, STAGING_TABLES
 
 
 def staging_check(source: str) -> dg.AssetChecksDefinition:
     table = STAGING_TABLES[source]
-    asset = table.replace(".", "/")
+    asset = registry.asset_slug(table)
 
     def validate(context, harmoni, candidates):
         settings, warehouse = harmoni.settings(), harmoni.warehouse()
@@ -26,11 +27,11 @@ def staging_check(source: str) -> dg.AssetChecksDefinition:
         )
 
     return publication_gate(
-        f"{table.split('.')[1]}__gate", [table], yearly_partitions if source == "stats" else monthly_partitions,
+        f"{registry.table(table).short_name}__gate", [table], yearly_partitions if source == "stats" else monthly_partitions,
         validate,
         description=f"GX suite checks/suites/{table}.json on the partition's candidate (schema, required fields, "
         "value sets, uniqueness, rejected share, population totals); publishes it only when all pass.",
     )
 
 
-staging_checks = [staging_check(source) for source in ("survey", "fkdm", "stats")]
+staging_checks = [staging_check(source) for source in SOURCES]

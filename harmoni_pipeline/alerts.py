@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harmoni_pipeline.settings import local_dir_for
+from harmoni_pipeline.storage import local_dir_for
 
 WEBHOOK_ENV = "HARMONI_ALERT_WEBHOOK"
 TIMEOUT_SECONDS = 10

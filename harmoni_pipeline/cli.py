@@ -21,13 +21,13 @@ telemetry:
 """
 
 
-def _set_env(args: argparse.Namespace) -> None:
-    from harmoni_pipeline.storage import is_url
+def _settings(args: argparse.Namespace):
+    """The process's settings, built once from the arguments (``--landing``,
+    ``--warehouse``, ``--scope``), the environment filling what they do not give."""
+    from harmoni_pipeline.settings import Settings
 
-    for attr, var in (("landing", "HARMONI_LANDING_DIR"), ("warehouse", "HARMONI_WAREHOUSE_DIR"), ("scope", "HARMONI_SCOPE")):
-        value = getattr(args, attr, None)
-        if value:
-            os.environ[var] = value if attr == "scope" or is_url(value) else str(Path(value).resolve())
+    return Settings.from_env(landing_dir=getattr(args, "landing", None), warehouse_dir=getattr(args, "warehouse", None),
+                             scope=getattr(args, "scope", None))
 
 
 def _instance():
@@ -50,8 +50,7 @@ def _instance():
     return dg.DagsterInstance.get()
 
 
-def run_partitions(plan: list[tuple[str, str]], periods: list[str], *, local_dir: Path, warehouse=None,
-                   progress=print) -> list[str]:
+def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *, progress=print) -> list[str]:
     """Execute ``(job_name, partition_key)`` runs in order on the current instance, in
     this process (:mod:`harmoni_pipeline.local_runs`). A run that stages an earlier month
     or a statistics year for the windows may be blocked: that is a warning (the periods'
@@ -61,15 +60,16 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], *, local_dir
     Returns the warnings; raises ``SystemExit`` naming every failed period."""
     import datetime as dt
 
-    from harmoni_pipeline.definitions import defs
+    from harmoni_pipeline.definitions import build_defs
     from harmoni_pipeline.local_runs import execute, reap_dead_runs, write_log
+    from harmoni_pipeline.defs.resources import HarmoniResource
 
+    defs = build_defs({"harmoni": HarmoniResource.from_settings(settings)})  # the runs use these settings
     instance = _instance()
     for run_id in reap_dead_runs(instance):
         progress(f"harmoni: run {run_id[:8]} was left running by a process that died: marked failed")
-    if warehouse is not None:
-        warehouse.prune_scratch()  # temporary files of processes that died
-    log = local_dir / "logs" / f"harmoni-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    settings.warehouse().prune_scratch()  # temporary files of processes that died
+    log = settings.local_dir / "logs" / f"harmoni-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     warnings: list[str] = []
     failed: list[str] = []
     run_ids: list[str] = []
@@ -129,38 +129,26 @@ def _landing_issues(settings) -> None:
     """Record the landing zone's issues (``audit.landing_issues``) and print each as a
     warning: they never stop a run."""
     from harmoni_pipeline.ingest.landing_shape import record_issues, scan
-    from harmoni_pipeline.tables import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
 
     issues = scan(settings.landing_dir).issues
-    record_issues(Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir), issues)
+    record_issues(settings.warehouse(), issues)
     for issue in issues:
         print(f"harmoni: warning: {issue}", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harmoni_pipeline.settings import Settings
-
-    _set_env(args)
-    settings = Settings.from_env()
+    settings = _settings(args)
     periods = _periods(args)
     _landing_issues(settings)
     _run_and_summarise(settings, periods)
     return 0
 
 
-def _warehouse(settings):
-    from harmoni_pipeline.tables import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
-
-    return Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
-
-
 def _run_and_summarise(settings, periods: list[str]) -> None:
     """Run the periods, print the summary (also when a period failed), then fail if one did."""
     try:
         plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, pii_key_id=settings.pii_key_id)
-        run_partitions(plan, periods, local_dir=settings.local_dir, warehouse=_warehouse(settings))
+        run_partitions(plan, periods, settings)
     except SystemExit:
         print_summary(settings, periods)
         raise
@@ -173,25 +161,24 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     the last one too."""
     from harmoni_pipeline import backfill
     from harmoni_pipeline.definitions import defs
+    from harmoni_pipeline.registry import SCORE_MONTHLY
     from harmoni_pipeline.runplan import asset_partitions
-    from harmoni_pipeline.settings import Settings
     from harmoni_pipeline.status import ranges
 
-    _set_env(args)
-    settings = Settings.from_env()
+    settings = _settings(args)
     periods = _periods(args)
     _landing_issues(settings)
     if args.scores_only:
-        plan = [("score_monthly", p) for p in periods]
+        plan = [(SCORE_MONTHLY, p) for p in periods]
     else:
         plan = plan_runs(periods, settings.landing_dir, settings.warehouse_dir, restage_periods=False,
                          pii_key_id=settings.pii_key_id)
     targets = asset_partitions(plan, backfill.job_assets(defs, {job for job, _ in plan}))
     explicit = {
-        field: os.environ[var]
-        for field, var, given in (("landing_dir", "HARMONI_LANDING_DIR", args.landing),
-                                  ("warehouse_dir", "HARMONI_WAREHOUSE_DIR", args.warehouse),
-                                  ("scope", "HARMONI_SCOPE", args.scope))
+        field: str(value)
+        for field, value, given in (("landing_dir", settings.landing_dir, args.landing),
+                                    ("warehouse_dir", settings.warehouse_dir, args.warehouse),
+                                    ("scope", settings.scope, args.scope))
         if given
     }
     run_config = {"resources": {"harmoni": {"config": explicit}}} if explicit else None
@@ -248,10 +235,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import shutil
 
     from harmoni_pipeline.sample import generate_landing_zone
-    from harmoni_pipeline.settings import Settings
 
-    _set_env(args)
-    settings = Settings.from_env()
+    settings = _settings(args)
     landing = settings.landing_dir
     if landing.exists() and any(landing.iterdir()) and not (landing / "README.txt").exists():
         raise SystemExit(f"harmoni: {landing} holds data that `harmoni sample` did not write; refusing to replace it")
@@ -284,14 +269,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from harmoni_pipeline.report.boundaries import boundaries_dir
     from harmoni_pipeline.report.build import ReportCheckError, file_names, render_and_publish
     from harmoni_pipeline.report.content import ReportDataError
-    from harmoni_pipeline.settings import Settings
-    from harmoni_pipeline.tables import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
 
-    _set_env(args)
     parse_period(args.period)
-    settings = Settings.from_env()
-    warehouse = Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+    settings = _settings(args)
+    warehouse = settings.warehouse()
     try:
         outcome = render_and_publish(warehouse, args.period, settings.scope, boundaries_dir=boundaries_dir())
     except (ReportDataError, ReportCheckError) as exc:
@@ -312,12 +293,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from harmoni_pipeline.settings import Settings
-    from harmoni_pipeline.tables import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
-
-    _set_env(args)
-    path = Warehouse(Settings.from_env().warehouse_dir, catalog_tables()).build_catalog()
+    path = _settings(args).warehouse().build_catalog()
     print(f"catalog rebuilt: {path}")
     return 0
 
@@ -343,14 +319,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     import warnings
 
     from harmoni_pipeline.definitions import defs
-    from harmoni_pipeline.settings import DevelopmentKeyWarning, Settings
+    from harmoni_pipeline.settings import DevelopmentKeyWarning
     from harmoni_pipeline.status import landing_issues, render
 
-    _set_env(args)
     with warnings.catch_warnings():  # status pseudonymises nothing
         warnings.simplefilter("ignore", DevelopmentKeyWarning)
-        settings = Settings.from_env()
-    warehouse = _warehouse(settings)
+        settings = _settings(args)
+    warehouse = settings.warehouse()
     warehouse.prune_scratch()
     print(render(_instance(), defs, limit=args.limit, warehouse=warehouse, issues=landing_issues(settings)))
     return 0

@@ -3,12 +3,12 @@
 Room: deciding, for a moment in time, which month is due and whether its marts are
 *published* in the warehouse — what analysts can read, not merely what Dagster
 materialised (a month blocked by its checks is materialised but not published). No
-Dagster here; ``harmoni_freshness_sensor`` (automation) calls it and alerts.
+Dagster here; ``harmoni_freshness_sensor`` (:mod:`harmoni_pipeline.defs.sensors`) calls it and alerts.
 
 Why not Dagster's ``FreshnessPolicy``: in 1.13 it judges when an asset was last
 materialised (any partition), and ``build_time_partition_freshness_checks`` judges the
 *last* partition, which with ``end_offset=1`` is the current month — "the previous month
-by the 10th" fails every month (measured, issue 5 notes).
+by the 10th" fails every month (measured).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Room: plain logic behind the landing-zone sensor — a snapshot of every landing
 SHA-256, the difference between two snapshots, and the refresh plan (data-contracts §3:
 a partition reflects the files present in its folder). No Dagster here.
 
-Rules (issue 5): a survey or FKDM file in month M re-stages M and re-scores every
+Rules: a survey or FKDM file in month M re-stages M and re-scores every
 already-scored month from M on (a late survey file can move a response's first arrival,
 so later windows change too); a statistics file of arrival year Y re-stages Y and
 re-scores every scored month from Y-01 on; the assignment table re-scores every scored
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from harmoni_pipeline.ingest.landing import HashCache
 from harmoni_pipeline.ingest.landing_shape import SOURCES, LandingScan, partition_range, period_problem
+from harmoni_pipeline.registry import INGEST_MONTHLY, INGEST_STATISTICS
 from harmoni_pipeline.scoring.integration import ASSIGNMENT_FILE as ASSIGNMENT_PATH
 
 
@@ -73,7 +74,7 @@ def plan(paths: list[str], first_month: str) -> RefreshPlan:
             years.add(parts[1])
             starts.append(f"{parts[1]}-01")
     result = RefreshPlan(
-        staging=[("ingest_statistics", y) for y in sorted(years)] + [("ingest_monthly", m) for m in sorted(months)],
+        staging=[(INGEST_STATISTICS, y) for y in sorted(years)] + [(INGEST_MONTHLY, m) for m in sorted(months)],
         rescore_from=min(starts) if starts else None,
     )
     return result

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dagster as dg
 import pyarrow as pa
 
+from harmoni_pipeline import registry
+
 
 def column_schema(schema: pa.Schema) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema])
@@ -33,7 +35,7 @@ def column_lineage(lineage: dict[str, list[tuple[str, str]]]) -> dg.TableColumnL
     return dg.TableColumnLineage(
         deps_by_column={
             column: [
-                dg.TableColumnDep(asset_key=dg.AssetKey(table.split(".")), column_name=dep)
+                dg.TableColumnDep(asset_key=dg.AssetKey(registry.asset_path(table)), column_name=dep)
                 for table, dep in dict.fromkeys(deps)
             ]
             for column, deps in lineage.items()

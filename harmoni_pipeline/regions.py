@@ -5,58 +5,10 @@ Room: region codes, names and scope. This module knows the packaged reference da
 ``harmoni_pipeline/reference/`` (see its README for provenance) and nothing else: no
 Dagster, no landing zone, no warehouse. Parsers call it; it never reads their files.
 
-Codes
-    Kemendagri codes are ``PP`` (provinsi), ``PP.KK`` (kabupaten/kota), ``PP.KK.CC``
-    (kecamatan) and ``PP.KK.CC.DDDD`` (desa/kelurahan). Inputs may also use Kobo choice
-    names (``35_13_19``), compact digits (``351319``, ``3513192001``; Excel's ``351319.0``
-    too) or, for kecamatan, a 7-digit BPS code bridged by
-    ``kecamatan_bps_kemendagri_2020.csv``. That bridge is of 2020 vintage: its rows whose
-    Kemendagri code no longer exists (the 2022 split of Papua into new provinces) are
-    re-pointed at load time to the 2025 kecamatan of the same name, inside the one new
-    kabupaten that the other, unambiguous rows of the same old kabupaten moved to; rows
-    that cannot be re-pointed that way stay unbridged (NA).
-
-Scope
-    ``'35.13'`` (one kabupaten/kota), ``'35'`` (a province) or ``'ALL'``. A code is in
-    scope when it equals the scope or starts with it followed by ``.`` (whole segments).
-
-Names (data-contracts §3.4) — no fuzzy matching
-    A name is normalised (Unicode NFKC, lower case, apostrophes dropped, every other run of
-    punctuation/whitespace -- ``. - , / _`` ... -- turned into one space, trimmed). Tried
-    first as written; if that finds nothing, then with leading ``Kec.``/``Kecamatan``/
-    ``Desa``/``Kel.``/``Kelurahan`` words and a BPS number (``010. Sukapura``) taken off one
-    at a time (so a real name such as ``Desa Baru`` or ``2 x 11 Kayu Tanam`` still matches
-    itself). Only when none of those keys matches are they compared with their spaces
-    removed too (``Kota Anyar`` = ``Kotaanyar``, ``Sumber-Asih`` = ``Sumberasih``); a real
-    name that differs from another only by spaces (``Lubuk Pakam I,II`` / ``Lubuk Pakam
-    III``) is still found by its spaced form first. Known spelling variants
-    (``name_variants.yaml``, versioned) are extra names of their region.
-
-Resolution of a kecamatan name
-    The name is looked up within the row's ``kabupaten`` when one is given and resolves
-    (to one kabupaten, or to its candidates when it is ambiguous, e.g. bare
-    ``Probolinggo``), otherwise within ``scope``:
-
-    - exactly one match there (and in scope) -> its code;
-    - several matches there (in scope) -> ``ambiguous_region``;
-    - matches there, but none in scope (the row's kabupaten lies outside scope) ->
-      ``out_of_scope``;
-    - no match there but one **or several** elsewhere in the country -> ``out_of_scope``:
-      the region exists, just not here. (Several matches elsewhere are deliberately not
-      ``ambiguous_region``: whichever one was meant, it is not in scope.)
-    - no match anywhere -> ``unknown_region``.
-
-    Codes are self-describing: a valid code outside scope is ``out_of_scope``; an unknown
-    or malformed code, or a code of another level, is ``unknown_region``. A kecamatan
-    *code* is not checked against the row's ``kabupaten`` (the argument only narrows names).
-
-Desa
-    A desa code must belong to the row's kecamatan when one is given (else
-    ``unknown_region``, contract §3.4); a desa name is looked up within the row's kecamatan
-    only (one -> code, several -> ``ambiguous_region`` unless a ``Kel.``/``Desa`` prefix
-    picks out the one kelurahan (``..1xxx``) or desa, none -> ``unknown_region``); a desa
-    name without a kecamatan is ``unknown_region``. An empty desa value is not an error
-    (the desa is optional in the surveys): kode and rule are NA, unless ``required=True``.
+How codes, names, scope and desa are resolved, and the bridge's re-pointing:
+``docs/ingestion.md`` (*Regions: codes, names and scope*). The pieces: names in
+:mod:`harmoni_pipeline.regions_names`, codes and the vectorised mapping in
+:mod:`harmoni_pipeline.regions_codes`, the reference data and the resolvers here.
 
 Every ``resolve_*`` returns a DataFrame aligned with its input (same index) with columns
 ``kode`` (``string``; NA unless resolved), ``rule`` (NA or one of :data:`RULES`) and
@@ -67,11 +19,8 @@ a few hundred dictionary look-ups.
 
 from __future__ import annotations
 
-import re
 import threading
-import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -79,6 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+
+from harmoni_pipeline.regions_codes import (  # ALL, RULES and the rule names are re-exported
+    ALL, AMBIGUOUS_REGION, LEVELS, MISSING_FIELD, OUT_OF_SCOPE, RULES, UNKNOWN_REGION, _BADCODE, _BPS,
+    _CODE, _COLUMNS, _FLOAT_ARTEFACT, _LEVEL_LABEL, _MAX_LISTED, _MISSING, _NAME, _OK_NONE, _Result,
+    _as_series, _as_text, _hashable, _level, _list_codes, _map_distinct, _map_distinct_pairs, _parse,
+    _quote, _within,
+)
+from harmoni_pipeline.regions_names import _compact, _kab_name_key, _with_compact, name_keys, normalise_name
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 WILAYAH_FILE = "wilayah_kemendagri_2025.csv"
@@ -88,185 +45,7 @@ POPULATION_YEAR = 2025  # the year of POPULATION_FILE's figures
 AREA_FILE = "luas_wilayah.csv"
 VARIANTS_FILE = "name_variants.yaml"
 
-MISSING_FIELD = "missing_field"
-UNKNOWN_REGION = "unknown_region"
-AMBIGUOUS_REGION = "ambiguous_region"
-OUT_OF_SCOPE = "out_of_scope"
-#: The rules a ``resolve_*`` method can report (a subset of contract §3.4's vocabulary).
-RULES = (MISSING_FIELD, UNKNOWN_REGION, AMBIGUOUS_REGION, OUT_OF_SCOPE)
 
-ALL = "ALL"
-#: number of dots in a code -> level name
-LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
-_LEVEL_LABEL = {"provinsi": "province", "kabupaten": "kabupaten/kota", "kecamatan": "kecamatan", "desa": "desa/kelurahan"}
-
-# --------------------------------------------------------------------------- names
-
-_APOSTROPHES = re.compile(r"['\u2019\u2018\u02bc`\u00b4]")
-_NON_ALNUM = re.compile(r"[\W_]+")
-_NAME_PREFIXES = frozenset({"kec", "kecamatan", "desa", "kel", "kelurahan"})
-_KELURAHAN_WORDS = frozenset({"kel", "kelurahan"})
-_BPS_NUMBER = re.compile(r"\d{1,4}")
-_KAB_WORDS = frozenset({"kab", "kabupaten"})
-_ADM_WORDS = frozenset({"adm", "administrasi"})
-
-_MAX_LISTED = 5  # codes listed in a message
-
-
-def normalise_name(value: Any) -> str:
-    """The comparison form of a region name: NFKC, lower case, apostrophes dropped, every
-    run of other punctuation or whitespace one space, trimmed (``"Remba'an"`` ->
-    ``rembaan``, ``"Pulau-Pulau  Kur"`` -> ``pulau pulau kur``)."""
-    s = unicodedata.normalize("NFKC", str(value)).lower()
-    s = _APOSTROPHES.sub("", s)
-    return _NON_ALNUM.sub(" ", s).strip()
-
-
-def name_keys(value: Any) -> tuple[list[str], str | None]:
-    """Keys to try for a kecamatan/desa name, most literal first, and a kind hint.
-
-    The first key is the whole normalised name; each further key drops one more leading
-    ``kec``/``kecamatan``/``desa``/``kel``/``kelurahan`` word or BPS number. The hint is
-    ``'kelurahan'`` or ``'desa'`` when such a word said so (used to split a desa from a
-    kelurahan of the same name)."""
-    key = normalise_name(value)
-    keys = [key] if key else []
-    hint: str | None = None
-    tokens = key.split()
-    while len(tokens) > 1 and (tokens[0] in _NAME_PREFIXES or _BPS_NUMBER.fullmatch(tokens[0])):
-        word = tokens.pop(0)
-        if word in _KELURAHAN_WORDS:
-            hint = "kelurahan"
-        elif word == "desa":
-            hint = "desa"
-        keys.append(" ".join(tokens))
-    return keys, hint
-
-
-def _compact(key: str) -> str:
-    """The spaceless index key of a normalised name (``'#kota anyar'`` form: marked so it
-    never equals a spaced key). Tried only after every spaced key found nothing, so
-    ``Kota Anyar`` finds ``Kotaanyar`` while ``Lubuk Pakam I,II`` and ``Lubuk Pakam III``
-    (whose compact keys coincide) still find themselves."""
-    return "#" + key.replace(" ", "")
-
-
-def _with_compact(keys: list[str]) -> list[str]:
-    out = list(keys)
-    for key in keys:
-        c = _compact(key)
-        if c not in out:
-            out.append(c)
-    return out
-
-
-def _kab_name_key(value: Any) -> tuple[str | None, str]:
-    """(type, base) of a kabupaten/kota name: type ``'kabupaten'`` (``Kab.``/``Kabupaten``),
-    ``'kota'`` or None; ``Adm.``/``Administrasi`` after the type is ignored."""
-    tokens = normalise_name(value).split()
-    kind: str | None = None
-    if len(tokens) > 1 and tokens[0] in _KAB_WORDS:
-        kind, tokens = "kabupaten", tokens[1:]
-    elif len(tokens) > 1 and tokens[0] == "kota":
-        kind, tokens = "kota", tokens[1:]
-    if kind is not None:
-        while len(tokens) > 1 and tokens[0] in _ADM_WORDS:
-            tokens = tokens[1:]
-    return kind, " ".join(tokens)
-
-
-# --------------------------------------------------------------------------- codes
-
-_SEP_CODE = re.compile(r"\d{2}(?:[._]\d{2}(?:[._]\d{2}(?:[._]\d{4})?)?)?")
-_DIGITS = re.compile(r"\d+")
-_FLOAT_ARTEFACT = re.compile(r"(\d{4,10})\.0+")
-_CODE_LIKE = re.compile(r"[\d._\s]+")
-_COMPACT_SPLITS = {2: (2,), 4: (2, 2), 6: (2, 2, 2), 10: (2, 2, 2, 4)}
-
-# parsed kinds
-_MISSING, _CODE, _BPS, _BADCODE, _NAME = "missing", "code", "bps", "badcode", "name"
-
-
-def _as_text(value: Any) -> str | None:
-    """The value as stripped text; None when it is NA or blank."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        s = value.strip()
-        return s or None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, (bool, np.bool_)):
-        return str(value)
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
-    s = str(value).strip()
-    return s or None
-
-
-def _parse(value: Any) -> tuple[str, str | None, str | None]:
-    """(kind, canonical code or digits, text). kind: missing | code | bps | badcode | name."""
-    text = _as_text(value)
-    if text is None:
-        return _MISSING, None, None
-    s = text
-    m = _FLOAT_ARTEFACT.fullmatch(s)
-    if m:
-        s = m.group(1)
-    if _SEP_CODE.fullmatch(s):
-        return _CODE, s.replace("_", "."), text
-    if _DIGITS.fullmatch(s):
-        if len(s) == 7:
-            return _BPS, s, text
-        widths = _COMPACT_SPLITS.get(len(s))
-        if widths is None:
-            return _BADCODE, None, text
-        parts, pos = [], 0
-        for w in widths:
-            parts.append(s[pos : pos + w])
-            pos += w
-        return _CODE, ".".join(parts), text
-    if _CODE_LIKE.fullmatch(s):
-        return _BADCODE, None, text
-    return _NAME, None, text
-
-
-def _level(code: str) -> str:
-    return LEVELS[code.count(".")]
-
-
-def _within(code: str, prefixes: Sequence[str] | None) -> bool:
-    """Whether ``code`` lies in one of ``prefixes`` (whole segments); None = everywhere."""
-    if prefixes is None:
-        return True
-    for p in prefixes:
-        if code == p or code.startswith(p + "."):
-            return True
-    return False
-
-
-def _quote(text: str | None, limit: int = 60) -> str:
-    text = "" if text is None else str(text)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return "'" + text + "'"
-
-
-def _list_codes(codes: Sequence[str]) -> str:
-    shown = ", ".join(codes[:_MAX_LISTED])
-    return shown + (", ..." if len(codes) > _MAX_LISTED else "")
-
-
-_Result = tuple  # (kode, rule, message[, extra...])
-_OK_NONE: _Result = (None, None, None)
-
-
-# --------------------------------------------------------------------------- Regions
 
 
 class Regions:
@@ -815,72 +594,3 @@ class Regions:
             )
         result = self._code_result(code, level, scope, shown)
         return (*result, level if result[0] is not None else None)
-
-
-# --------------------------------------------------------------------------- mapping
-
-
-def _as_series(values: Any) -> pd.Series:
-    if isinstance(values, pd.Series):
-        return values
-    if isinstance(values, (pd.Index, np.ndarray, list, tuple)):
-        return pd.Series(list(values) if isinstance(values, tuple) else values)
-    raise TypeError(f"expected a pandas Series, got {type(values).__name__}")
-
-
-def _aligned(other: pd.Series, values: pd.Series) -> pd.Series:
-    """``other`` row-aligned with ``values``: by label when both indexes are unique and
-    hold the same labels, else by position (then the lengths must agree)."""
-    if not other.index.equals(values.index) and other.index.is_unique and values.index.is_unique:
-        if len(other) == len(values) and other.index.isin(values.index).all():
-            return other.reindex(values.index)
-    if len(other) != len(values):
-        raise ValueError("the context Series must be aligned with values (same length)")
-    return other
-
-
-def _hashable(value: Any) -> Hashable:
-    try:
-        hash(value)
-        return value
-    except TypeError:
-        return repr(value)
-
-
-_COLUMNS = ["kode", "rule", "message"]
-# ``message`` is a "string" column too, but backed by Python objects: a million long
-# messages taken from a few hundred distinct ones then share their strings instead of
-# copying ~100 MB into Arrow buffers. ``kode``/``rule`` use the default "string" storage so
-# that merges on ``kode`` with other "string" columns keep the dtype.
-_MESSAGE_DTYPE = pd.StringDtype("python")
-
-
-def _factorize(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.asarray(codes, dtype=np.int64), list(np.asarray(uniques, dtype=object))
-
-
-def _frame(index: pd.Index, ids: np.ndarray, results: list[_Result], columns: list[str]) -> pd.DataFrame:
-    """One row per input: the distinct results (small) taken along ``ids`` (long)."""
-    data = {
-        name: pd.array([r[i] for r in results], dtype=_MESSAGE_DTYPE if name == "message" else "string").take(ids)
-        for i, name in enumerate(columns)
-    }
-    return pd.DataFrame(data, index=index)
-
-
-def _map_distinct(values: pd.Series, fn: Callable[[Any], _Result], columns: list[str] = _COLUMNS) -> pd.DataFrame:
-    ids, uniques = _factorize(values)
-    return _frame(values.index, ids, [fn(u) for u in uniques], columns)
-
-
-def _map_distinct_pairs(
-    values: pd.Series, other: pd.Series, fn: Callable[[Any, Any], _Result], columns: list[str] = _COLUMNS
-) -> pd.DataFrame:
-    other = _aligned(other, values)
-    vid, vuniq = _factorize(values)
-    oid, ouniq = _factorize(other)
-    base = max(len(ouniq), 1)
-    ids, pairs = pd.factorize(vid * base + oid)
-    results = [fn(vuniq[p // base], ouniq[p % base]) for p in np.asarray(pairs, dtype=np.int64)]
-    return _frame(values.index, np.asarray(ids, dtype=np.int64), results, columns)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harmoni_pipeline.registry import HARMONI_MONTHLY, INGEST_MONTHLY, INGEST_STATISTICS, SCORE_MONTHLY, STAGING_JOBS
+
 
 def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None, *, pii_key_id: str,
               restage_periods: bool = True) -> list[tuple[str, str]]:
@@ -23,7 +25,7 @@ def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None, 
     current (``ingest_monthly``), then scored (``score_monthly``)."""
     from harmoni_pipeline.ingest.landing_shape import source_periods
     from harmoni_pipeline.ingest.runner import staging_is_current
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     first, last_year = min(periods), max(periods)[:4]
@@ -40,11 +42,11 @@ def plan_runs(periods: list[str], landing: Path, warehouse: Path | None = None, 
     years = folders("stats", lambda name: name <= last_year)
     months = folders("survey", lambda name: name < first) | folders("fkdm", lambda name: name < first)
     return (
-        [("ingest_statistics", y) for y in sorted(years) if stale(("stats",), y)]
-        + [("ingest_monthly", m) for m in sorted(months) if stale(("survey", "fkdm"), m)]
-        + ([("harmoni_monthly", p) for p in periods] if restage_periods else
-           [("ingest_monthly", p) for p in periods if stale(("survey", "fkdm"), p)]
-           + [("score_monthly", p) for p in periods])
+        [(INGEST_STATISTICS, y) for y in sorted(years) if stale(STAGING_JOBS[INGEST_STATISTICS], y)]
+        + [(INGEST_MONTHLY, m) for m in sorted(months) if stale(STAGING_JOBS[INGEST_MONTHLY], m)]
+        + ([(HARMONI_MONTHLY, p) for p in periods] if restage_periods else
+           [(INGEST_MONTHLY, p) for p in periods if stale(STAGING_JOBS[INGEST_MONTHLY], p)]
+           + [(SCORE_MONTHLY, p) for p in periods])
     )
 
 

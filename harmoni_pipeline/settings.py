@@ -8,7 +8,12 @@ The warehouse is a plain path or a URL (``file:///…``, ``s3://bucket/prefix``,
 protocol; :mod:`harmoni_pipeline.storage`). What must stay on this machine — the landing
 files' hash cache, Data Docs, the alert log — goes to the *local folder*:
 ``HARMONI_LOCAL_DIR`` when set, else the warehouse folder itself when the warehouse is
-local (as before URLs were accepted), else ``data/local``.
+local, else ``data/local`` (:func:`~harmoni_pipeline.storage.local_dir_for`, the one place it is
+derived).
+
+A process builds its settings once: the command line from its arguments
+(:meth:`Settings.from_env` with them, the environment filling what is not given), Dagster
+code from the ``harmoni`` resource.
 """
 
 from __future__ import annotations
@@ -19,10 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, MB, InputLimits
-from harmoni_pipeline.storage import is_local, local_folder, normalise_location
+from harmoni_pipeline.storage import DEFAULT_LOCAL_DIR, local_dir_for, normalise_location  # noqa: F401 (re-exported)
 
 DEV_PII_KEY = "harmoni-development-key-not-for-production"
-DEFAULT_LOCAL_DIR = "data/local"
 ENVIRONMENTS = ("development", "production")
 MIN_PRODUCTION_KEY_BYTES = 32
 
@@ -60,15 +64,6 @@ def check_environment(environ: dict | None = None, pii_key: str | None = None) -
                 "(e.g. `openssl rand -hex 32`)"
             )
     return harmoni_env
-
-
-def local_dir_for(warehouse: Path | str, environ: dict | None = None) -> Path:
-    """The local working folder: ``HARMONI_LOCAL_DIR`` when set, else the warehouse
-    folder for a local warehouse, else ``data/local``."""
-    env = os.environ if environ is None else environ
-    if env.get("HARMONI_LOCAL_DIR"):
-        return Path(env["HARMONI_LOCAL_DIR"]).resolve()
-    return local_folder(warehouse) if is_local(warehouse) else Path(DEFAULT_LOCAL_DIR).resolve()
 
 
 # environment variable → (InputLimits field, unit in bytes or 1)
@@ -116,6 +111,14 @@ class Settings:
         if isinstance(self.warehouse_dir, Path):
             return self.warehouse_dir / "harmoni.duckdb"
         return f"{self.warehouse_dir}/harmoni.duckdb"
+
+    def warehouse(self, tables: dict | None = None):
+        """The :class:`~harmoni_pipeline.warehouse.Warehouse` these settings name, with
+        every catalog table (or ``tables``) and the local folder: the one way to open it."""
+        from harmoni_pipeline.registry import catalog_tables
+        from harmoni_pipeline.warehouse import Warehouse
+
+        return Warehouse(self.warehouse_dir, catalog_tables() if tables is None else tables, local_dir=self.local_dir)
 
     @property
     def pii_key_id(self) -> str:

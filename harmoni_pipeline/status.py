@@ -12,12 +12,13 @@ import datetime as dt
 
 import dagster as dg
 
+from harmoni_pipeline import registry
+from harmoni_pipeline.registry import STAGING_TABLES
 from harmoni_pipeline.summary import text_table
 
-STATUS_ASSETS = [
-    ["staging", "survey_responses"], ["staging", "fkdm_reports"], ["staging", "statistics"],
-    ["marts", "ihai_kecamatan"], ["marts", "ikn_kecamatan"], ["marts", "harmoni_kewaspadaan"],
-]
+STATUS_ASSETS = [registry.asset_path(table) for table in (
+    *STAGING_TABLES.values(), "marts.ihai_kecamatan", "marts.ikn_kecamatan", registry.KEWASPADAAN,
+)]
 
 
 def ranges(keys: list[str]) -> str:
@@ -61,12 +62,11 @@ def staging_standing(warehouse, instance: dg.DagsterInstance, defs: dg.Definitio
     """Staging partitions blocked at their latest attempt, or whose last check warned
     (from the warehouse's own records: the instance may be elsewhere)."""
     from harmoni_pipeline.quality.standing import standings
-    from harmoni_pipeline.tables import STAGING_TABLES
 
     graph = defs.resolve_asset_graph()
     wanted = {}
     for source, table in STAGING_TABLES.items():
-        key = dg.AssetKey(table.split("."))
+        key = dg.AssetKey(registry.asset_path(table))
         wanted[source] = graph.get(key).partitions_def.get_partition_keys()
     rows = []
     for s in standings(warehouse, wanted):
@@ -85,11 +85,9 @@ def landing_issues(settings) -> list[tuple]:
     """The landing zone's issues now (a fresh listing: nothing is written), each with when
     it was first recorded in ``audit.landing_issues``."""
     from harmoni_pipeline.ingest import landing_shape
-    from harmoni_pipeline.tables import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
 
     issues = landing_shape.scan(settings.landing_dir).issues
-    warehouse = Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+    warehouse = settings.warehouse()
     seen = landing_shape.first_seen(warehouse, issues)
     return [(i.path, i.problem, _stamp(seen.get(i)) or "not yet recorded") for i in issues]
 

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 LOCAL_PROTOCOLS = LocalFileSystem.protocol  # ("file", "local")
 
+DEFAULT_LOCAL_DIR = "data/local"  # the local folder of a non-local warehouse without HARMONI_LOCAL_DIR
+
 
 def is_url(location: str | os.PathLike) -> bool:
     """Whether ``location`` names a protocol (``s3://…``, ``file://…``) rather than a plain path."""
@@ -59,12 +61,22 @@ def local_folder(location: str | os.PathLike) -> Path:
 
 
 def normalise_location(location: str | os.PathLike) -> Path | str:
-    """A local location as an absolute :class:`~pathlib.Path` (as before URLs were
-    accepted); any other URL as given, without a trailing slash."""
+    """A local location as an absolute :class:`~pathlib.Path`; any other URL as given,
+    without a trailing slash."""
     if is_local(location):
         return local_folder(location)
     protocol, rest = os.fspath(location).split("://", 1)
     return f"{protocol}://{rest.rstrip('/')}"
+
+
+def local_dir_for(warehouse: Path | str, environ: dict | None = None) -> Path:
+    """The local working folder (this machine's: the landing hash cache, Data Docs, alerts,
+    temporary files of a non-local warehouse), derived here only: ``HARMONI_LOCAL_DIR`` when set, else the warehouse
+    folder for a local warehouse, else ``data/local``."""
+    env = os.environ if environ is None else environ
+    if env.get("HARMONI_LOCAL_DIR"):
+        return Path(env["HARMONI_LOCAL_DIR"]).resolve()
+    return local_folder(warehouse) if is_local(warehouse) else Path(DEFAULT_LOCAL_DIR).resolve()
 
 
 class LocalStorage:

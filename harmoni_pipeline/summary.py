@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harmoni_pipeline.methodology import DEFAULT_VERSION
-from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
+from harmoni_pipeline.registry import STAGING_TABLES, catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 

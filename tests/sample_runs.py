@@ -10,7 +10,7 @@ import dagster as dg
 
 from harmoni_pipeline.definitions import build_defs
 from harmoni_pipeline.periods import month_range
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.sample import generate_landing_zone
 
 

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from harmoni_pipeline.ingest.runner import ingest_partition
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import CATALOG_STORAGE_VERSION, Warehouse
 
 FIXTURE = Path(__file__).parent / "fixtures" / "survey" / "kobo_2025-12.csv"

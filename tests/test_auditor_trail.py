@@ -15,7 +15,7 @@ from harmoni_pipeline.quality import datadocs
 from harmoni_pipeline.quality.gx_runner import Outcome
 from harmoni_pipeline.scoring.lineage import mart_lineage
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 M = methodology_mod.load()
@@ -125,7 +125,7 @@ def test_data_docs_pages_are_self_contained_and_say_failed_passed_and_warning(tm
 
 
 def test_a_failed_warning_level_expectation_reads_as_a_warning_not_a_failure():
-    from checks.common import warning_description
+    from harmoni_pipeline.checks.common import warning_description
     from harmoni_pipeline.quality.gx_runner import ValidationReport
 
     low = _outcome(False, "warning", suite="staging.survey_responses.partition", column="coverage",

@@ -24,7 +24,7 @@ import dagster as dg
 import pytest
 
 from harmoni_pipeline.definitions import build_defs
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 from tests.sample_runs import scored_sample
 
 pytestmark = pytest.mark.slow
@@ -75,7 +75,8 @@ def demo(tmp_path_factory):
         with scored_sample(landing, warehouse, start=PERIOD, scored=[PERIOD], seed=7, home=home) as instance:
             defs = build_defs({"harmoni": HarmoniResource()})
             sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
-            with dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def()) as context:
+            with dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def(),
+                                         resources={"harmoni": HarmoniResource()}) as context:
                 tick = sensor.evaluate_tick(context)
             for event in tick.asset_events:
                 instance.report_runless_asset_event(event)

@@ -14,7 +14,7 @@ import pytest
 
 from harmoni_pipeline.periods import month_of, previous_month
 from harmoni_pipeline.definitions import build_defs, defs
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -81,6 +81,7 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(env, webhook, monkey
         failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
         with dg.build_run_status_sensor_context(
             sensor_name="harmoni_run_failure_alert", dagster_instance=instance, dagster_run=run, dagster_event=failure,
+            resources={"harmoni": HarmoniResource()},
         ) as status_context:
             sensor(status_context.for_run_failure())
     assert len(received) == 1
@@ -109,15 +110,15 @@ def test_the_previous_month_is_due_by_the_tenth(now, period):
 
 
 def _publish_empty(warehouse_dir, table, period):
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
     from harmoni_pipeline.warehouse import Warehouse
 
     tables = catalog_tables()
     Warehouse(warehouse_dir, tables).write_partition(table, period, tables[table].empty_table())
 
 
-def test_freshness_alerts_once_per_overdue_month_naming_the_unpublished_marts(env, webhook, monkeypatch):
-    from harmoni_pipeline.automation import freshness_alerts
+def test_freshness_alerts_once_per_overdue_month_naming_the_unpublished_marts(env, settings, webhook, monkeypatch):
+    from harmoni_pipeline.defs.sensors import freshness_alerts
 
     url, received = webhook
     monkeypatch.setenv("HARMONI_ALERT_WEBHOOK", url)
@@ -126,15 +127,15 @@ def test_freshness_alerts_once_per_overdue_month_naming_the_unpublished_marts(en
     _publish_empty(env["warehouse"], "marts.ikn_kecamatan", "2025-05")
     _publish_empty(env["warehouse"], "marts.harmoni_kewaspadaan", "2025-04")  # an older month does not count
 
-    result, alert = freshness_alerts(env["warehouse"], now, last_alerted=None)
+    result, alert = freshness_alerts(settings, now, last_alerted=None)
     assert result.period == "2025-05" and result.missing == ("marts.harmoni_kewaspadaan",)
     assert alert is not None and "2025-05" in alert.text and "2025-06-10" in alert.text
     assert len(received) == 1 and "marts.harmoni_kewaspadaan" in received[0][1]["text"]
-    assert freshness_alerts(env["warehouse"], now, last_alerted="2025-05")[1] is None  # once per month
+    assert freshness_alerts(settings, now, last_alerted="2025-05")[1] is None  # once per month
     assert len(received) == 1
 
     _publish_empty(env["warehouse"], "marts.harmoni_kewaspadaan", "2025-05")
-    result, alert = freshness_alerts(env["warehouse"], now, last_alerted=None)
+    result, alert = freshness_alerts(settings, now, last_alerted=None)
     assert not result.overdue and alert is None
     log = [json.loads(line) for line in (env["warehouse"] / "alerts" / "alerts.jsonl").read_text().splitlines()]
     assert [(a["kind"], a["partition"]) for a in log] == [("overdue", "2025-05")]
@@ -144,7 +145,7 @@ def test_the_freshness_sensor_alerts_then_remembers_the_month(env):
     from harmoni_pipeline.freshness import due_period
 
     sensor = defs.resolve_sensor_def("harmoni_freshness_sensor")
-    with dg.instance_for_test() as instance, dg.build_sensor_context(instance=instance) as context:
+    with dg.instance_for_test() as instance, dg.build_sensor_context(instance=instance, resources={"harmoni": HarmoniResource()}) as context:
         first = sensor(context)
         assert isinstance(first, dg.SkipReason) and "alerted" in first.skip_message
         assert context.cursor == due_period(dt.datetime.now(dt.timezone.utc))

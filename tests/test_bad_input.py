@@ -32,7 +32,7 @@ from harmoni_pipeline.filecheck import check_file, render
 from harmoni_pipeline.ingest.runner import IngestError, ingest_partition
 from harmoni_pipeline.methodology import all_items
 from harmoni_pipeline.settings import Settings
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.conftest import TEST_PII_KEY
 from tests.landing_helpers import CANONICAL_HEADER, write_canonical_survey

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harmoni_pipeline.scoring.marts import ALL_TABLES
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 from tests.test_quality_e2e import _bad_survey

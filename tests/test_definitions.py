@@ -101,7 +101,7 @@ def test_every_staging_table_and_every_mart_has_a_blocking_expectations_check():
 def test_only_the_publishing_gates_queue_in_the_publish_pool():
     """The steps that publish into the warehouse (the blocking gates) share the pool
     ``warehouse_publish`` (limit 1 in dagster.yaml); parsing and scoring run in parallel."""
-    from checks.common import PUBLISH_POOL
+    from harmoni_pipeline.checks.common import PUBLISH_POOL
 
     for job_name in ("harmoni_monthly", "ingest_statistics", "score_monthly"):
         pools = {n.name: getattr(n.definition, "pool", None) for n in defs.resolve_job_def(job_name).graph.nodes}

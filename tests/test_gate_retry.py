@@ -10,7 +10,7 @@ from harmoni_pipeline.ingest.runner import ingest_partition
 from harmoni_pipeline.quality.gate import MissingCandidate, gate
 from harmoni_pipeline.quality.validate import validate_staging
 from harmoni_pipeline.regions import Regions
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 

@@ -19,7 +19,7 @@ import pytest
 from harmoni_pipeline.ingest.limits import MB, InputLimits
 from harmoni_pipeline.ingest.runner import IngestError, ingest_partition
 from harmoni_pipeline.settings import Settings, SettingsError, limits_from
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.conftest import TEST_PII_KEY
 from tests.hostile_files import far_cell_xlsx
@@ -69,7 +69,7 @@ def test_far_cell_workbook_in_a_partition_is_recorded_unreadable_and_the_process
         import json
         from harmoni_pipeline.ingest.runner import IngestError, ingest_partition
         from harmoni_pipeline.settings import Settings
-        from harmoni_pipeline.tables import catalog_tables
+        from harmoni_pipeline.registry import catalog_tables
         from harmoni_pipeline.warehouse import Warehouse
         settings = Settings.from_env(landing_dir={str(landing)!r}, warehouse_dir={str(warehouse_dir)!r})
         warehouse = Warehouse(settings.warehouse_dir, catalog_tables())

@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from harmoni_pipeline.definitions import build_defs
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.sample import generate_landing_zone
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 
@@ -221,8 +221,8 @@ def test_cli_run_over_a_foreign_landing_zone(sample, tmp_path):
 
 def test_two_partitions_through_dg_materialize(sample, tmp_path):
     """The plain Dagster testing path: ``dg.materialize`` of the staging assets."""
-    from assets.ingestion import ingestion_assets, landing_specs
-    from checks.staging import staging_checks
+    from harmoni_pipeline.assets.ingestion import ingestion_assets, landing_specs
+    from harmoni_pipeline.checks.staging import staging_checks
 
     landing, _ = sample
     resource = HarmoniResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "wh"), scope="35.13")

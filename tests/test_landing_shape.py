@@ -15,12 +15,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from harmoni_pipeline.automation import KEY_ENTRY
+from harmoni_pipeline.defs.sensors import KEY_ENTRY
 from harmoni_pipeline.ingest import landing_shape
 from harmoni_pipeline.ingest.landing import HashCache, earlier_periods, partition_files
 from harmoni_pipeline.ingest.landing_shape import LandingIssue, check_period, partition_range, record_issues, scan
 from harmoni_pipeline.periods import shift
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.warehouse import Warehouse
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 
@@ -137,14 +138,15 @@ def test_concurrent_recordings_lose_no_row(tmp_path):
 
 def _evaluate(defs, instance, cursor):
     sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
-    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def()) as context:
+    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
+                                  resources={"harmoni": HarmoniResource()}) as context:
         result = sensor.evaluate_tick(context)
     return result.run_requests or [], result.cursor
 
 
 def test_the_landing_sensor_requests_only_partitions_and_records_issues_without_raising(env):
     from harmoni_pipeline.definitions import build_defs
-    from harmoni_pipeline.resources import HarmoniResource
+    from harmoni_pipeline.defs.resources import HarmoniResource
 
     expected = _odd_zone(env["landing"], env["tmp"] / "outside")
     defs = build_defs({"harmoni": HarmoniResource()})
@@ -231,3 +233,12 @@ def test_a_period_beyond_the_partitions_is_one_line_exit_2(env, capsys, monkeypa
     assert main(["run", "--from", "2025-11", "--to", BEYOND]) == 2
     assert main(["backfill", "--from", "2021-06", "--to", "2025-01"]) == 2
     assert not env["warehouse"].exists() and not os.path.exists(env["tmp"] / "dagster_home")
+
+
+def test_the_partition_range_is_the_partitions_definitions_range():
+    """The landing rules compute the range from the clock; the Dagster partitions are the
+    reference (a folder is a partition exactly when Dagster has that key)."""
+    from harmoni_pipeline.defs.partitions import monthly_partitions, yearly_partitions
+
+    for source, partitions in (("survey", monthly_partitions), ("fkdm", monthly_partitions), ("stats", yearly_partitions)):
+        assert partition_range(source) == (partitions.get_first_partition_key(), partitions.get_last_partition_key())

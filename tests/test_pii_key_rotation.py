@@ -13,7 +13,7 @@ from harmoni_pipeline.ingest.runner import staged_key_ids, staging_is_current
 from harmoni_pipeline.pii import key_id
 from harmoni_pipeline.runplan import plan_runs
 from harmoni_pipeline.sample import generate_landing_zone
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 KEY_A, KEY_B = "rotation-key-A", "rotation-key-B"
@@ -74,7 +74,7 @@ def test_scoring_refuses_a_window_staged_under_two_keys(rotated):
     """The last line of defence (a scheduled run after a key change, before re-staging):
     the marts are not computed from ids of two keys, and the reason says what to do."""
     from harmoni_pipeline.definitions import build_defs
-    from harmoni_pipeline.resources import HarmoniResource
+    from harmoni_pipeline.defs.resources import HarmoniResource
     from harmoni_pipeline.run_outcome import failure_reason
 
     wh = rotated["wh"]

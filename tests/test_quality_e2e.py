@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.landing_helpers import write_canonical_survey
 

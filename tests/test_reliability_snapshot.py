@@ -19,7 +19,7 @@ import pytest
 
 from harmoni_pipeline.scoring.marts import ALL_TABLES, IHAI_TABLES
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 HARMONI = str(Path(sys.executable).parent / "harmoni")
@@ -73,7 +73,7 @@ def assert_one_snapshot_per_period(catalog: Path, allowed: dict[str, set[str]]) 
 KILLER = r"""
 import os, signal, sys
 from harmoni_pipeline import storage
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from harmoni_pipeline.scoring.marts import ALL_TABLES
 

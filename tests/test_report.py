@@ -15,7 +15,7 @@ from harmoni_pipeline import methodology as methodology_mod
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.report import boundaries, build, check, content, numbers
 from harmoni_pipeline.report.palette import NO_DATA_FILL, themes
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.report_helpers import publish_synthetic
 

@@ -17,9 +17,9 @@ import pytest
 from harmoni_pipeline.definitions import build_defs
 from harmoni_pipeline import methodology
 from harmoni_pipeline.regions import Regions
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 from tests.reference_scoring import reference_marts
 from tests.sample_runs import scored_sample

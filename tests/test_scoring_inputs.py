@@ -11,7 +11,7 @@ import pytest
 from harmoni_pipeline.ingest.schemas import staging_schema
 from harmoni_pipeline.methodology import all_items
 from harmoni_pipeline.scoring import inputs
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 ITEMS = all_items()

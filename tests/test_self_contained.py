@@ -60,7 +60,7 @@ def test_the_docs_that_replace_them_exist_and_keep_the_contract_names():
                  "marts.harmoni_kewaspadaan", "alasan_null", "X03_AKS", "KN3_PER"):
         assert name in contracts, name
     from harmoni_pipeline.methodology import all_items
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.registry import catalog_tables
 
     items = set(all_items())  # documented as the catalog of §5 (`Xnn_PER` …), not one by one
     for table, schema in catalog_tables().items():  # every table and column harmoni writes is documented

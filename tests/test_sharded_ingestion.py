@@ -9,14 +9,14 @@ import shutil
 import dagster as dg
 import pytest
 
-from assets.ingestion import build_ingestion_assets, landing_specs
-from checks.staging import staging_checks
+from harmoni_pipeline.assets.ingestion import build_ingestion_assets, landing_specs
+from harmoni_pipeline.checks.staging import staging_checks
 from harmoni_pipeline.ingest.landing import LandingFile
 from harmoni_pipeline.ingest.runner import ingest_partition
 from harmoni_pipeline.ingest.shards import SHARD_ALL, shard_of
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.settings import Settings
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse, content_sha256
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 
@@ -95,7 +95,7 @@ def test_the_split_parse_runs_one_step_per_province_and_assembles_the_same_parti
 
 
 def test_an_unknown_split_is_refused():
-    from assets.ingestion import build_ingestion_assets
+    from harmoni_pipeline.assets.ingestion import build_ingestion_assets
 
     with pytest.raises(ValueError, match="HARMONI_SPLIT"):
         build_ingestion_assets("kabupaten")

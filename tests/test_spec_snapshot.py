@@ -10,7 +10,7 @@ import difflib
 import json
 
 from harmoni_pipeline.definitions import build_defs
-from harmoni_pipeline.resources import HarmoniResource
+from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.spec_snapshot import FIXTURE, render, snapshot
 
 

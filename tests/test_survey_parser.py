@@ -15,7 +15,8 @@ import xlsxwriter
 from harmoni_pipeline.ingest.common import RULES, ParsedFile, UnreadableFile
 from harmoni_pipeline.ingest.readers import read_table
 from harmoni_pipeline.ingest.schemas import SURVEY_PARSED
-from harmoni_pipeline.ingest.survey import _parse_timestamps, detect_survey_format, parse_survey_file
+from harmoni_pipeline.ingest.survey import detect_survey_format, parse_survey_file
+from harmoni_pipeline.ingest.survey_timestamps import _parse_timestamps
 from harmoni_pipeline.methodology import all_items
 from harmoni_pipeline.pii import Pseudonymizer
 from harmoni_pipeline.regions import Regions

@@ -17,8 +17,8 @@ import pytest
 
 from harmoni_pipeline.filecheck import check_file, render
 from harmoni_pipeline.ingest.runner import ingest_partition
-from harmoni_pipeline.ingest.survey import aby_order
-from harmoni_pipeline.tables import catalog_tables
+from harmoni_pipeline.ingest.survey_timestamps import aby_order
+from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
 
 PERIOD = "2025-12"

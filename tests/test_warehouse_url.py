@@ -186,10 +186,10 @@ def test_write_audit_publish_through_dagster_on_a_memory_warehouse(env, monkeypa
     and publishes it there; Data Docs and the hash cache stay in the local folder."""
     import dagster as dg
 
-    from assets.ingestion import ingestion_assets, landing_specs
-    from checks.staging import staging_checks
-    from harmoni_pipeline.resources import HarmoniResource
-    from harmoni_pipeline.tables import catalog_tables
+    from harmoni_pipeline.assets.ingestion import ingestion_assets, landing_specs
+    from harmoni_pipeline.checks.staging import staging_checks
+    from harmoni_pipeline.defs.resources import HarmoniResource
+    from harmoni_pipeline.registry import catalog_tables
 
     local = env["tmp"] / "local"
     monkeypatch.setenv("HARMONI_LOCAL_DIR", str(local))

@@ -1,5 +1,5 @@
 """Audit tables of ingestion: ``audit.source_files``, ``audit.rejected_rows`` and
-``audit.landing_issues`` (data-contracts §4; issue 12).
+``audit.landing_issues`` (data-contracts §4).
 
 Room: the schemas of the audit tables and the functions that build their rows from
 parse outcomes and landing-zone listings. Publishing is the warehouse's job.

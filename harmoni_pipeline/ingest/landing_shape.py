@@ -11,7 +11,7 @@ Rules (``docs/ingestion.md``, "Landing zone rules"):
 
 - ``<source>/<period>/`` is a partition when ``period`` is a partition key of the source
   — ``YYYY-MM`` for survey and FKDM, ``YYYY`` for statistics — within the partitions
-  (:mod:`harmoni_pipeline.partitions`: from 2022-01 to the current month, Asia/Jakarta).
+  (:mod:`harmoni_pipeline.defs.partitions`: from 2022-01 to the current month, Asia/Jakarta).
   Any other entry of a source folder is an issue: a folder whose name is not a period
   (``2025-11-copy``, ``2025-13``), a period outside the partitions (``2027-01``), a file
   outside a period folder. Its files are never read, and it never stops another partition.
@@ -81,12 +81,14 @@ class LandingScan:
 
 # ---- partition keys ----------------------------------------------------------------
 def partition_range(source: str) -> tuple[str, str]:
-    """The first and last partition key of ``source`` (months; statistics: years), from
-    the partitions definitions themselves (the last one moves with the clock)."""
-    from harmoni_pipeline.partitions import monthly_partitions, yearly_partitions
+    """The first and last partition key of ``source`` (months; statistics: years): from
+    the first month to the current one in Asia/Jakarta, as the partitions definitions
+    (:mod:`harmoni_pipeline.defs.partitions`, ``end_offset=1``) have them — the last one
+    moves with the clock. ``tests/test_landing_shape.py`` holds the two to each other."""
+    from harmoni_pipeline.periods import FIRST_MONTH, current_period
 
-    partitions = yearly_partitions if source == "stats" else monthly_partitions
-    return partitions.get_first_partition_key(), partitions.get_last_partition_key()
+    now = current_period()
+    return (FIRST_MONTH[:4], now[:4]) if source == "stats" else (FIRST_MONTH, now)
 
 
 def period_problem(source: str, name: str, bounds: tuple[str, str] | None = None) -> str | None:

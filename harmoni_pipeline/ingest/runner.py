@@ -28,7 +28,7 @@ from harmoni_pipeline.ingest.schemas import FREE_TEXT, staging_schema
 from harmoni_pipeline.pii import Pseudonymizer
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.settings import Settings
-from harmoni_pipeline.tables import STAGING_TABLES, catalog_tables
+from harmoni_pipeline.registry import STAGING_TABLES
 from harmoni_pipeline.warehouse import Published, Warehouse
 
 
@@ -218,7 +218,7 @@ def ingest_partition(
 
     Raises :class:`IngestError` (after recording the audit) when a file cannot be read
     at all; staging then keeps its last good partition."""
-    warehouse = warehouse or Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+    warehouse = warehouse or settings.warehouse()
     regions = regions or Regions.load()
     pseudonymizer = Pseudonymizer(settings.pii_key)
     files, duplicate_of = plan_partition(source, period, settings=settings, warehouse=warehouse)

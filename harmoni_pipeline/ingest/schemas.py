@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from harmoni_pipeline.methodology import all_items
+from harmoni_pipeline.registry import STAGING_TABLES
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 
@@ -75,3 +76,6 @@ FREE_TEXT = {"survey": ("pendidikan", "pekerjaan"), "fkdm": (), "stats": ("satua
 def staging_schema(source: str) -> pa.Schema:
     """Full staging schema of a source: provenance columns then parsed columns."""
     return pa.schema(PROVENANCE + PARSED[source])
+
+
+STAGING_SCHEMAS = {STAGING_TABLES[source]: staging_schema(source) for source in PARSED}

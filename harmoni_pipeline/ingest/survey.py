@@ -8,67 +8,9 @@ resolved by :class:`harmoni_pipeline.regions.Regions`; pseudonyms come from
 :class:`harmoni_pipeline.pii.Pseudonymizer`. Windows, deduplication across files and
 scoring are not here.
 
-Choices made where the contract leaves room
-- **Timestamp after the arrival month** (later than the last instant of ``period`` in
-  Asia/Jakarta) is rejected as ``invalid_date``: the value parses, but it is not a
-  possible date for that delivery. (``date_order`` is kept for comparisons between two
-  dates of one row, as in FKDM.) An unparseable or impossible timestamp (``31/02``) is
-  ``invalid_date`` too; a missing one is ``missing_field``.
-- **One audit row per (row, rule)**, as §3.4 says: when several items of a row are out of
-  scale, the single ``out_of_scale`` row names the first such item in ``column``/``value``
-  and lists all of them in ``message``; likewise for ``invalid_value`` (items, age, sex).
-- **Item answers**: numbers (``3``, ``3.0``, ``3,0``) or the Likert labels (any case) are
-  accepted in every format; an integral number outside the scale is ``out_of_scale``;
-  a non-integral number, a label not in the catalog or any other text is
-  ``invalid_value``. An answer that is present but invalid counts as answered, so such a
-  row is never ``empty_response``.
-- **Age** must be an integer (``35``, ``35.0``); anything else (``35 tahun``) is
-  ``invalid_value``; outside the methodology's ``survey.age`` bounds (17–100) it is
-  ``age_out_of_range``. **Sex**: ``L``/``P``, ``Laki-laki``/``Perempuan`` (also
-  ``Laki laki``, ``Pria``, ``Wanita``), any case, in every format.
-- **Regions** are resolved by ``Regions.resolve_*`` (codes in any form, names).
-  Google Forms' optional ``Kabupaten/Kota`` (name or code; a bare ``Probolinggo``
-  narrows to both the kabupaten and the kota) is passed as the kecamatan names' context;
-  it is not a rule of its own (the contract names none): where it does not resolve, the
-  names are looked up within the scope. The desa is checked only when its kecamatan
-  resolved (a desa name needs its kecamatan). A missing kecamatan is ``missing_field``;
-  a missing desa is allowed. Region rules carry the resolver's message.
-- **Header matching** is case-insensitive with runs of spaces collapsed. Required to
-  recognise a layout: canonical ``response_id, submitted_at, kode_kecamatan,
-  jenis_kelamin, umur`` + ≥ 1 item column; Google Forms a ``Timestamp``/``Stempel
-  waktu``, ``Kecamatan``, ``Jenis Kelamin``, ``Usia`` + ≥ 1 ``[ITEM]`` column; Kobo
-  ``_uuid, _submission_time, identitas/kecamatan, identitas/jk, identitas/umur`` + ≥ 1
-  ``group/ITEM`` column. ``start``/``end``, ``_id``, ``_index``, ``Desa/Kelurahan`` are
-  optional (they are not needed to build a row). Two columns carrying the same item make
-  the file unreadable. An XLSX is scanned sheet by sheet; the first sheet whose header
-  is a survey layout is read (Kobo puts its data sheet first, repeat groups after).
-- **Kobo** ``start``/``end`` that do not parse become NULL with a warning (they are
-  informative, not rules); ``_submission_time`` without an offset is UTC, ``start``/``end``
-  without one are Asia/Jakarta. Canonical and Google Forms timestamps without an offset
-  are Asia/Jakarta; Google Forms also accepts ISO 8601 (an XLSX date cell).
-- **Google Forms timestamps**: ``yyyy/mm/dd``, ``a/b/yyyy`` (also with ``-``), ``:`` or
-  ``.`` between time fields, seconds optional, ``AM``/``PM``, ``GMT+7``/``GMT+07:00``,
-  and ISO 8601. Day-/month-first is decided once per file over every ``a/b/yyyy`` value
-  (contract §3.1); a value contradicting the decision (month 13) is ``invalid_date``.
-- **Google Forms id**: ``gf-`` + sha256 of the ``"|"``-joined normalised values: the
-  timestamp as a UTC instant (``YYYY-MM-DDTHH:MM:SSZ``), kecamatan and desa codes, sex
-  (L/P), age, the 45 item values as one digit each (``0`` = not answered, so a question
-  added to the form later does not change old ids) and the pseudonyms of the e-mail
-  and phone. Formatting changes between re-exports (date style, locale header names,
-  label case, ``Pejarakan``/``Pajarakan``, ``Kec.`` prefixes, e-mail case, ``+62``
-  phones) do not change it. Only rows passing every other rule keep their id, so the
-  parts a rejected row lacks are left blank. Two submissions identical in all of these
-  within the same second share an id (the later is ``duplicate_in_file``). Because
-  pseudonyms are keyed, rotating ``HARMONI_PII_KEY`` changes the ids of Google Forms
-  responses that carry an e-mail or phone.
-- ``empty_response`` rows name the column ``items`` (no single column is at fault).
-- ``pendidikan``/``pekerjaan`` exist only in the canonical layout; elsewhere they are
-  NULL (columns not named in the contract are ignored). They are free text: longer
-  than ``limits.text_max_chars`` (as is an input response id) → ``invalid_value``
-  naming the column; personal-looking text in them is masked by ingestion
-  (:mod:`~harmoni_pipeline.ingest.masking`).
-- Personal columns (``email``, ``no_hp``, ``nik``, Google's e-mail and ``Nomor HP``) are
-  read only to compute pseudonyms; no rule echoes them.
+The choices made where the contract leaves room (timestamps, one audit row per rule,
+answers, age and sex, regions, header matching, Kobo and Google Forms specifics, free
+text, personal columns): ``docs/ingestion.md`` (*Survey exports: choices*).
 
 Speed: no Python loop over rows except the sha256 of Google Forms ids (hashlib has no
 vectorised form) and the HMAC of each *distinct* personal value, computed only where
@@ -93,11 +35,11 @@ from harmoni_pipeline.ingest.common import ParsedFile, Rejections, UnreadableFil
 from harmoni_pipeline.ingest.limits import DEFAULT_LIMITS, InputLimits
 from harmoni_pipeline.ingest.readers import RawTable, read_csv_table, read_xlsx_table, xlsx_sheet_names
 from harmoni_pipeline.ingest.schemas import SURVEY_PARSED
+from harmoni_pipeline.ingest.survey_timestamps import STRING, _parse_timestamps
 from harmoni_pipeline.periods import TIMEZONE, month_end_utc
 from harmoni_pipeline import methodology
 from harmoni_pipeline.methodology import all_items, answer_scale, likert_labels
 
-STRING = "string"
 FORMATS = ("canonical", "google_forms", "kobo")
 
 ITEMS = all_items()
@@ -296,120 +238,6 @@ def _classify_age(text):
 def _classify_sex(text):
     key = re.sub(r"\s+", " ", str(text).strip()).casefold()
     return (SEX_VALUES[key], OK) if key in SEX_VALUES else (None, INVALID)
-
-
-# --------------------------------------------------------------------------- timestamps
-
-_OFFSET = r"(?:\s*(?:(?P<z>Z)|(?:GMT|UTC)?\s*(?P<osign>[+-])(?P<oh>\d{1,2})(?::?(?P<om>\d{2}))?))?"
-_TIME = r"(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2})(?:[.,](?P<F>\d{1,9}))?)?"
-_AMPM = r"(?:\s*(?P<ampm>[AaPp][Mm]))?"
-# Every pattern has the same named groups (RE2 syntax, run by pyarrow), so their
-# results can be coalesced field by field.
-_TS_PATTERNS = {
-    "iso": rf"^(?P<Y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})(?:(?:T|\s+){_TIME})?(?P<a>)(?P<b>){_AMPM}{_OFFSET}$",
-    "ymd": rf"^(?P<Y>\d{{4}})/(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}})\s+{_TIME}(?P<a>)(?P<b>){_AMPM}{_OFFSET}$",
-    "aby": rf"^(?P<a>\d{{1,2}})[/-](?P<b>\d{{1,2}})[/-](?P<Y>\d{{4}})\s+{_TIME}(?P<m>)(?P<d>){_AMPM}{_OFFSET}$",
-}
-_TS_FIELDS = ("Y", "m", "d", "a", "b", "H", "M", "S", "F", "ampm", "z", "osign", "oh", "om")
-
-
-def _as_arrow(values: pd.Series) -> pa.Array:
-    arr = pa.array(values.astype(STRING).array, type=pa.large_string())
-    return pc.utf8_trim_whitespace(arr)
-
-
-def _int_field(field: pa.Array) -> np.ndarray:
-    """Digits of an extracted field as int64; -1 where empty or null."""
-    field = pc.if_else(pc.equal(field, ""), pa.scalar(None, field.type), field)
-    return pc.fill_null(pc.cast(field, pa.int64()), -1).to_numpy(zero_copy_only=False)
-
-
-def aby_order(a: np.ndarray, b: np.ndarray) -> tuple[bool, str]:
-    """Whether a column of ``a/b/yyyy`` values is day-first, decided over the whole
-    column (contract §3.1): a first field > 12 anywhere means day-first, else a second
-    field > 12 means month-first, else day-first. Returns the decision and one sentence
-    saying what was read and why (counts only, never a value)."""
-    n, first, second = len(a), int((a > 12).sum()), int((b > 12).sum())
-    if first:
-        why = f"a first field above 12 in {first} of {n} values"
-        if second:
-            why += f" (invalid dates: {second} with a second field above 12)"
-        day_first = True
-    elif second:
-        why, day_first = f"a second field above 12 in {second} of {n} values, and no first field above 12", False
-    else:
-        why, day_first = f"no field above 12 in any of the {n} values: day-first by default", True
-    order = "day-first (dd/mm/yyyy)" if day_first else "month-first (mm/dd/yyyy)"
-    return day_first, f"a/b/yyyy timestamps read {order}, decided over the whole column: {why}"
-
-
-def _parse_timestamps(raw: pd.Series, patterns: tuple[str, ...], default_tz: str,
-                      date_order: list[str] | None = None) -> pd.Series:
-    """Vectorised parse of timestamp text into tz-aware UTC (NaT where invalid).
-
-    Each pattern is one regex run by pyarrow over the whole column; fields are then
-    assembled with numpy datetime arithmetic (no per-row Python, no format inference).
-    ``aby`` (``a/b/yyyy``) is day- or month-first for the whole column
-    (:func:`aby_order`); its sentence is appended to ``date_order`` when given."""
-    n = len(raw)
-    out_index = raw.index
-    if n == 0:
-        return pd.Series([], index=out_index, dtype="datetime64[us, UTC]")
-    text = _as_arrow(raw)
-    fields: dict[str, pa.Array] = {}
-    matched_by: dict[str, np.ndarray] = {}
-    for name in patterns:
-        found = pc.extract_regex(text, _TS_PATTERNS[name])  # null where no match
-        matched_by[name] = found.is_valid().to_numpy(zero_copy_only=False)
-        for key in _TS_FIELDS:
-            part = pc.struct_field(found, key)
-            fields[key] = part if key not in fields else pc.coalesce(fields[key], part)
-    ints = {key: _int_field(fields[key]) for key in ("Y", "m", "d", "a", "b", "H", "M", "S", "oh", "om")}
-    matched = np.zeros(n, dtype=bool)
-    for hits in matched_by.values():
-        matched |= hits
-    year, month, day = ints["Y"], ints["m"], ints["d"]
-    if "aby" in matched_by and matched_by["aby"].any():
-        aby = matched_by["aby"] & ~np.any([matched_by[p] for p in patterns if p != "aby"] or [False], axis=0)
-        a, b = ints["a"], ints["b"]
-        day_first, why = aby_order(a[aby], b[aby])
-        if date_order is not None:
-            date_order.append(why)
-        month = np.where(aby, b if day_first else a, month)
-        day = np.where(aby, a if day_first else b, day)
-    hour, minute = np.maximum(ints["H"], 0), np.maximum(ints["M"], 0)
-    second = np.maximum(ints["S"], 0)
-    fraction = pc.utf8_slice_codeunits(pc.fill_null(fields["F"], ""), 0, 6)
-    micro = _int_field(pc.utf8_rpad(fraction, 6, "0"))
-    micro = np.where(pc.equal(fraction, "").to_numpy(zero_copy_only=False), 0, micro)
-    ampm = pc.utf8_upper(pc.fill_null(fields["ampm"], "")).to_numpy(zero_copy_only=False).astype(str)
-    has_ampm = ampm != ""
-    ok = matched & (month >= 1) & (month <= 12) & (day >= 1)
-    ok &= ~has_ampm | ((hour >= 1) & (hour <= 12))
-    hour = np.where(has_ampm, hour % 12 + np.where(ampm == "PM", 12, 0), hour)
-    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    month_start = ((np.where(ok, year, 1970) - 1970) * 12 + np.where(ok, month, 1) - 1).astype("datetime64[M]")
-    days_in_month = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(int)
-    ok &= day <= days_in_month
-    local = (
-        month_start.astype("datetime64[D]").astype("datetime64[us]")
-        + (np.where(ok, day, 1) - 1).astype("timedelta64[D]")
-        + hour.astype("timedelta64[h]")
-        + minute.astype("timedelta64[m]")
-        + second.astype("timedelta64[s]")
-        + micro.astype("timedelta64[us]")
-    )
-    has_zone = pc.is_valid(pc.if_else(pc.equal(fields["z"], ""), pa.scalar(None, pa.large_string()), fields["z"]))
-    sign = np.where(pc.equal(pc.fill_null(fields["osign"], ""), "-").to_numpy(zero_copy_only=False), -1, 1)
-    has_offset = (ints["oh"] >= 0) | has_zone.to_numpy(zero_copy_only=False)
-    offset = sign * (np.maximum(ints["oh"], 0) * 60 + np.maximum(ints["om"], 0))
-    ok &= ~has_offset | ((np.abs(offset) <= 14 * 60) & (np.maximum(ints["om"], 0) <= 59))
-    local = np.where(ok, local, np.datetime64("NaT"))
-    fixed = pd.Series(local - offset.astype("timedelta64[m]")).dt.tz_localize("UTC")
-    zoned = pd.Series(local).dt.tz_localize(default_tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-    result = fixed.where(has_offset, zoned).astype("datetime64[us, UTC]")
-    result.index = out_index
-    return result
 
 
 # --------------------------------------------------------------------------- parse

@@ -10,17 +10,16 @@ and respondent keys behind several responses — with thresholds from
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-import checks
 from harmoni_pipeline.methodology import Methodology
+from harmoni_pipeline.quality.suites import checks_data
 from harmoni_pipeline.scoring.survey import item_scores
 
-CONFIG = Path(checks.__file__).parent / "diagnostics.yaml"
+CONFIG = checks_data("diagnostics.yaml")
 NAMES = ("straight_lining", "fast_completion", "cronbach_alpha", "repeated_respondents")
 
 

@@ -15,6 +15,7 @@ from typing import Callable
 
 import pyarrow as pa
 
+from harmoni_pipeline import registry
 from harmoni_pipeline.quality.gx_runner import ValidationReport
 from harmoni_pipeline.quality.results import results_table
 from harmoni_pipeline.warehouse import Published, Warehouse
@@ -33,22 +34,13 @@ class GateResult:
     published: dict[str, Published] = field(default_factory=dict)
 
 
-def asset_part(asset: str) -> str:
-    return asset.replace("/", "__")
-
-
-def asset_path(table: str) -> str:
-    """``staging.survey_responses`` → ``staging/survey_responses`` (the asset key as a path)."""
-    return table.replace(".", "/")
-
-
 def record(warehouse: Warehouse, outcomes, *, run_id: str, asset: str, partition: str, check_name: str,
            blocking: bool, docs_by_suite: dict[str, str] | None = None) -> None:
     """Append the outcomes to ``audit.validation_results`` (one part per asset and run)."""
     table = results_table(outcomes, run_id=run_id, asset=asset, partition=partition, check_name=check_name,
                           blocking=blocking, docs_by_suite=docs_by_suite)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    warehouse.write_partition(VALIDATION_RESULTS, partition, table, part=f"{asset_part(asset)}__{check_name}__{stamp}")
+    warehouse.write_partition(VALIDATION_RESULTS, partition, table, part=f"{registry.folder(asset)}__{check_name}__{stamp}")
 
 
 def gate(
@@ -77,7 +69,7 @@ def gate(
     docs = {suite: page.as_uri() for suite, page in report.docs_pages.items()}
     with warehouse.one_catalog_refresh():  # the results and the publication: one catalog rebuild
         for table in tables:
-            record(warehouse, report.for_table(table).outcomes, run_id=run_id, asset=asset_path(table), partition=period,
+            record(warehouse, report.for_table(table).outcomes, run_id=run_id, asset=registry.asset_slug(table), partition=period,
                    check_name=check_name, blocking=True, docs_by_suite=docs)
         if not report.success:
             return GateResult(False, report)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harmoni_pipeline.tables import STAGING_TABLES
+from harmoni_pipeline import registry
+from harmoni_pipeline.registry import STAGING_TABLES
 from harmoni_pipeline.warehouse import Warehouse
 
-SOURCE_OF_ASSET = {table.replace(".", "/"): source for source, table in STAGING_TABLES.items()}
+SOURCE_OF_ASSET = {registry.asset_slug(table): source for source, table in STAGING_TABLES.items()}
 
 
 @dataclass

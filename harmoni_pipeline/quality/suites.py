@@ -13,11 +13,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
-import checks
+# The package that ships the checks' data files (suites, diagnostics thresholds). They are
+# found as package data, never imported: the checks (Dagster declarations) stand above
+# this module and use it.
+CHECKS_PACKAGE = "harmoni_pipeline.checks"
 
-SUITES_DIR = Path(checks.__file__).parent / "suites"
+
+def checks_data(name: str) -> Path:
+    """A data file of the checks package (``suites``, ``diagnostics.yaml``)."""
+    return Path(str(resources.files(CHECKS_PACKAGE) / name))
+
+
+SUITES_DIR = checks_data("suites")
 
 
 @dataclass(frozen=True)

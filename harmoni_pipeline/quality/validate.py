@@ -18,7 +18,8 @@ from harmoni_pipeline.quality import explain
 from harmoni_pipeline.quality.gx_runner import ValidationReport, run_suites, suite_jobs
 from harmoni_pipeline.quality.suites import load_suites
 from harmoni_pipeline.regions import Regions
-from harmoni_pipeline.tables import STAGING_TABLES
+from harmoni_pipeline import registry
+from harmoni_pipeline.registry import STAGING_TABLES
 from harmoni_pipeline.warehouse import Warehouse
 
 
@@ -26,7 +27,7 @@ def docs_dir(warehouse: Warehouse, asset: str, partition: str, run_id: str) -> P
     """GX Data Docs built for one run's check of one asset partition:
     ``<local dir>/data_docs/<asset>/<partition>/<run_id>/index.html`` (the local dir is
     the warehouse folder when the warehouse is local)."""
-    return warehouse.local_dir / "data_docs" / asset.replace("/", "__") / partition / run_id
+    return warehouse.local_dir / "data_docs" / registry.folder(asset) / partition / run_id
 
 
 def _audit(warehouse: Warehouse, table: str, period: str, part: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from pathlib import PurePath
 import pandas as pd
 
 from harmoni_pipeline.periods import shift
-from harmoni_pipeline.tables import STAGING_TABLES
+from harmoni_pipeline.registry import STAGING_TABLES
 from harmoni_pipeline.warehouse import Warehouse
 
 Listing = dict[str, list[PurePath]]  # table → current files, from one Warehouse.listing

@@ -1,5 +1,5 @@
-"""Schedules and sensors of the code location: the monthly run, the landing-zone and
-refresh sensors, the alert on failure and the freshness alert.
+"""Sensors of the code location: the landing-zone and refresh sensors, the alert on
+failure and the freshness alert. Each takes its settings from the ``harmoni`` resource.
 
 Room: Dagster declarations; messages and delivery are :mod:`harmoni_pipeline.alerts`',
 what changed in the landing zone :mod:`harmoni_pipeline.landing_watch`'s, what is due
@@ -12,26 +12,10 @@ import os
 
 import dagster as dg
 
+from harmoni_pipeline import registry
 from harmoni_pipeline.alerts import make_alert, post_alert, record_alert
-from harmoni_pipeline.periods import TIMEZONE, month_of, previous_month
-
-
-def monthly_schedule(job) -> dg.ScheduleDefinition:
-    """The 5th of every month at 02:00 Asia/Jakarta, for the previous (complete) month."""
-
-    @dg.schedule(
-        name="harmoni_monthly_schedule",
-        cron_schedule="0 2 5 * *",
-        execution_timezone=TIMEZONE,
-        job=job,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Ingest and score the previous month on the 5th at 02:00 Asia/Jakarta.",
-    )
-    def _schedule(context: dg.ScheduleEvaluationContext):
-        period = previous_month(month_of(context.scheduled_execution_time))
-        return dg.RunRequest(run_key=f"monthly-{period}", partition_key=period, tags={"harmoni/trigger": "schedule"})
-
-    return _schedule
+from harmoni_pipeline.registry import SCORE_MONTHLY
+from harmoni_pipeline.defs.resources import HarmoniResource
 
 
 @dg.run_failure_sensor(
@@ -40,15 +24,14 @@ def monthly_schedule(job) -> dg.ScheduleDefinition:
     description="Records every failed run in alerts/alerts.jsonl (in the warehouse folder, or HARMONI_LOCAL_DIR) and POSTs it to HARMONI_ALERT_WEBHOOK.",
     monitor_all_code_locations=False,
 )
-def run_failure_alert(context: dg.RunFailureSensorContext):
+def run_failure_alert(context: dg.RunFailureSensorContext, harmoni: HarmoniResource):
     from harmoni_pipeline.run_outcome import run_failure_reason
-    from harmoni_pipeline.settings import Settings
 
     run = context.dagster_run
     run_level = context.failure_event.message if context.failure_event else None
     reason = run_failure_reason(context.instance, run.run_id, default=run_level or "run failed")
     alert = make_alert(run.run_id, run.job_name, run.tags.get("dagster/partition"), reason)
-    path = record_alert(alert, Settings.from_env().warehouse_dir)
+    path = record_alert(alert, harmoni.settings().warehouse_dir)
     context.log.info(f"alert recorded in {path}")
     try:
         status = post_alert(alert)
@@ -61,7 +44,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
 
 REFRESH_TAG = "harmoni/refresh"
 RESCORE_TAG = "harmoni/rescore_from"
-SCORED_ASSET = dg.AssetKey(["marts", "harmoni_kewaspadaan"])
+SCORED_ASSET = dg.AssetKey(registry.asset_path(registry.KEWASPADAAN))
 KEY_ENTRY = "#pii_key_id"  # the landing sensor's cursor entry for the PII key's fingerprint (never a landing path)
 
 
@@ -77,13 +60,13 @@ def landing_sensor(jobs: list) -> dg.SensorDefinition:
         "runs of their partitions once, then (harmoni_refresh_sensor) re-scores every scored month from the first "
         "one affected. The cursor holds the last snapshot and survives restarts.",
     )
-    def _sensor(context: dg.SensorEvaluationContext):
-        return landing_requests(context)
+    def _sensor(context: dg.SensorEvaluationContext, harmoni: HarmoniResource):
+        return landing_requests(context, harmoni.settings())
 
     return _sensor
 
 
-def landing_requests(context: dg.SensorEvaluationContext):
+def landing_requests(context: dg.SensorEvaluationContext, settings):
     import hashlib
     import json
 
@@ -91,13 +74,9 @@ def landing_requests(context: dg.SensorEvaluationContext):
     from harmoni_pipeline.ingest.landing import HashCache
     from harmoni_pipeline.ingest.runner import staging_is_current
     from harmoni_pipeline.landing_watch import changed_paths, plan, snapshot
-    from harmoni_pipeline.tables import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
     from harmoni_pipeline.periods import FIRST_MONTH
-    from harmoni_pipeline.settings import Settings
 
-    settings = Settings.from_env()
-    warehouse = Warehouse(settings.warehouse_dir, catalog_tables())
+    warehouse = settings.warehouse()
     listing = landing_shape.scan(settings.landing_dir)
     report_landing_issues(context.log, warehouse, listing.issues)
     cache = HashCache.in_folder(settings.local_dir)
@@ -115,11 +94,10 @@ def landing_requests(context: dg.SensorEvaluationContext):
     refresh = plan(paths, FIRST_MONTH)
     # A partition already staged from exactly these files (a first tick after a manual
     # run, or a change already ingested) needs no run.
-    sources = {"ingest_monthly": ("survey", "fkdm"), "ingest_statistics": ("stats",)}
     refresh.staging = [
         (job, partition) for job, partition in refresh.staging
         if not all(staging_is_current(src, partition, landing=settings.landing_dir, warehouse=warehouse,
-                                      pii_key_id=settings.pii_key_id) for src in sources[job])
+                                      pii_key_id=settings.pii_key_id) for src in registry.STAGING_JOBS[job])
     ]
     change = [settings.pii_key_id, sorted((p, current.get(p) or "") for p in paths)]
     refresh_id = hashlib.sha256(json.dumps(change).encode()).hexdigest()[:16]
@@ -138,7 +116,7 @@ def landing_requests(context: dg.SensorEvaluationContext):
         # only the assignment table changed: re-score directly
         scored = sorted(context.instance.get_materialized_partitions(SCORED_ASSET))
         requests = [
-            dg.RunRequest(run_key=f"{refresh_id}:score_monthly:{p}", job_name="score_monthly", partition_key=p, tags=tags)
+            dg.RunRequest(run_key=f"{refresh_id}:{SCORE_MONTHLY}:{p}", job_name=SCORE_MONTHLY, partition_key=p, tags=tags)
             for p in refresh.rescore(scored)
         ]
     return dg.SensorResult(run_requests=requests, asset_events=observations)
@@ -196,14 +174,14 @@ def rescore_requests(instance, run) -> list:
     if not refresh_id:
         return []
     runs = instance.get_runs(filters=dg.RunsFilter(tags={REFRESH_TAG: refresh_id}))
-    staging = [r for r in runs if r.job_name in ("ingest_monthly", "ingest_statistics")]
+    staging = [r for r in runs if r.job_name in registry.STAGING_JOBS]
     if not staging or any(r.status != dg.DagsterRunStatus.SUCCESS for r in staging):
         return []  # others still running (a later success re-evaluates), or one failed (alerted)
     scored = sorted(instance.get_materialized_partitions(SCORED_ASSET))
     plan = RefreshPlan(rescore_from=run.tags.get(RESCORE_TAG) or None)
     tags = {REFRESH_TAG: refresh_id, "harmoni/trigger": "landing"}
     return [
-        dg.RunRequest(run_key=f"{refresh_id}:score_monthly:{p}", job_name="score_monthly", partition_key=p, tags=tags)
+        dg.RunRequest(run_key=f"{refresh_id}:{SCORE_MONTHLY}:{p}", job_name=SCORE_MONTHLY, partition_key=p, tags=tags)
         for p in plan.rescore(scored)
     ]
 
@@ -224,18 +202,16 @@ def refresh_sensor(score_job, staging_jobs: list) -> dg.SensorDefinition:
     return _sensor
 
 
-def freshness_alerts(warehouse_dir, now, last_alerted: str | None):
+def freshness_alerts(settings, now, last_alerted: str | None):
     """The freshness alert due at ``now`` (once per month: not if ``last_alerted`` is that
     month), recorded and posted; returns ``(period checked, alert or None)``."""
     from harmoni_pipeline import freshness
-    from harmoni_pipeline.tables import catalog_tables
-    from harmoni_pipeline.warehouse import Warehouse
 
-    result = freshness.check(Warehouse(warehouse_dir, catalog_tables()), now)
+    result = freshness.check(settings.warehouse(), now)
     if not result.overdue or result.period == last_alerted:
         return result, None
     alert = make_alert("-", "freshness", result.period, result.reason, kind="overdue")
-    record_alert(alert, warehouse_dir)
+    record_alert(alert, settings.warehouse_dir)
     try:
         post_alert(alert)
     except OSError:  # recorded; the webhook may be down
@@ -250,13 +226,10 @@ def freshness_alerts(warehouse_dir, now, last_alerted: str | None):
     description="The previous month's marts are due by the 10th (Asia/Jakarta): from then on, if a due mart has no "
     "published partition for that month, records an alert and POSTs it to HARMONI_ALERT_WEBHOOK, once per month.",
 )
-def freshness_sensor(context: dg.SensorEvaluationContext):
+def freshness_sensor(context: dg.SensorEvaluationContext, harmoni: HarmoniResource):
     import datetime as dt
 
-    from harmoni_pipeline.settings import Settings
-
-    result, alert = freshness_alerts(Settings.from_env().warehouse_dir, dt.datetime.now(dt.timezone.utc),
-                                     context.cursor)
+    result, alert = freshness_alerts(harmoni.settings(), dt.datetime.now(dt.timezone.utc), context.cursor)
     if alert is None:
         return dg.SkipReason(result.reason if result.overdue else f"marts of {result.period} are published")
     context.update_cursor(result.period)

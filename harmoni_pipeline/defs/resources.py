@@ -22,13 +22,16 @@ class HarmoniResource(dg.ConfigurableResource):
     warehouse_dir: Optional[str] = None
     scope: Optional[str] = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "HarmoniResource":
+        """The resource that gives back ``settings``' folders and scope (the PII key and
+        limits still come from the environment, as for every run)."""
+        return cls(landing_dir=str(settings.landing_dir), warehouse_dir=str(settings.warehouse_dir), scope=settings.scope)
+
     def settings(self) -> Settings:
         return Settings.from_env(
             landing_dir=self.landing_dir, warehouse_dir=self.warehouse_dir, scope=self.scope
         )
 
     def warehouse(self) -> Warehouse:
-        from harmoni_pipeline.tables import catalog_tables
-
-        settings = self.settings()
-        return Warehouse(settings.warehouse_dir, catalog_tables(), local_dir=settings.local_dir)
+        return self.settings().warehouse()
