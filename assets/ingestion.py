@@ -1,9 +1,11 @@
 """Landing and staging assets: each source's landing folder (external) and its canonical
 staging table, one partition per arrival month (statistics: per arrival year)."""
 
+from pathlib import Path
 
 import dagster as dg
 
+from harmoni_pipeline import trail
 from harmoni_pipeline.ingest.runner import IngestError, ingest_partition
 from harmoni_pipeline.metadata import column_schema, source_files_table
 from harmoni_pipeline.defs.partitions import monthly_partitions, yearly_partitions
@@ -46,11 +48,19 @@ def _materialize(context, harmoni: HarmoniResource, source: str, parsed: dict | 
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     for warning in report.warnings:
         context.log.warning(warning)
+    # the run saw the landing partition: its files (with the format detected) on landing/<source>'s page
+    folder = settings.landing_dir / source / context.partition_key
+    context.log_event(trail.landing_observation(source, context.partition_key, report.files,
+                                                folder_uri=Path(folder).resolve().as_uri(),
+                                                seen_by=f"run {context.run_id} ({STAGING_TABLES[source]})"))
+    table = STAGING_TABLES[source]
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": report.rows_accepted,
             "dagster/column_schema": column_schema(report.schema),
-            "candidate": dg.MetadataValue.path(str(report.candidate)),
+            # stays valid: the partition's folder, where the candidate is published as the current version
+            "dagster/uri": warehouse.url(warehouse.partition_dir(table, context.partition_key)),
+            "candidate": str(report.candidate),  # text, not a link: moved into place when the check passes
             "publication": "by the blocking check 'expectations' when its suite passes (write-audit-publish)",
             "scope": settings.scope,
             "rows_read": report.rows_read,

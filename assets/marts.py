@@ -7,7 +7,7 @@ import warnings
 import dagster as dg
 
 from harmoni_pipeline import methodology as methodology_mod
-from harmoni_pipeline import registry
+from harmoni_pipeline import registry, trail
 from harmoni_pipeline.metadata import column_lineage, column_schema
 from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.quality import standing
@@ -102,7 +102,11 @@ def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContex
     """Write every table of the period as the run's pending candidate; the blocking check
     'expectations' validates all ten and publishes them together as the period's snapshot
     when every suite passes (write-audit-publish)."""
-    lineage = {table: column_lineage(deps) for table, deps in mart_lineage(ctx.methodology).items()}
+    lineages = mart_lineage(ctx.methodology)
+    notes = trail.lineage_notes(ctx.methodology)
+    window = trail.window_months(ctx.period, ctx.methodology.window_months)
+    reads = trail.upstream_reads(ctx.staging or {}, ctx.period)
+    manifest_uri = ctx.warehouse.url(ctx.warehouse.manifest_path("marts", ctx.period))
     for result in sets.values():
         for warning in result.warnings:
             context.log.warning(warning)
@@ -112,13 +116,25 @@ def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContex
                 asset_key=_key(table),
                 metadata={
                     "dagster/row_count": data.num_rows,
-                    **({"dagster/column_lineage": lineage[table]} if table in lineage else {}),
-                    "candidate": dg.MetadataValue.path(str(path)),
-                    "publication": publication,
+                    **({"dagster/column_lineage": column_lineage(lineages[table]),
+                        "computed_from": dg.MetadataValue.md(trail.computed_from_markdown(lineages[table], notes))}
+                       if table in lineages else {}),
+                    # stays valid: the candidate under .pending/<run_id>/ is moved into place on publication
+                    "dagster/uri": manifest_uri,
+                    "trail": dg.MetadataValue.md(trail.mart_trail_markdown(
+                        table, ctx.period, methodology=ctx.methodology, window=window, reads=reads,
+                        manifest_uri=manifest_uri, run_id=ctx.run_id)),
+                    "window_months": ", ".join(window),
+                    "upstream_partitions": dg.MetadataValue.json(trail.upstream_partitions(reads)),
+                    "published_snapshot": manifest_uri,
+                    "partition_location": ctx.warehouse.url(ctx.warehouse.partition_dir(table, ctx.period)),
+                    "publication": f"{publication}: the snapshot manifest (published_snapshot, dagster/uri) then "
+                    "names this table's file; the check's result shows it as published_uri",
                     "methodology_version": ctx.methodology.version,
                     "methodology_sha256": ctx.methodology.sha256,
                     "scope": ctx.scope,
                     "content_sha256": ctx.warehouse.content_hash(path),
+                    "candidate": str(path),  # text, not a link: removed when published
                     "facts": dg.MetadataValue.json(result.facts),
                     "warnings": "\n".join(result.warnings) or "none",
                 },

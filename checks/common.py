@@ -63,6 +63,14 @@ def candidate_runs(context) -> list[str]:
     return [r for r in (run.run_id, run.parent_run_id, run.root_run_id) if r]
 
 
+def warning_description(asset: str, period: str, report: ValidationReport) -> str:
+    """The ``warnings`` check's one line: a failed warning-level expectation reads as a
+    warning that did not stop publication, not as a failure."""
+    if not report.warnings():
+        return f"{asset} {period}: no warnings"
+    return f"{asset} {period}: warning, not blocking (published all the same) — {report.warning_summary()}"
+
+
 def _table_metadata(result: GateResult, table: str) -> dict:
     report = result.report.for_table(table)
     metadata = {
@@ -100,8 +108,8 @@ def publication_gate(
                                    description=description) for t in tables]
         warned = [t for t in tables if has_warnings(t)]
         specs += [dg.AssetCheckSpec(WARNINGS_CHECK, asset=key_of(t), blocking=False, partitions_def=partitions_def,
-                                    description="Warning-level expectations of the same suites (e.g. survey coverage "
-                                    "≥ 50 %): reported, never blocking publication.") for t in warned]
+                                    description="Warning, not blocking: the warning-level expectations of the same "
+                                    "suites (e.g. survey coverage ≥ 50 %), reported, never stopping publication.") for t in warned]
 
     @dg.multi_asset_check(name=name, specs=specs, pool=PUBLISH_POOL, can_subset=False)
     def _check(context: dg.AssetCheckExecutionContext, harmoni: HarmoniResource):
@@ -133,8 +141,8 @@ def publication_gate(
                 context.log.warning(f"{registry.asset_slug(t)} {period}: warning: {report.warning_summary()}")
             yield dg.AssetCheckResult(
                 asset_key=key_of(t), check_name=WARNINGS_CHECK, passed=not report.warnings(),
-                severity=dg.AssetCheckSeverity.WARN, description=f"{registry.asset_slug(t)} {period}: {report.warning_summary()}",
-                metadata={"warnings": report.warning_summary()},
+                severity=dg.AssetCheckSeverity.WARN, description=warning_description(registry.asset_slug(t), period, report),
+                metadata={"warnings": report.warning_summary(), "blocking": False},
             )
 
     return _check

@@ -100,3 +100,44 @@ def test_the_assignment_table_rescores_scored_months_but_not_on_the_first_tick(e
         table.write_text("kode_kecamatan,penanggung_jawab\n35.13.19,Kecamatan B\n", encoding="utf-8")
         changed, _ = _evaluate(defs, instance, cursor)
         assert [(r.job_name, r.partition_key) for r in changed] == [("score_monthly", "2025-08"), ("score_monthly", "2025-09")]
+
+
+def _observations(defs, instance, cursor):
+    sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
+    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
+                                  resources={"harmoni": HarmoniResource()}) as context:
+        result = sensor.evaluate_tick(context)
+    return result.asset_events or [], result.cursor
+
+
+def test_the_landing_assets_are_observed_per_partition_folder_with_files_sha256_size_and_format(env):
+    """The sensor's observations give landing/<source> a history on its page: on the
+    first tick every partition folder, later only the folders whose files changed."""
+    from harmoni_pipeline.ingest.landing import sha256_file
+
+    defs = _defs()
+    october = write_canonical_survey(env["landing"] / "survey" / "2025-10" / "export.csv", rows_across_scope("2025-10"))
+    with dg.instance_for_test() as instance:
+        first, cursor = _observations(defs, instance, None)
+        assert [(o.asset_key, o.metadata["arrival_period"].value) for o in first] == [
+            (dg.AssetKey(["landing", "survey"]), "2025-10")]
+        meta = first[0].metadata
+        assert meta["file_count"].value == 1 and meta["bytes"].value == october.stat().st_size
+        rows = [r.data for r in meta["files"].value.records]
+        assert rows == [{"path": "survey/2025-10/export.csv", "sha256": sha256_file(october),
+                         "bytes": october.stat().st_size, "format": "csv"}]
+        assert meta["dagster/uri"].value == (env["landing"] / "survey" / "2025-10").resolve().as_uri()
+        assert meta["seen_by"].value == "harmoni_landing_sensor" and meta["change"].value == "new: export.csv"
+        # nothing changed: no observation; a new month: only that folder; a removed file: its folder, emptied
+        assert _observations(defs, instance, cursor)[0] == []
+        november = write_canonical_survey(env["landing"] / "survey" / "2025-11" / "a.csv", rows_across_scope("2025-11"))
+        second, cursor = _observations(defs, instance, cursor)
+        assert [o.metadata["arrival_period"].value for o in second] == ["2025-11"]
+        november.unlink()
+        third, _ = _observations(defs, instance, cursor)
+        assert [(o.metadata["arrival_period"].value, o.metadata["file_count"].value, o.metadata["change"].value)
+                for o in third] == [("2025-11", 0, "removed: a.csv")]
+        for event in first + second + third:  # what the daemon does with them: recorded on the asset
+            instance.report_runless_asset_event(event)
+        records = instance.fetch_observations(dg.AssetKey(["landing", "survey"]), limit=10).records
+        assert len(records) == 3

@@ -4,7 +4,9 @@ rules of methodology §5, the catalog, lineage metadata and the CLI's summary.""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -188,3 +190,21 @@ def test_every_analyst_example_runs_as_written(scored):
     for sql in blocks:
         rows = con.execute(sql).fetchall()
         assert rows, sql
+
+
+def test_a_mart_materialisation_links_its_published_snapshot_and_the_partitions_it_read(scored):
+    """dagster/uri stays valid after publication (the period's manifest names the file
+    now current); upstream_partitions lists every staged month read, up to the period."""
+    from urllib.parse import unquote, urlparse
+
+    _, wh, events = scored
+    meta = events["marts.ikn_kecamatan"].asset_materialization.metadata
+    manifest = Path(unquote(urlparse(meta["dagster/uri"].value).path))
+    assert manifest.is_file() and ".pending" not in str(manifest)
+    named = json.loads(manifest.read_text())["tables"]["marts.ikn_kecamatan"]["file"]
+    assert (wh.root / named) == wh.current_file("marts.ikn_kecamatan", SCORED[-1])
+    reads = meta["upstream_partitions"].value
+    staged = sorted(p.parent.name.removeprefix("period=") for p in wh.current_files("staging.survey_responses"))
+    assert reads["staging.survey_responses"] == [p for p in staged if p <= SCORED[-1]]
+    assert meta["window_months"].value.split(", ")[-1] == SCORED[-1]
+    assert "| pilar_konteks |" in meta["computed_from"].value and SCORED[-1] in meta["trail"].value

@@ -11,6 +11,7 @@ import os
 
 import dagster as dg
 
+from harmoni_pipeline import trail
 from harmoni_pipeline.assets.ingestion import build_ingestion_assets, landing_specs
 from harmoni_pipeline.assets.marts import mart_assets, mart_specs
 from harmoni_pipeline.assets.pulls import pull_assets
@@ -67,6 +68,19 @@ def executor_from_env(environ=None) -> dg.ExecutorDefinition:
     raise ValueError(f"HARMONI_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}")
 
 
+def located(assets: list, harmoni: HarmoniResource) -> list:
+    """``assets`` with ``dagster/uri`` in their definitions: where each lives under the
+    landing zone and warehouse of this code location (left out when the settings
+    cannot be read here: the runs will say why)."""
+    try:
+        settings = harmoni.settings()
+        warehouse = settings.warehouse()
+    except Exception:  # noqa: BLE001 — a code location must load; the runs report bad settings
+        return assets
+    return list(dg.map_asset_specs(lambda spec: trail.with_location(spec, landing=settings.landing_dir,
+                                                                    warehouse=warehouse), assets))
+
+
 def build_defs(resource_overrides: dict | None = None, split: str | None = None) -> dg.Definitions:
     """``split``: ``"province"`` splits each month's survey and FKDM parse into one step
     per province shard (default: ``HARMONI_SPLIT``; unset = one step per source)."""
@@ -75,8 +89,8 @@ def build_defs(resource_overrides: dict | None = None, split: str | None = None)
     resources.update(resource_overrides or {})
     return dg.Definitions(
         executor=executor_from_env(),
-        assets=[*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *uncertainty_assets,
-                *report_assets, *pull_assets, *notification_assets],
+        assets=located([*landing_specs, *mart_specs, *build_ingestion_assets(split), *mart_assets, *uncertainty_assets,
+                        *report_assets, *pull_assets, *notification_assets], resources["harmoni"]),
         asset_checks=[*staging_checks, *diagnostic_checks, *mart_checks],
         jobs=[ingest_monthly_job, ingest_statistics_job, harmoni_monthly_job, score_monthly_job, notify_pending_job,
               *pull_jobs.values()],

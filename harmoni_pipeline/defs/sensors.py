@@ -108,6 +108,7 @@ def landing_requests(context: dg.SensorEvaluationContext, settings):
         for job, partition in refresh.staging
     ]
     context.update_cursor(json.dumps({**current, KEY_ENTRY: settings.pii_key_id}, sort_keys=True))
+    observations = landing_observations(listing, previous, current, paths)
     if rekeyed and not first_tick:
         context.log.info(f"the PII key changed (now {settings.pii_key_id}): re-staging {len(requests)} partition(s)")
     else:
@@ -119,7 +120,31 @@ def landing_requests(context: dg.SensorEvaluationContext, settings):
             dg.RunRequest(run_key=f"{refresh_id}:{SCORE_MONTHLY}:{p}", job_name=SCORE_MONTHLY, partition_key=p, tags=tags)
             for p in refresh.rescore(scored)
         ]
-    return requests
+    return dg.SensorResult(run_requests=requests, asset_events=observations)
+
+
+def landing_observations(listing, previous: dict, current: dict, paths: list[str]) -> list[dg.AssetObservation]:
+    """An observation of ``landing/<source>`` for every partition folder that ``paths``
+    touched (every folder on the first tick): its files now, SHA-256, size, format."""
+    from harmoni_pipeline import trail
+
+    out = []
+    for source, period in sorted(trail.changed_partitions(paths)):
+        files = []
+        for f in listing.files.get((source, period), []):
+            rel = f.relative_to(listing.root).as_posix()
+            if rel in current:
+                try:
+                    size = f.stat().st_size
+                except OSError:
+                    continue
+                files.append({"path": rel, "sha256": current[rel], "bytes": size,
+                              "format": trail.format_by_extension(rel)})
+        touched = [p for p in paths if trail.partition_of_path(p) == (source, period)]
+        out.append(trail.landing_observation(
+            source, period, files, folder_uri=(listing.root / source / period).resolve().as_uri(),
+            seen_by=trail.SEEN_BY_SENSOR, change=trail.change_summary(touched, previous, current)))
+    return out
 
 
 def report_landing_issues(log, warehouse, issues: list) -> None:

@@ -1,7 +1,8 @@
 """Run expectation suites with Great Expectations 1.x in an ephemeral context.
 
 Room: turning :class:`~harmoni_pipeline.quality.suites.Suite` objects and pandas batches
-into GX validations, one outcome per expectation, and GX Data Docs (HTML) on disk. GX is
+into GX validations, one outcome per expectation; the Data Docs on disk are
+:mod:`.datadocs`' (offline HTML, not GX's CDN-styled site). GX is
 imported lazily (≈ 2.5 s) with analytics and progress bars off. ``dagster-ge`` is not
 used: it supports only GX < 1.0 and pandas < 3.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harmoni_pipeline.quality import datadocs
 from harmoni_pipeline.quality.suites import Suite
 
 SAMPLE_SIZE = 5
@@ -99,6 +101,13 @@ class ValidationReport:
         self.docs_index = other.docs_index or self.docs_index
         return self
 
+    def write_docs(self, docs_dir: Path | None, run_name: str) -> None:
+        """(Re)write the Data Docs of this report into ``docs_dir`` (our own offline
+        pages, :mod:`.datadocs`: GX's load CSS/JS from CDNs)."""
+        if docs_dir is not None and self.statistics:
+            self.docs_index, self.docs_pages = datadocs.write_site(docs_dir, self.outcomes, self.statistics,
+                                                                   run_name=run_name)
+
     def summary(self) -> str:
         failed = self.failures()
         if not failed:
@@ -114,23 +123,13 @@ class ValidationReport:
         return "; ".join(o.describe() for o in warned)
 
 
-def _context(docs_dir: Path | None):
+def _context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    if docs_dir is not None:
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        context.add_data_docs_site(
-            site_name="harmoni",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
     return context
 
 
@@ -194,13 +193,13 @@ def run_suites(
     docs_dir: Path | None = None,
     run_name: str = "harmoni",
 ) -> ValidationReport:
-    """Validate each (suite, batch, parameters) in one ephemeral GX context, then build
-    one Data Docs site for all of them."""
+    """Validate each (suite, batch, parameters) in one ephemeral GX context, then write
+    the Data Docs of all of them (:mod:`.datadocs`: offline pages, one per suite)."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-    context = _context(docs_dir)
+    context = _context()
     source = context.data_sources.add_pandas("harmoni")
     report = ValidationReport()
     for n, (suite, frame, parameters) in enumerate(jobs):
@@ -224,10 +223,5 @@ def run_suites(
         )
         report.statistics[suite.name] = dict(validation.statistics)
         report.outcomes.extend(_outcome(suite, r) for r in validation.results)
-    if docs_dir is not None and report.statistics:
-        context.build_data_docs(site_names=["harmoni"])  # once, for every suite of this call
-        report.docs_index = docs_dir / "index.html"
-        for name in report.statistics:  # each suite's validation page (suite name dots → folders)
-            pages = sorted((docs_dir / "validations").glob("/".join(name.split(".")) + "/*/*/*.html"))
-            report.docs_pages[name] = pages[-1] if pages else report.docs_index
+    report.write_docs(docs_dir, run_name)
     return report

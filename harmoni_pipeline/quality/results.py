@@ -27,7 +27,7 @@ VALIDATION_RESULTS_SCHEMA = pa.schema(
         ("unexpected_count", pa.int64()),
         ("unexpected_sample", pa.string()),  # up to 5 values, '; '-joined
         ("observed", pa.string()),
-        ("data_docs", pa.string()),         # the GX Data Docs page of the suite's validation
+        ("data_docs", pa.string()),         # the Data Docs page of the suite's validation (offline HTML)
         ("checked_at", pa.timestamp("us", tz="UTC")),
     ]
 )
