@@ -25,8 +25,10 @@ def test_the_asset_specs_match_the_snapshot(monkeypatch):
 
 def test_every_mart_and_staging_table_has_its_blocking_check_and_a_uri():
     assets = json.loads(FIXTURE.read_text(encoding="utf-8"))["assets"]
-    tables = [k for k in assets if k.startswith(("marts/", "staging/"))]
-    assert len([k for k in tables if k.startswith("marts/")]) == 10
+    tables = [k for k in assets if k.startswith(("marts/", "staging/", "audit/score_"))]
+    # the ten scored marts, the six uncertainty/sensitivity/group tables and the five trail tables
+    assert len([k for k in tables if k.startswith("marts/")]) == 16
+    assert len([k for k in tables if k.startswith("audit/score_")]) == 5
     for key in tables:
         assert "expectations" in assets[key]["checks"], key
         assert "dagster/uri" in assets[key]["metadata_keys"], key
