@@ -30,8 +30,9 @@ def validator(docs_name: str):
 
 mart_gate: dg.AssetChecksDefinition = publication_gate(
     "marts__gate", SNAPSHOT_TABLES, monthly_partitions, validator("marts"),
-    description="GX suites checks/suites/marts.*.json and audit.score_*.json on the month's candidates of all ten marts "
-    "and the five trail tables (scores within 0–100, one row per key, categories consistent with the bands, NULL "
+    # one asterisk only: the UI renders the description as Markdown, and two would make italics
+    description="GX suites checks/suites/marts.*.json (and the trail's audit.score_ suites) on the month's candidates "
+    "of all ten marts and the five trail tables (scores within 0–100, one row per key, categories consistent with the bands, NULL "
     "exactly where status says; trail keys, weights and file hashes); the fifteen are published together, as the "
     "month's one snapshot, only when every expectation passes.",
 )
