@@ -259,3 +259,20 @@ def test_raking_cells_with_counts_equals_raking_their_rows():
     by_cell = raking.rake(used // 8, (used % 8) // 4, used % 4, sex_m, band_m, has, counts=count, **kw)
     assert np.allclose(by_cell.weights[index], by_row.weights, rtol=1e-9)
     assert list(by_cell.weighting) == list(by_row.weighting) and (by_cell.rounds == by_row.rounds).all()
+
+
+def test_an_input_under_which_no_rank_moves_has_no_sensitivity_row():
+    """A month where no kecamatan's rank moves under an input (a small landing zone) has no
+    indices for it: the average over no kecamatan is left out, never published as NULL."""
+    import pandas as pd
+
+    from harmoni_pipeline.scoring import uncertainty as unc
+    from harmoni_pipeline.scoring.uncertainty_marts import _sensitivity
+
+    codes = pd.Index(["35.13.01", "35.13.02"])
+    nan = np.full(2, np.nan)
+    outcome = unc.Outcome(inputs=["bobot", "sampel"], scores=np.zeros((2, 2)), ranks={},
+                          s1=np.array([nan, [0.2, 0.4]]), st=np.array([nan, [0.3, 0.5]]))
+    summary, per = _sensitivity("ihai", outcome, codes)
+    assert list(summary["input"]) == ["sampel"] and summary["st"].tolist() == [0.4]
+    assert summary["n_kecamatan"].tolist() == [2] and set(per["input"]) == {"sampel"}

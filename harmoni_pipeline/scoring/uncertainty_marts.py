@@ -90,8 +90,9 @@ def _sensitivity(indeks: str, outcome: unc.Outcome, codes: pd.Index) -> tuple[pd
     for i, name in enumerate(outcome.inputs):
         s1, st = outcome.s1[i], outcome.st[i]
         defined = ~np.isnan(st)
-        rows.append({"indeks": indeks, "input": name, "s1": float(np.mean(s1[defined])) if defined.any() else np.nan,
-                     "st": float(np.mean(st[defined])) if defined.any() else np.nan, "n_kecamatan": int(defined.sum())})
+        if defined.any():  # an input under which no kecamatan's rank moves has no indices: no row
+            rows.append({"indeks": indeks, "input": name, "s1": float(np.mean(s1[defined])),
+                         "st": float(np.mean(st[defined])), "n_kecamatan": int(defined.sum())})
         per.append(pd.DataFrame({"kode_kecamatan": codes.to_numpy()[defined], "indeks": indeks, "input": name,
                                  "s1": s1[defined], "st": st[defined]}))
     summary = pd.DataFrame(rows, columns=["indeks", "input", "s1", "st", "n_kecamatan"])
