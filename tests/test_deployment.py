@@ -21,6 +21,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from harmoni_pipeline import backfill
 from tests.conftest import TEST_PII_KEY
 from tests.landing_helpers import rows_across_scope, write_canonical_survey
 
@@ -188,11 +189,13 @@ def test_a_dropped_file_runs_under_the_daemon_and_a_backfill_scores_months_concu
     # The marts backfill's two month runs overlapped in time, and both succeeded; then one report run per month.
     backfill_runs = [r for r in instance.get_runs() if r.tags.get("dagster/backfill")]
     assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in backfill_runs)
-    layer = {r.run_id: {k.path[0] for k in r.asset_selection or ()} for r in backfill_runs}
+    layer = {r.run_id: {backfill.layer_of(tuple(k.path)) for k in r.asset_selection or ()} for r in backfill_runs}
     mart_runs = [r for r in backfill_runs if layer[r.run_id] == {"marts"}]
+    uncertainty_runs = [r for r in backfill_runs if layer[r.run_id] == {"uncertainty"}]
     report_runs = [r for r in backfill_runs if layer[r.run_id] == {"report"}]
     notification_runs = [r for r in backfill_runs if layer[r.run_id] == {"notifications"}]
-    assert len(mart_runs) + len(notification_runs) + len(report_runs) == len(backfill_runs)
+    assert len(mart_runs) + len(uncertainty_runs) + len(notification_runs) + len(report_runs) == len(backfill_runs)
+    assert sorted(r.tags["dagster/partition"] for r in uncertainty_runs) == list(MONTHS)
     assert sorted({r.tags["dagster/partition"] for r in notification_runs}) == list(MONTHS)
     assert sorted(r.tags["dagster/partition"] for r in mart_runs) == list(MONTHS)
     assert sorted(r.tags["dagster/partition"] for r in report_runs) == list(MONTHS)
