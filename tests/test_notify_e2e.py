@@ -26,6 +26,8 @@ SCORING = [dg.AssetKey(k) for k in (
     ["staging", "survey_responses"], ["staging", "fkdm_reports"], ["notifications", "red_reports"],
     *[["marts", t] for t in ("ihai_kecamatan", "ihai_variabel", "ihai_kabupaten", "ihai_provinsi", "ikn_kecamatan",
                               "ikn_dimensi", "ikn_konteks", "ikn_kabupaten", "ikn_provinsi", "harmoni_kewaspadaan")],
+    # the marts' trail: written by the same step, published in the same snapshot
+    *[["audit", t] for t in ("score_sources", "score_respondents", "score_reports", "score_statistics", "score_runs")],
     ["notifications", "became_rawan"], ["notifications", "digest"])]   # the monthly job without the report (its own e2e)
 
 
