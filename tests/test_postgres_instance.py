@@ -65,7 +65,7 @@ def test_materialisation_is_recorded_in_postgres(pg_instance, env):
                 "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",
                 (result.run_id,),
             )
-            assert cur.fetchone()[0] == 2  # survey and FKDM staging
+            assert cur.fetchone()[0] == 3  # survey and FKDM staging, and the red-report notifications
             cur.execute(
                 "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_CHECK_EVALUATION'",
                 (result.run_id,),
