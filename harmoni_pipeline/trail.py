@@ -33,8 +33,10 @@ def location_uri(key: dg.AssetKey, *, landing: PurePath, warehouse) -> str | Non
     one). ``None`` for assets that are not a folder or a table (the report has its own)."""
     head, *rest = key.path
     if head == "landing":
-        name = rest[0]
-        return (Path(landing) / ("reference/penanggung_jawab.csv" if name == "penanggung_jawab" else name)).as_uri()
+        name = "reference/penanggung_jawab.csv" if rest[0] == "penanggung_jawab" else rest[0]
+        if "://" in str(landing):  # a landing zone at a URL (s3://…): the URL is the place
+            return f"{str(landing).rstrip('/')}/{name}"
+        return (Path(landing) / name).as_uri()
     if head in ("staging", "marts", "audit") and rest:
         return warehouse.url(warehouse.table_dir(f"{head}.{rest[0]}"))
     return None

@@ -134,3 +134,15 @@ def test_a_failed_warning_level_expectation_reads_as_a_warning_not_a_failure():
     assert text.startswith("staging/survey_responses 2024-11: warning, not blocking")
     assert "survey coverage ≥ 50 %: 5 of 24 kecamatan answered" in text
     assert warning_description("x", "2024-11", ValidationReport(outcomes=[_outcome(True)])) == "x 2024-11: no warnings"
+
+
+def test_a_landing_zone_at_a_url_is_its_own_uri():
+    """A landing zone at a URL (HARMONI_LANDING_DIR=s3://…) names its sources by URL; a
+    path would not be a file URI (the code location failed to load with one)."""
+    import dagster as dg
+
+    from harmoni_pipeline.trail import location_uri
+
+    key = dg.AssetKey(["landing", "survey"])
+    assert location_uri(key, landing="s3://bucket/landing/", warehouse=None) == "s3://bucket/landing/survey"
+    assert location_uri(key, landing=Path("/srv/landing"), warehouse=None) == "file:///srv/landing/survey"
