@@ -141,6 +141,8 @@ def test_a_landing_zone_at_a_url_is_its_own_uri():
     path would not be a file URI (the code location failed to load with one)."""
     import dagster as dg
 
+    from pathlib import Path
+
     from harmoni_pipeline.trail import location_uri
 
     key = dg.AssetKey(["landing", "survey"])
