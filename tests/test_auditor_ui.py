@@ -204,6 +204,7 @@ def test_a_mart_materialisation_links_a_live_uri_and_shows_its_trail(demo, brows
     assert "<" not in shown and "**" not in shown  # rendered, nothing raw
     _shot(page, "04-mart-trail.png")
     page.keyboard.press("Escape")
+    page.get_by_role("dialog").wait_for(state="detached")  # the first dialog closes before the next opens
     page.locator("tr", has_text="computed_from").first.get_by_text("Show Markdown").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("dim_budaya").wait_for()
