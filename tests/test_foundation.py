@@ -123,6 +123,45 @@ def test_content_hash_ignores_run_columns():
     assert content_sha256(_table(3)) != content_sha256(_table(4))
 
 
+def _ipc_sha256(table: pa.Table, exclude=("run_id", "ingested_at", "published_at")) -> str:
+    """The content hash as the contract defines it, spelled the first way it was written:
+    the whole IPC stream of the kept columns (one record batch) in memory, then SHA-256."""
+    import hashlib
+
+    kept = table.select([c for c in table.column_names if c not in exclude]).combine_chunks()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, kept.schema) as writer:
+        for batch in kept.to_batches():
+            writer.write_batch(batch)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def test_streamed_content_hash_equals_the_in_memory_ipc_hash():
+    """content_sha256 hashes the IPC stream as it is written (no serialised copy in
+    memory): the same digest as hashing the whole stream, for every column type the
+    warehouse holds, nulls, several chunks, an empty table — so published hashes stay."""
+    import datetime as dt
+
+    n = 20_011
+    table = pa.table({
+        "period": pa.array(["2025-12"] * n),
+        "kode": pa.array([None if i % 11 == 0 else f"35.13.{i % 97:02d}" for i in range(n)]),
+        "big": pa.array([f"é{i}" * (i % 5) for i in range(n)], type=pa.large_string()),
+        "n": pa.array([None if i % 7 == 0 else i for i in range(n)], type=pa.int64()),
+        "small": pa.array([i % 5 for i in range(n)], type=pa.int8()),
+        "x": pa.array([i / 3 for i in range(n)], type=pa.float64()),
+        "flag": pa.array([i % 3 == 0 for i in range(n)]),
+        "day": pa.array([dt.date(2025, 1, 1) + dt.timedelta(days=i % 400) for i in range(n)]),
+        "at": pa.array([dt.datetime(2025, 12, 1, tzinfo=dt.timezone.utc)] * n, type=pa.timestamp("us", tz="UTC")),
+        "run_id": pa.array(["r1"] * n),
+        "ingested_at": pa.array([dt.datetime(2026, 1, 1)] * n, type=pa.timestamp("us")),
+    })
+    chunked = pa.concat_tables([table.slice(0, 1), table.slice(1, 4_999), table.slice(5_000)])
+    for case in (table, chunked, table.slice(0, 0), table.slice(17, 3)):
+        assert content_sha256(case) == _ipc_sha256(case)
+    assert content_sha256(chunked) == content_sha256(table)
+
+
 def test_publish_is_atomic_and_logged(tmp_path):
     wh = Warehouse(tmp_path / "wh", {"staging.t": _table(0).schema})
     wh.build_catalog()

@@ -64,13 +64,40 @@ class Published:
         return self.url or Path(self.path).as_uri()
 
 
+class _HashSink:
+    """A write-only file that hashes what is written to it (SHA-256) and keeps nothing."""
+
+    closed = False
+
+    def __init__(self):
+        self.digest = hashlib.sha256()
+        self.position = 0
+
+    def write(self, data) -> int:
+        view = memoryview(data)
+        self.digest.update(view)
+        self.position += view.nbytes
+        return view.nbytes
+
+    def tell(self) -> int:
+        return self.position
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
 def content_sha256(table: pa.Table, exclude: tuple[str, ...] = ("run_id", "ingested_at", "published_at")) -> str:
     """SHA-256 over the rows of a table, independent of Parquet encoding and of the
-    columns that change with every run (run id, timestamps)."""
+    columns that change with every run (run id, timestamps): the Arrow IPC stream of the
+    kept columns as one record batch. The stream goes straight into the hash, buffer by
+    buffer, so no serialised copy of the table is held in memory."""
     keep = [name for name in table.column_names if name not in exclude]
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.select(keep).schema) as writer:
-        for batch in table.select(keep).combine_chunks().to_batches():
+    selected = table.select(keep)
+    sink = _HashSink()
+    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), selected.schema) as writer:
+        for batch in selected.combine_chunks().to_batches():
             writer.write_batch(batch)
-    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
-
+    return sink.digest.hexdigest()
