@@ -166,16 +166,15 @@ def _with_provenance(parsed: ParsedFile, file: LandingFile, order: int, key_id: 
     return df
 
 
-def _to_arrow(frames: list[pd.DataFrame], source: str) -> pa.Table:
+def _to_arrow(frame: pd.DataFrame, source: str) -> pa.Table:
+    """One file's staging rows as Arrow in the staging schema. Each file is converted as
+    soon as it is parsed, so the partition is never held as pandas frames (peak memory)."""
     schema = staging_schema(source)
-    if not frames:
-        return schema.empty_table()
-    tables = []
-    while frames:  # consumes the list: each frame is freed once converted (peak memory)
-        df = frames.pop(0).reindex(columns=schema.names)
-        tables.append(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
-        del df
-    return pa.concat_tables(tables)
+    return pa.Table.from_pandas(frame.reindex(columns=schema.names), schema=schema, preserve_index=False)
+
+
+def _staging_table(tables: list[pa.Table], source: str) -> pa.Table:
+    return pa.concat_tables(tables) if tables else staging_schema(source).empty_table()
 
 
 def plan_partition(source: str, period: str, *, settings: Settings, warehouse: Warehouse
@@ -225,7 +224,7 @@ def ingest_partition(
     files, duplicate_of = plan_partition(source, period, settings=settings, warehouse=warehouse)
 
     report = IngestReport(source=source, period=period, files=[])
-    accepted_frames: list[pd.DataFrame] = []
+    accepted_tables: list[pa.Table] = []
     rejected_frames: list[pd.DataFrame] = []
     to_parse = [f for i, f in enumerate(files) if i not in duplicate_of]
     if parsed is None:
@@ -277,7 +276,7 @@ def ingest_partition(
             )
         report.files.append(record)
         report.warnings.extend(f"{file.rel_path}: {w}" for w in parsed.warnings)
-        accepted_frames.append(_with_provenance(parsed, file, order, pseudonymizer.key_id, run_id))
+        accepted_tables.append(_to_arrow(_with_provenance(parsed, file, order, pseudonymizer.key_id, run_id), source))
         if not parsed.rejected.empty:
             rej = parsed.rejected.copy()
             rej["sha256"], rej["path"], rej["source"], rej["period"] = file.sha256, file.rel_path, source, period
@@ -293,7 +292,7 @@ def ingest_partition(
         report.rejected_by_rule = {str(k): int(v) for k, v in counts.items()}
 
     with warehouse.one_catalog_refresh():
-        _publish(report, accepted_frames, rejected_frames, warehouse, run_id, pseudonymizer.key_id, publish)
+        _publish(report, accepted_tables, rejected_frames, warehouse, run_id, pseudonymizer.key_id, publish)
     return report
 
 
@@ -333,7 +332,7 @@ def staging_is_current(source: str, period: str, *, landing: Path, warehouse: Wa
     return present == {(r["path"], r["sha256"]) for r in recorded}
 
 
-def _publish(report: IngestReport, accepted_frames, rejected_frames, warehouse: Warehouse, run_id: str, key_id: str,
+def _publish(report: IngestReport, accepted_tables, rejected_frames, warehouse: Warehouse, run_id: str, key_id: str,
              publish: bool = True) -> None:
     """Audit first (it records unreadable files even when the partition fails), then
     staging and the publication log."""
@@ -353,7 +352,8 @@ def _publish(report: IngestReport, accepted_frames, rejected_frames, warehouse: 
         more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
         raise IngestError(f"{source} {period}: {first}{more}")
 
-    staging = _to_arrow(accepted_frames, source)
+    staging = _staging_table(accepted_tables, source)
+    accepted_tables.clear()
     table = STAGING_TABLES[source]
     report.schema = staging.schema
     if not publish:
