@@ -179,7 +179,117 @@ def part_run(args) -> dict:
     }
 
 
-PARTS = {"generate": part_generate, "floor": part_floor, "run": part_run}
+# --------------------------------------------------------------------------- the CLI path
+
+STEP_LINE = re.compile(r"^\d{4}-\d\d-\d\d (\d\d:\d\d:\d\d) \S+ (\S+) (STEP_START|STEP_SUCCESS|STEP_FAILURE):")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: float = 0.2) -> dict:
+    """``harmoni run --period`` timed from outside, as a user runs it: wall clock, the CPU
+    time of the process and its children (``wait4``), and the peak RSS of each process
+    (``/proc/<pid>/status`` sampled every ``every`` s: the run process and every forked
+    parse worker on its own), plus each Dagster step's wall time and the run process's
+    peak RSS during it, read from the run's log."""
+    harmoni = Path(sys.executable).with_name("harmoni")
+    home = warehouse.parent / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DAGSTER_HOME": str(home), "GX_ANALYTICS_ENABLED": "false"}
+    argv = [str(harmoni), "run", "--period", period, "--landing", str(landing), "--warehouse", str(warehouse),
+            "--scope", scope]  # fmt: skip
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=warehouse.parent)
+    peaks: dict[int, float] = {}
+    samples: list[tuple[float, float]] = []  # (unix time, run process RSS MB)
+    status = None
+    while status is None:
+        for pid in [proc.pid, *_children(proc.pid)]:
+            rss = _rss_mb(pid)
+            if rss is not None:
+                peaks[pid] = max(peaks.get(pid, 0.0), rss)
+                if pid == proc.pid:
+                    samples.append((time.time(), rss))
+        waited = os.wait4(proc.pid, os.WNOHANG)
+        if waited[0] == proc.pid:
+            status = waited
+        else:
+            time.sleep(every)
+    wall = time.perf_counter() - started
+    _, code, usage = status
+    output = proc.stdout.read()
+    proc.returncode = os.waitstatus_to_exitcode(code)
+    if proc.returncode != 0:
+        raise SystemExit(f"harmoni run failed:\n{output[-3000:]}")
+    main_peak = peaks.pop(proc.pid, 0.0)
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": main_peak,
+        "worker_peak_rss_mb": sorted(peaks.values(), reverse=True),
+        "steps": _steps(warehouse / "logs", samples),
+    }
+
+
+def _steps(logs: Path, samples: list[tuple[float, float]]) -> list[dict]:
+    """Each step of the run's log: wall seconds and the run process's peak RSS meanwhile."""
+    rows: list[dict] = []
+    open_steps: dict[str, float] = {}
+    for log in sorted(logs.glob("harmoni-*.log")):
+        day = dt.date.today()
+        for line in log.read_text(encoding="utf-8").splitlines():
+            found = STEP_LINE.match(line)
+            if not found:
+                continue
+            day = dt.date.fromisoformat(line[:10])
+            clock, step, what = found.groups()
+            at = dt.datetime.combine(day, dt.time.fromisoformat(clock), dt.timezone.utc).timestamp()
+            if what == "STEP_START":
+                open_steps[step] = at
+                continue
+            begun = open_steps.pop(step, at)
+            during = [rss for t, rss in samples if begun - 1 <= t <= at + 1]
+            rows.append({"step": step, "seconds": at - begun, "peak_rss_mb": max(during, default=0.0)})
+    return rows
+
+
+def part_cli(args) -> dict:
+    """The path users run: ``harmoni run --period`` on the part's landing zone from outside,
+    then the floor on the same files (same machine state, one after the other)."""
+    run = cli_run(Path(args.landing), Path(args.warehouse), args.start, args.scope)
+    floor = child("floor", landing=args.landing, scratch=args.scratch)
+    return {"run": run, "floor": floor["seconds"]}
+
+
+def print_cli(r: dict) -> None:
+    run = r["run"]
+    workers = ", ".join(f"{mb:,.0f}" for mb in run["worker_peak_rss_mb"][:4]) or "none"
+    print(f"[cli] harmoni run: wall {fmt_s(run['wall'])}, CPU {fmt_s(run['cpu'])}, floor {fmt_s(r['floor'])} "
+          f"({run['wall'] / r['floor']:.1f}× floor); peak RSS run process {run['peak_rss_mb']:,.0f} MB, "
+          f"workers {workers} MB")  # fmt: skip
+    for step in run["steps"]:
+        print(f"[cli]   {step['step']:<48} {fmt_s(step['seconds']):>9}  run process ≤ {step['peak_rss_mb']:,.0f} MB")
+
+
+PARTS = {"generate": part_generate, "floor": part_floor, "run": part_run, "cli": part_cli}
 
 
 def child(part: str, **kwargs) -> dict:
@@ -292,6 +402,17 @@ def results_markdown(results: dict[str, dict], m: dict, wall: float) -> str:
                      + "; ".join(f"{name}: {shown} — {'met' if ok else 'NOT met'}" for name, ok, shown in checks)
                      + ".")  # fmt: skip
         lines.append("")
+    if "cli" in results:
+        r = results["cli"]
+        run = r["run"]
+        workers = ", ".join(f"{mb / 1024:.1f}" for mb in run["worker_peak_rss_mb"][:2]) or "none"
+        lines += [
+            f"`harmoni run --period {r['period']}` (scope {r['scope']}) timed from outside: wall {fmt_s(run['wall'])}, "
+            f"CPU {fmt_s(run['cpu'])}, floor {fmt_s(r['floor'])} ({run['wall'] / r['floor']:.1f}× floor); peak RSS of "
+            f"the run process {run['peak_rss_mb'] / 1024:.1f} GB, of the largest parse workers {workers} GB. Steps: "
+            + ", ".join(f"{x['step']} {x['seconds']:.0f} s" for x in run["steps"]) + ".",
+            "",
+        ]
     if "year" in results:
         per = ", ".join(f"{x['period']} {x['total']:.0f} s" for x in results["year"]["run"]["months"])
         lines += [f"Twelve months, total per month: {per}.", ""]
@@ -312,8 +433,10 @@ def rewrite_doc(section: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("month", "double", "year"), action="append",
-                        help="run only this part (repeatable); default: all three")  # fmt: skip
+    parser.add_argument("--only", choices=("month", "double", "year", "cli"), action="append",
+                        help="run only this part (repeatable); default: all four")  # fmt: skip
+    parser.add_argument("--cli-landing", help="cli part: time `harmoni run` on this existing landing zone (its "
+                        "--period month) instead of generating one")  # fmt: skip
     parser.add_argument("--responses", type=int, default=1_000_000, help="one month: survey responses")
     parser.add_argument("--reports", type=int, default=100_000, help="one month: FKDM reports")
     parser.add_argument("--year-responses", type=int, default=100_000, help="twelve months: responses per month")
@@ -332,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(PARTS[args.part](args)))
         return 0
 
-    parts = args.only or ["month", "double", "year"]
+    parts = args.only or ["month", "double", "year", "cli"]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="harmoni-bench-"))
     started = time.perf_counter()
     results: dict[str, dict] = {}
@@ -347,6 +470,20 @@ def main(argv: list[str] | None = None) -> int:
     if "year" in parts:
         results["year"] = measure(work, "year", scope=args.scope, start=f"{args.year}-01", end=f"{args.year}-12",
                                   responses=12 * args.year_responses, reports=12 * args.year_reports)  # fmt: skip
+    if "cli" in parts:
+        base = work / "cli"
+        landing = Path(args.cli_landing) if args.cli_landing else base / "landing"
+        if not args.cli_landing:
+            print(f"[cli] generating {args.responses:,} responses and {args.reports:,} reports ({args.scope}, "
+                  f"{args.period}) …", flush=True)  # fmt: skip
+            child("generate", landing=landing, scope=args.scope, start=args.period, end=args.period,
+                  responses=args.responses, reports=args.reports)  # fmt: skip
+        shutil.rmtree(base / "warehouse", ignore_errors=True)
+        print(f"[cli] harmoni run --period {args.period} on {landing} …", flush=True)
+        results["cli"] = child("cli", landing=landing, warehouse=base / "warehouse", scratch=base / "floor",
+                               start=args.period, scope=args.scope)  # fmt: skip
+        results["cli"].update(period=args.period, scope=args.scope)
+        print_cli(results["cli"])
     wall = time.perf_counter() - started
     if not args.workdir:  # the generated parts take several GB
         shutil.rmtree(work, ignore_errors=True)

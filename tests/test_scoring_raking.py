@@ -179,3 +179,68 @@ def test_raking_property_margins_met_when_converged(counts, sex_m, band_share):
         np.testing.assert_allclose(margin_totals(g, b, 4, 1, res.untrimmed)[0], band_m, rtol=1.01e-6)
     assert res.weights.sum() == pytest.approx(sex_m.sum(), rel=1e-9)
     assert (res.weights > 0).all()
+
+
+def _rake_whole_arrays(group, sex, band, sex_m, band_m, has, *, tolerance, max_rounds, trim_low, trim_high, counts=None):
+    """The raking rounds as first written: every step and check over every row, the
+    weights of groups no longer active left as they are by ``np.where``."""
+    groups, n_sex = sex_m.shape
+    n_band = band_m.shape[1]
+    copies = np.ones(len(group)) if counts is None else np.asarray(counts, dtype=float)
+    n = np.bincount(group, weights=copies, minlength=groups) if counts is not None else np.bincount(group, minlength=groups)
+    sex_count = raking._totals(group, sex, n_sex, groups, copies)
+    band_count = raking._totals(group, band, n_band, groups, copies)
+    unweighted = ~has | (sex_count == 0).any(axis=1)
+    sex_only = ~unweighted & ((band_m > 0) & (band_count == 0)).any(axis=1)
+    raked = ~unweighted & ~sex_only
+    w = np.ones(len(group))
+    rounds = np.zeros(groups, dtype=np.int64)
+    converged = np.zeros(groups, dtype=bool)
+
+    def step(active_groups, cell, cells, margins):
+        nonlocal w
+        totals = raking._totals(group, cell, cells, groups, w * copies)
+        factor = np.divide(margins, totals, out=np.ones_like(totals), where=totals > 0)
+        w = np.where(active_groups[group], w * factor[group, cell], w)
+
+    step(sex_only, sex, n_sex, sex_m)
+    active = raked.copy()
+    for r in range(1, max_rounds + 1):
+        if not active.any():
+            break
+        step(active, sex, n_sex, sex_m)
+        step(active, band, n_band, band_m)
+        rounds[active] = r
+        met = raking._within(raking._totals(group, sex, n_sex, groups, w * copies), sex_m, tolerance) & raking._within(
+            raking._totals(group, band, n_band, groups, w * copies), band_m, tolerance)
+        converged |= active & met
+        active &= ~met
+    converged |= sex_only & raking._within(raking._totals(group, sex, n_sex, groups, w * copies), sex_m, tolerance)
+    return w, rounds, converged | unweighted
+
+
+@pytest.mark.parametrize("counts", [False, True])
+def test_raking_only_the_active_groups_gives_the_whole_array_weights_bit_for_bit(counts):
+    """Rounds touch only the rows of groups still active (a speed-up for national scope,
+    where a few groups never converge and run max_rounds): the weights before trimming,
+    rounds and convergence are exactly — bit for bit — those of steps over every row,
+    for groups that converge at once, after several rounds, never, sex_only, unweighted,
+    and for cell counts (the bootstrap's rows)."""
+    rng = np.random.default_rng(7)
+    groups, n = 400, 30_000
+    group = np.sort(rng.integers(0, groups, n))
+    sex = rng.integers(0, 2, n)
+    band = np.minimum(rng.integers(0, 4, n), np.where(group % 5 == 0, 2, 3))  # every 5th: no 55+ respondent
+    sex[(group % 17 == 0)] = 0  # a sex without respondent: unweighted
+    sex_m = rng.uniform(100, 900, (groups, 2))
+    band_m = rng.dirichlet(np.ones(4), groups) * sex_m.sum(axis=1)[:, None]
+    band_m[::7] *= 1.05  # every 7th group's margins disagree: never met, max_rounds
+    has = np.arange(groups) % 23 != 0
+    weights = rng.integers(1, 9, n).astype(float) if counts else None
+    kw = dict(tolerance=1e-6, max_rounds=50, trim_low=0.2, trim_high=5.0)
+    fast = raking.rake(group, sex, band, sex_m, band_m, has, counts=weights, **kw)
+    w, rounds, converged = _rake_whole_arrays(group, sex, band, sex_m, band_m, has, counts=weights, **kw)
+    assert np.array_equal(fast.untrimmed, w)
+    assert np.array_equal(fast.rounds, rounds) and np.array_equal(fast.converged, converged)
+    assert rounds.max() == 50 and 1 < np.median(rounds[rounds > 0]) < 50  # stragglers and early convergers both present
+    assert converged.sum() > groups / 2 and (~converged).sum() > groups / 10

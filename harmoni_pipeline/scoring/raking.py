@@ -36,8 +36,13 @@ class RakingResult:
 
 
 def _totals(group: np.ndarray, cell: np.ndarray, cells: int, groups: int, weights: np.ndarray) -> np.ndarray:
+    return _totals_of(group * cells + cell, cells, groups, weights)
+
+
+def _totals_of(key: np.ndarray, cells: int, groups: int, weights: np.ndarray) -> np.ndarray:
+    """Weighted totals per (group, cell), ``key`` = group · cells + cell, as a G × cells array."""
     # float even when there is no respondent at all (bincount of nothing is int64)
-    totals = np.bincount(group * cells + cell, weights=weights, minlength=groups * cells).astype(float)
+    totals = np.bincount(key, weights=weights, minlength=groups * cells).astype(float)
     return totals.reshape(groups, cells)
 
 
@@ -83,27 +88,35 @@ def rake(
     w = np.ones(len(group))
     rounds = np.zeros(groups, dtype=np.int64)
     converged = np.zeros(groups, dtype=bool)
+    sex_key, band_key = group * n_sex + sex, group * n_band + band
 
-    def step(active_groups: np.ndarray, cell: np.ndarray, cells: int, margins: np.ndarray) -> None:
-        nonlocal w
-        totals = _totals(group, cell, cells, groups, w * copies)
-        factor = np.divide(margins, totals, out=np.ones_like(totals), where=totals > 0)
-        row_factor = factor[group, cell]
-        w = np.where(active_groups[group], w * row_factor, w)
+    # Each step and check works on the rows of the groups still active only: a group that
+    # met its margins is never touched again, and most groups meet them in a few rounds
+    # while some never do (max_rounds). A bin's total adds the same values in the same
+    # order as over every row, so the weights are bit for bit those of whole-array steps.
+    def totals(rows: np.ndarray, key: np.ndarray, cells: int) -> np.ndarray:
+        return _totals_of(key[rows], cells, groups, w[rows] * copies[rows])
 
-    step(sex_only, sex, n_sex, sex_m)
+    def step(rows: np.ndarray, key: np.ndarray, cells: int, margins: np.ndarray) -> None:
+        t = totals(rows, key, cells)
+        factor = np.divide(margins, t, out=np.ones_like(t), where=t > 0).reshape(-1)
+        w[rows] = w[rows] * factor[key[rows]]
+
+    step(np.flatnonzero(sex_only[group]), sex_key, n_sex, sex_m)
     active = raked.copy()
+    rows = np.flatnonzero(active[group])
     for r in range(1, max_rounds + 1):
         if not active.any():
             break
-        step(active, sex, n_sex, sex_m)
-        step(active, band, n_band, band_m)
+        step(rows, sex_key, n_sex, sex_m)
+        step(rows, band_key, n_band, band_m)
         rounds[active] = r
-        met = _within(_totals(group, sex, n_sex, groups, w * copies), sex_m, tolerance) & _within(
-            _totals(group, band, n_band, groups, w * copies), band_m, tolerance
+        met = _within(totals(rows, sex_key, n_sex), sex_m, tolerance) & _within(
+            totals(rows, band_key, n_band), band_m, tolerance
         )
         converged |= active & met
         active &= ~met
+        rows = rows[active[group[rows]]]
     converged |= sex_only & _within(_totals(group, sex, n_sex, groups, w * copies), sex_m, tolerance)
     converged |= unweighted
 
