@@ -23,15 +23,16 @@ DESCRIPTIONS = {
 }
 
 
-def _partition(harmoni: HarmoniResource, period: str, runs: list[str]):
+def _partition(harmoni: HarmoniResource, period: str, runs: list[str], columns: list[str]):
     """This run's candidate (in a retry: its parent's or root's), or — once the blocking
-    check has published it — the partition."""
+    check has published it — the partition; only ``columns`` (what the diagnostic reads:
+    each of the four checks would otherwise read and convert the whole partition)."""
     warehouse = harmoni.warehouse()
     for run_id in runs:
-        data = warehouse.read_pending(TABLE, period, run_id)
+        data = warehouse.read_pending(TABLE, period, run_id, columns=columns)
         if data is not None:
             return warehouse, data
-    return warehouse, warehouse.read_partition(TABLE, period)
+    return warehouse, warehouse.read_partition(TABLE, period, columns=columns)
 
 
 def diagnostic_check(name: str) -> dg.AssetChecksDefinition:
@@ -44,10 +45,11 @@ def diagnostic_check(name: str) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, harmoni: HarmoniResource) -> dg.AssetCheckResult:
         period, run_id = context.partition_key, context.run.run_id
-        warehouse, data = _partition(harmoni, period, candidate_runs(context))
+        rules = methodology.load()
+        warehouse, data = _partition(harmoni, period, candidate_runs(context), diagnostics.columns(name, rules))
         if data is None:
             return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, description="no survey partition to diagnose")
-        result = diagnostics.run_diagnostics(data.to_pandas(), methodology.load())[name]
+        result = diagnostics.run_diagnostic(name, data.to_pandas(), rules)
         outcome = Outcome(suite="diagnostics", batch="rows", expectation=name, column=None, guards=DESCRIPTIONS[name],
                           success=result.passed, unexpected_count=None, unexpected_sample=result.samples,
                           observed=result.summary)

@@ -69,3 +69,17 @@ def test_repeated_respondent_keys_warn():
     f.loc[:19, "respondent_key"] = [f"pii:dup{i // 4}" for i in range(20)]  # 5 keys, 4 responses each
     d = diagnostics.run_diagnostics(f, M)["repeated_respondents"]
     assert not d.passed and d.measures["repeated"] == 5 and d.measures["responses_behind_repeated_keys"] == 20
+
+
+def test_each_diagnostic_needs_only_its_columns():
+    """A diagnostic check reads only ``diagnostics.columns(name)`` of the partition: on
+    those columns alone each gives what it gives on the whole frame, signs planted."""
+    f = _frame(300, seed=3)
+    f.loc[:40, all_items()] = 3.0  # straight-liners
+    f.loc[50:80, "ended_at"] = f.loc[50:80, "started_at"] + pd.Timedelta(seconds=20)  # too fast
+    f.loc[100:160, "respondent_key"] = [f"pii:{i % 20}" for i in range(61)]  # 20 keys, several responses each
+    whole = diagnostics.run_diagnostics(f, M)
+    assert not whole["straight_lining"].passed and whole["repeated_respondents"].measures["repeated"] == 20
+    for name in diagnostics.NAMES:
+        alone = diagnostics.run_diagnostic(name, f[diagnostics.columns(name, M)], M)
+        assert alone == whole[name]

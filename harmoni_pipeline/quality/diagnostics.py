@@ -112,11 +112,30 @@ def repeated_respondents(frame: pd.DataFrame, cfg: dict) -> Diagnostic:
                       [str(k)[:16] + "…" for k in repeated.index[:5]])
 
 
+def columns(name: str, methodology: Methodology) -> list[str]:
+    """The survey columns diagnostic ``name`` reads (a check reads only these)."""
+    return {
+        "straight_lining": ["response_id", *_items(methodology)],
+        "fast_completion": ["response_id", "started_at", "ended_at"],
+        "cronbach_alpha": _items(methodology),
+        "repeated_respondents": ["respondent_key", "response_id"],
+    }[name]
+
+
+def run_diagnostic(name: str, frame: pd.DataFrame, methodology: Methodology, config: dict | None = None) -> Diagnostic:
+    """One diagnostic of :data:`NAMES` over ``frame`` (which needs only its :func:`columns`)."""
+    cfg = (config or load_config())[name]
+    if name == "straight_lining":
+        return straight_lining(frame, methodology, cfg)
+    if name == "fast_completion":
+        return fast_completion(frame, cfg)
+    if name == "cronbach_alpha":
+        return cronbach_alpha(frame, methodology, cfg)
+    if name == "repeated_respondents":
+        return repeated_respondents(frame, cfg)
+    raise KeyError(f"unknown diagnostic {name!r}; known: {', '.join(NAMES)}")
+
+
 def run_diagnostics(frame: pd.DataFrame, methodology: Methodology, config: dict | None = None) -> dict[str, Diagnostic]:
     cfg = config or load_config()
-    return {
-        "straight_lining": straight_lining(frame, methodology, cfg["straight_lining"]),
-        "fast_completion": fast_completion(frame, cfg["fast_completion"]),
-        "cronbach_alpha": cronbach_alpha(frame, methodology, cfg["cronbach_alpha"]),
-        "repeated_respondents": repeated_respondents(frame, cfg["repeated_respondents"]),
-    }
+    return {name: run_diagnostic(name, frame, methodology, cfg) for name in NAMES}
