@@ -18,6 +18,12 @@ helps another):
   through the stages in order, statistics once. Google Forms exports are cumulative, so
   the December files re-deliver the whole year's Google Forms responses.
 
+- **cli**: the path users run — ``harmoni run --period`` on a national month
+  (``--responses``/``--reports``, or an existing landing zone with ``--cli-landing``),
+  timed from outside: wall clock, CPU time of the process tree, the peak RSS of the run
+  process and of each forked parse worker (sampled from ``/proc``), each Dagster step's
+  wall time and the run process's peak RSS during it; then the floor on the same files.
+
 Stages call the same domain functions the Dagster assets and checks call (no Dagster
 overhead, which is constant per run): ingest = parse + stage candidates (+ audit);
 validate = the GX suites of the staging candidates and of the marts; score = the three
@@ -363,9 +369,12 @@ def results_markdown(results: dict[str, dict], m: dict, wall: float) -> str:
         f"{m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; Python {m['python']}, DuckDB {m['duckdb']}, "
         f"GX {m['gx']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}.",
         "",
-        "| run | responses | reports | landing | ingest | validate | score | publish | total | floor | total / floor | peak RSS |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    if results.keys() & {"month", "half", "year"}:
+        lines += [
+            "| run | responses | reports | landing | ingest | validate | score | publish | total | floor | total / floor | peak RSS |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
     labels = {"half": "one month, half size", "month": "one month", "year": "twelve months (sum)"}
     for key in ("month", "half", "year"):
         r = results.get(key)
