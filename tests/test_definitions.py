@@ -143,12 +143,3 @@ def test_the_executor_is_chosen_by_harmoni_executor():
     assert executor_from_env({"HARMONI_EXECUTOR": "in_process"}) is dg.in_process_executor
     with pytest.raises(ValueError, match="expected one of"):
         executor_from_env({"HARMONI_EXECUTOR": "threads"})
-
-
-def test_every_month_job_gives_memory_back_after_each_step():
-    """The staging and scoring jobs run harmoni_pipeline.memory.release after every step
-    (success or failure), so an in-process run's next step starts without the previous
-    step's freed-but-kept heap (peak RSS of `harmoni run`)."""
-    for job_name in ("ingest_monthly", "harmoni_monthly", "score_monthly", "ingest_statistics"):
-        hooks = {hook.name for hook in defs.resolve_job_def(job_name).hook_defs}
-        assert {"release_memory", "release_memory_after_failure"} <= hooks, job_name

@@ -9,7 +9,7 @@ import dagster as dg
 
 from harmoni_pipeline.defs.resources import HarmoniResource
 
-from harmoni_pipeline import memory, registry
+from harmoni_pipeline import registry
 from harmoni_pipeline.registry import (
     HARMONI_MONTHLY,
     INGEST_MONTHLY,
@@ -21,20 +21,6 @@ from harmoni_pipeline.registry import (
     STAGING_TABLES,
 )
 
-@dg.success_hook(name="release_memory")
-def _release_after_success(_context) -> None:
-    memory.release()
-
-
-@dg.failure_hook(name="release_memory_after_failure")
-def _release_after_failure(_context) -> None:
-    memory.release()
-
-
-# after every step: the next step of an in-process run starts from what it needs, not from
-# the high-water mark of the one before (harmoni_pipeline.memory)
-RELEASE = {_release_after_success, _release_after_failure}
-
 MONTHLY_STAGING = dg.AssetSelection.assets(*(registry.asset_path(STAGING_TABLES[s]) for s in STAGING_JOBS[INGEST_MONTHLY]))
 MARTS = dg.AssetSelection.groups("marts")
 REPORT = dg.AssetSelection.groups("reports")
@@ -43,26 +29,22 @@ SCORE_NOTIFICATIONS = dg.AssetSelection.assets(["notifications", "became_rawan"]
 
 ingest_monthly_job = dg.define_asset_job(
     INGEST_MONTHLY,
-    hooks=RELEASE,
     selection=MONTHLY_STAGING | RED_REPORTS,
     description="Ingest one month of survey exports and FKDM reports; notify red FKDM reports once published.",
 )
 
 harmoni_monthly_job = dg.define_asset_job(
     HARMONI_MONTHLY,
-    hooks=RELEASE,
     selection=MONTHLY_STAGING | RED_REPORTS | MARTS | SCORE_NOTIFICATIONS | REPORT,
     description="Ingest one month's survey exports and FKDM reports, then score the month (every mart), notify.",
 )
 score_monthly_job = dg.define_asset_job(
     SCORE_MONTHLY,
-    hooks=RELEASE,
     selection=MARTS | SCORE_NOTIFICATIONS | REPORT,
     description="Score one month from what is staged (after a statistics delivery or a methodology change), notify.",
 )
 ingest_statistics_job = dg.define_asset_job(
     INGEST_STATISTICS,
-    hooks=RELEASE,
     selection=dg.AssetSelection.assets(registry.asset_path(STAGING_TABLES["stats"])),
     description="Ingest one arrival year of statistics tables.",
 )
