@@ -27,6 +27,7 @@ from harmoni_pipeline.report.numbers import angka
 IHAI, IKN = "marts.ihai_ketidakpastian", "marts.ikn_ketidakpastian"
 SENSITIVITAS = "marts.sensitivitas"
 KELOMPOK = {"ihai": "marts.ihai_kelompok", "ikn": "marts.ikn_kelompok"}
+TABLES = (IHAI, IKN, SENSITIVITAS, *KELOMPOK.values())  # what the section reads
 
 STABLE_WIDTH = 1        # shown rank band (p95 − p05, rounded) of at most one place: "stabil"
 FAIRLY_STABLE_WIDTH = 3  # up to three places: "cukup stabil"; wider: "tidak stabil"
