@@ -69,10 +69,10 @@ def test_the_section_shows_intervals_rank_bands_and_the_chance_of_tinggi(month):
     section = _section(month["html"])
     row = _row(section, "yakin", month["kode"])
     assert "61,2–70,1" in row and "40,0–55,5" in row  # IHaI and IKN 5–95 % intervals, Indonesian decimals
-    assert "3 <span class=\"catatan\">(selalu 3 dari" in row  # 3.0–3.4 rounds to rank 3 in every variant
+    assert "3<br><span class=\"catatan\">(selalu 3 dari" in row  # 3.0–3.4 rounds to rank 3 in every variant
     # the IKN rank shown as kerawanan rank n + 1 − rank: median 2.5 → n − 1.5 → n − 1, band 1–5.2 → n − 4.2 … n
     n = int(month["ikn"].set_index("kode_kecamatan").loc[month["kode"], "n_peringkat"])
-    assert f'<td class="n">{n - 1} <span class="catatan">({n - 4}–{n} dari {n})</span>' in row
+    assert f'<td class="n rb">{n - 1}<br><span class="catatan">({n - 4}–{n} dari {n})</span>' in row
     assert "45 %" in row and 'title="tingkat belum pasti"' in row
     assert "tidak stabil" in row  # the IKN band spans four places
     assert f'<span class="catatan">{month["small"]}</span>' not in section  # not a row: listed without a score
