@@ -58,6 +58,9 @@ def month(tmp_path_factory):
         frame.loc[sex, "n"] = [31, 12]  # L, P
         frame.loc[sex, "skor"] = skor
         frame.loc[sex, "alasan_null"] = reasons
+    for name in ("marts.ihai_kelompok", "marts.ikn_kelompok"):  # no respondent aged 40-54 in that kecamatan
+        f = unc[name]
+        unc[name] = f[~((f["kode_kecamatan"] == kode) & (f["kelompok"] == "40-54"))]
     publish_with_uncertainty(wh, marts, unc, PERIOD, "synthetic-run")
     rendered = build.render(wh, PERIOD, SCOPE)
     return {"kode": kode, "small": small, "rendered": rendered, "ihai": ihai, "ikn": ikn,
@@ -116,7 +119,9 @@ def test_suppressed_groups_are_shown_as_suppressed_never_as_zero(month):
     assert "n 31" in cells[0]
     assert cells[1].count("disembunyikan<sup>a</sup>") == 1 and " / " not in cells[1] and "n 12" in cells[1]
     assert "0,0" not in rows[0]
-    assert "<h4>Kelompok umur</h4>" in section
+    ages = re.search(r"<h4>Kelompok umur</h4>\s*<table class=\"kelompok\">(.*?)</table>", section, re.S).group(1)
+    age_row = [r for r in re.findall(r"<tr>(.*?)</tr>", ages, re.S) if month["kode"] in r][0]
+    assert re.findall(r'<td class="n">(.*?)</td>', age_row, re.S)[2] == '<span class="catatan">tidak ada responden</span>'
     assert re.search(rf"Kecamatan tanpa skor juga tanpa skor kelompok: [^<]*\({month['small']}\)", section)
     assert "Sel yang disembunyikan tidak bernilai nol" in section
 

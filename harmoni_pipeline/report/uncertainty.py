@@ -272,6 +272,9 @@ def group_tables(kelompok: pd.DataFrame, order: pd.DataFrame, dimensions: list[s
                     continue
                 c = cells.loc[(code, g)]
                 n = c.get(("n", "ihai")) if c.get(("n", "ihai")) is not None else c.get(("n", "ikn"))
+                if n is None:  # the pivot's full grid: no respondent of this group in this kecamatan
+                    row["sel"].append(None)
+                    continue
                 row["sel"].append({"n": n, "ihai": _cell(c.get(("skor", "ihai")), c.get(("alasan_null", "ihai"))),
                                    "ikn": _cell(c.get(("skor", "ikn")), c.get(("alasan_null", "ikn")))})
             rows.append(row)
