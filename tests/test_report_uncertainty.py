@@ -58,12 +58,15 @@ def month(tmp_path_factory):
         frame.loc[sex, "n"] = [31, 12]  # L, P
         frame.loc[sex, "skor"] = skor
         frame.loc[sex, "alasan_null"] = reasons
-    for name in ("marts.ihai_kelompok", "marts.ikn_kelompok"):  # no respondent aged 40-54 in that kecamatan
+    other = ihai.loc[scored, "kode_kecamatan"].iloc[1]
+    for name in ("marts.ihai_kelompok", "marts.ikn_kelompok"):
         f = unc[name]
-        unc[name] = f[~((f["kode_kecamatan"] == kode) & (f["kelompok"] == "40-54"))]
+        young = (f["kode_kecamatan"] == kode) & (f["kelompok"] == "17-24")
+        f.loc[young, "n"], f.loc[young, "skor"], f.loc[young, "alasan_null"] = 40, 66.64, None
+        unc[name] = f[~((f["kode_kecamatan"] == other) & (f["kelompok"] == "17-24"))]  # no one aged 17-24 there
     publish_with_uncertainty(wh, marts, unc, PERIOD, "synthetic-run")
     rendered = build.render(wh, PERIOD, SCOPE)
-    return {"kode": kode, "small": small, "rendered": rendered, "ihai": ihai, "ikn": ikn,
+    return {"kode": kode, "other": other, "small": small, "rendered": rendered, "ihai": ihai, "ikn": ikn,
             "html": rendered.files[f"laporan_{PERIOD}.html"].decode()}
 
 
@@ -119,9 +122,14 @@ def test_suppressed_groups_are_shown_as_suppressed_never_as_zero(month):
     assert "n 31" in cells[0]
     assert cells[1].count("disembunyikan<sup>a</sup>") == 1 and " / " not in cells[1] and "n 12" in cells[1]
     assert "0,0" not in rows[0]
-    ages = re.search(r"<h4>Kelompok umur</h4>\s*<table class=\"kelompok\">(.*?)</table>", section, re.S).group(1)
-    age_row = [r for r in re.findall(r"<tr>(.*?)</tr>", ages, re.S) if month["kode"] in r][0]
-    assert re.findall(r'<td class="n">(.*?)</td>', age_row, re.S)[2] == '<span class="catatan">tidak ada responden</span>'
+    # ages: 17-24 published in one kecamatan, absent in another; the older bands suppressed everywhere (synthetic n < 30)
+    ages = re.search(r"<h4>Kelompok umur</h4>\s*<table class=\"kelompok\">(.*?)</table>\s*(<p.*?</p>)", section, re.S)
+    assert re.findall(r'<th class="n">([^<]*)</th>', ages.group(1)) == ["17-24"]
+    rows = {k: r for r in re.findall(r"<tr>(.*?)</tr>", ages.group(1), re.S) for k in (month["kode"], month["other"])
+            if f'<span class="catatan">{k}</span>' in r}
+    assert "66,6 / 66,6<br><span class=\"catatan\">n 40</span>" in rows[month["kode"]]
+    assert '<span class="catatan">tidak ada responden</span>' in rows[month["other"]]
+    assert "Disembunyikan di setiap kecamatan yang ditampilkan" in ages.group(2) and "25-39, 40-54" in ages.group(2)
     assert re.search(rf"Kecamatan tanpa skor juga tanpa skor kelompok: [^<]*\({month['small']}\)", section)
     assert "Sel yang disembunyikan tidak bernilai nol" in section
 

@@ -242,8 +242,10 @@ def _cell(value, reason) -> dict:
 
 def group_tables(kelompok: pd.DataFrame, order: pd.DataFrame, dimensions: list[str]) -> list[dict]:
     """Per dimension present: the groups shown (all, or the ``GROUP_COLUMNS`` largest in
-    scope; age bands in their order) and one row per kecamatan of ``order`` with, per
-    group, IHaI and the IKN survey pillar or the suppression mark and ``n``."""
+    scope; age bands in their order) and one row per kecamatan of ``order`` with a score,
+    with, per group, IHaI and the IKN survey pillar or the suppression mark and ``n``. A
+    group suppressed in every kecamatan shown is not a column of marks but named in
+    ``semua_disembunyikan``."""
     if kelompok.empty:
         return []
     shown_codes = order["kode_kecamatan"]
@@ -278,9 +280,16 @@ def group_tables(kelompok: pd.DataFrame, order: pd.DataFrame, dimensions: list[s
                 row["sel"].append({"n": n, "ihai": _cell(c.get(("skor", "ihai")), c.get(("alasan_null", "ihai"))),
                                    "ikn": _cell(c.get(("skor", "ikn")), c.get(("alasan_null", "ikn")))})
             rows.append(row)
+        # a group suppressed (or absent) in every kecamatan shown is named once under the table, not as a column
+        published = [any(r["sel"][j] and (r["sel"][j]["ihai"]["nilai"] is not None
+                                          or r["sel"][j]["ikn"]["nilai"] is not None) for r in rows)
+                     for j in range(len(groups))]
+        for r in rows:
+            r["sel"] = [c for c, keep in zip(r["sel"], published) if keep]
         out.append({"dimensi": dim, "nama": DIMENSION_NAMES.get(dim, dim),
-                    "kelompok": [GROUP_NAMES.get(g, g) for g in groups], "tidak_ditampilkan": len(ranked) - len(groups),
-                    "rows": rows})
+                    "kelompok": [GROUP_NAMES.get(g, g) for g, keep in zip(groups, published) if keep],
+                    "semua_disembunyikan": [GROUP_NAMES.get(g, g) for g, keep in zip(groups, published) if not keep],
+                    "tidak_ditampilkan": len(ranked) - len(groups), "rows": rows})
     return out
 
 
