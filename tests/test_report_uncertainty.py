@@ -10,6 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from harmoni_pipeline.registry import catalog_tables
@@ -63,7 +64,10 @@ def month(tmp_path_factory):
         f = unc[name]
         young = (f["kode_kecamatan"] == kode) & (f["kelompok"] == "17-24")
         f.loc[young, "n"], f.loc[young, "skor"], f.loc[young, "alasan_null"] = 40, 66.64, None
-        unc[name] = f[~((f["kode_kecamatan"] == other) & (f["kelompok"] == "17-24"))]  # no one aged 17-24 there
+        f = f[~((f["kode_kecamatan"] == other) & (f["kelompok"] == "17-24"))]  # no one aged 17-24 there
+        education = pd.DataFrame({"kode_kecamatan": kode, "dimensi_kelompok": "pendidikan", "kelompok": ["tidak_diisi", "SMA"],
+                                  "n": [35, 8], "skor": [70.0, None], "alasan_null": [None, "insufficient_sample"]})
+        unc[name] = pd.concat([f, education], ignore_index=True)  # only "no answer" is large enough
     publish_with_uncertainty(wh, marts, unc, PERIOD, "synthetic-run")
     rendered = build.render(wh, PERIOD, SCOPE)
     return {"kode": kode, "other": other, "small": small, "rendered": rendered, "ihai": ihai, "ikn": ikn,
@@ -132,6 +136,9 @@ def test_suppressed_groups_are_shown_as_suppressed_never_as_zero(month):
     assert "Disembunyikan di setiap kecamatan yang ditampilkan" in ages.group(2) and "25-39, 40-54" in ages.group(2)
     assert re.search(rf"Kecamatan tanpa skor juga tanpa skor kelompok: [^<]*\({month['small']}\)", section)
     assert "Sel yang disembunyikan tidak bernilai nol" in section
+    education = re.search(r"<h4>Pendidikan</h4>(.*?)(<h4>|<p class=\"catatan\"><sup>a)", section, re.S).group(1)
+    assert "<table" not in education and "Hanya responden yang tidak mengisi pendidikan" in education
+    assert "(kelompok terlalu kecil): <span class=\"disembunyikan\">SMA</span>" in education
 
 
 def test_a_month_without_uncertainty_tables_renders_with_a_note(tmp_path):
@@ -150,7 +157,7 @@ def test_a_warehouse_older_than_the_uncertainty_tables_renders_with_a_note(tmp_p
     for table in ("marts.ihai_ketidakpastian", "marts.ikn_ketidakpastian", "marts.sensitivitas",
                   "marts.ihai_kelompok", "marts.ikn_kelompok"):
         shutil.rmtree(Path(wh.table_dir(table)))  # not even the empty placeholder file
-    data = report_uncertainty.load(wh, PERIOD, __import__("pandas").Series(["3513010"]))
+    data = report_uncertainty.load(wh, PERIOD, pd.Series(["3513010"]))
     assert not data.available and data.kelompok.empty and data.sensitivitas.empty
     out = build.render(wh, PERIOD, SCOPE)
     assert "tidak tersedia" in _section(out.files[f"laporan_{PERIOD}.html"].decode())

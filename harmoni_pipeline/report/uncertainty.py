@@ -240,12 +240,13 @@ def _cell(value, reason) -> dict:
     return {"nilai": None, "disembunyikan": "b" if reason == COMPLEMENTARY else "a"}
 
 
-def group_tables(kelompok: pd.DataFrame, order: pd.DataFrame, dimensions: list[str]) -> list[dict]:
+def group_tables(kelompok: pd.DataFrame, order: pd.DataFrame, dimensions: list[str], missing: str) -> list[dict]:
     """Per dimension present: the groups shown (all, or the ``GROUP_COLUMNS`` largest in
     scope; age bands in their order) and one row per kecamatan of ``order`` with a score,
     with, per group, IHaI and the IKN survey pillar or the suppression mark and ``n``. A
     group suppressed in every kecamatan shown is not a column of marks but named in
-    ``semua_disembunyikan``."""
+    ``semua_disembunyikan``; a dimension whose only published group is ``missing`` (no
+    answer) gets no table (``hanya_tidak_diisi``)."""
     if kelompok.empty:
         return []
     shown_codes = order["kode_kecamatan"]
@@ -284,11 +285,16 @@ def group_tables(kelompok: pd.DataFrame, order: pd.DataFrame, dimensions: list[s
         published = [any(r["sel"][j] and (r["sel"][j]["ihai"]["nilai"] is not None
                                           or r["sel"][j]["ikn"]["nilai"] is not None) for r in rows)
                      for j in range(len(groups))]
+        only_missing = [g for g, keep in zip(groups, published) if keep] == [missing]
+        if only_missing:  # a table of "tidak diisi" alone says nothing about the groups: one sentence instead
+            published = [False] * len(groups)
         for r in rows:
             r["sel"] = [c for c, keep in zip(r["sel"], published) if keep]
         out.append({"dimensi": dim, "nama": DIMENSION_NAMES.get(dim, dim),
                     "kelompok": [GROUP_NAMES.get(g, g) for g, keep in zip(groups, published) if keep],
-                    "semua_disembunyikan": [GROUP_NAMES.get(g, g) for g, keep in zip(groups, published) if not keep],
+                    "semua_disembunyikan": [GROUP_NAMES.get(g, g) for g, keep in zip(groups, published)
+                                            if not keep and g != missing],
+                    "hanya_tidak_diisi": only_missing, "n_dipilih": len(groups),
                     "tidak_ditampilkan": len(ranked) - len(groups), "rows": rows})
     return out
 
@@ -326,7 +332,7 @@ def section(data, wide: bool, limit: int | None) -> dict:
         "sensitivitas": sensitivity(u.sensitivitas),
         "tanpa_skor": [] if wide else without_score(kec),
         "n_tanpa_skor": int((kec["ihai"].isna() & kec["ikn"].isna()).sum()),
-        "kelompok": group_tables(u.kelompok, group_order, dimensions),
+        "kelompok": group_tables(u.kelompok, group_order, dimensions, str(m.raw["groups"]["missing_label"])),
         "kelompok_tanpa_skor": without_score(group_order),
         "kelompok_available": not u.kelompok.empty,
         "group_rows_wide": GROUP_ROWS_WIDE,
