@@ -69,6 +69,7 @@ def report(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.Ma
         "scope": rendered.scope,
         "map_level": rendered.facts["map_level"],
         "pdf_pages": rendered.pages,
+        "ketidakpastian": rendered.facts["ketidakpastian"],  # the uncertainty section had its tables
         "html": dg.MetadataValue.url(published.urls[names["html"]]),
         "pdf": dg.MetadataValue.url(published.urls[names["pdf"]]),
         "folder": dg.MetadataValue.path(str(published.folder)),

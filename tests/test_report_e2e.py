@@ -57,6 +57,7 @@ def test_the_monthly_job_publishes_the_report_after_the_marts(run):
     assert checks and checks[-1].asset_check_evaluation_data.passed
     metadata = event.asset_materialization.metadata
     assert metadata["published"].value is True
+    assert metadata["ketidakpastian"].value is True  # rendered after the month's uncertainty tables were published
     assert metadata["peta"].value.startswith("![peta kerawanan](data:image/png;base64,")
     assert set(metadata["tingkat_kerawanan"].value) >= {"Tinggi", "Sedang", "Rendah", "Tidak cukup data"}
     assert sum(metadata["tingkat_kerawanan"].value.values()) == metadata["kecamatan"].value == 24

@@ -76,6 +76,7 @@ def month(tmp_path_factory):
 
 def test_the_section_shows_intervals_rank_bands_and_the_chance_of_tinggi(month):
     assert month["rendered"].check.passed, str(month["rendered"].check)
+    assert month["rendered"].facts["ketidakpastian"] is True
     section = _section(month["html"])
     row = _row(section, "yakin", month["kode"])
     assert "61,2–70,1" in row and "40,0–55,5" in row  # IHaI and IKN 5–95 % intervals, Indonesian decimals
@@ -149,6 +150,7 @@ def test_a_month_without_uncertainty_tables_renders_with_a_note(tmp_path):
     section = _section(out.files[f"laporan_{PERIOD}.html"].decode())
     assert "Analisis ketidakpastian untuk Maret 2025 tidak tersedia" in section
     assert "<table" not in section
+    assert out.facts["ketidakpastian"] is False
 
 
 def test_a_warehouse_older_than_the_uncertainty_tables_renders_with_a_note(tmp_path):
