@@ -84,8 +84,8 @@ def main() -> None:
         print(f"{label}: {time.perf_counter() - started:.1f} s wall, {time.process_time() - cpu:.1f} s CPU; rows "
               + ", ".join(f"{t.split('.')[1]} {v.num_rows}" for t, v in result.tables.items()))
         print(f"  peak RSS {'of this analysis' if reset else 'so far'}: {peak_rss_mib():.0f} MiB")
-        del result
         print(f"  inside interval: ihai {result.facts['ihai_inside_interval']}, ikn {result.facts['ikn_inside_interval']}")
+        del result
     print(f"peak RSS of the process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     shutil.rmtree(tmp, ignore_errors=True)  # the generated landing zone and warehouse
 
