@@ -4,7 +4,8 @@ landing zone, ingest it and score the month with the domain functions (as
 :func:`harmoni_pipeline.scoring.uncertainty_marts.build_uncertainty` with the settings of
 the methodology YAML and with the bootstrap off (the difference is the bootstrap's cost), wall-clock and CPU
 time (on a shared machine the CPU time is the steadier figure), and print the peak RSS
-of each analysis (the process's peak reset before it, Linux) and of the whole process.
+of the preparation and of each analysis (the process's peak reset before it, Linux; the
+analysis's peak includes the month's inputs it holds, as in the Dagster step).
 
     .venv/bin/python benchmarks/uncertainty.py --scope 35.13 --responses 20000 --reports 2000 [--draws N] [--bootstrap B]
 """
@@ -86,7 +87,6 @@ def main() -> None:
         print(f"  peak RSS {'of this analysis' if reset else 'so far'}: {peak_rss_mib():.0f} MiB")
         print(f"  inside interval: ihai {result.facts['ihai_inside_interval']}, ikn {result.facts['ikn_inside_interval']}")
         del result
-    print(f"peak RSS of the process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     shutil.rmtree(tmp, ignore_errors=True)  # the generated landing zone and warehouse
 
 
