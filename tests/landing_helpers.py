@@ -47,3 +47,16 @@ def rows_across_scope(period: str, scope: str = "35.13") -> list[dict]:
         {"response_id": f"R-{period}-{i:04d}", "submitted_at": f"{period}-10T09:00:00+07:00", "kode_kecamatan": code}
         for i, code in enumerate(codes)
     ]
+
+
+def landing_sensor_tick(defs, instance, cursor):
+    """One tick of ``harmoni_landing_sensor`` as the daemon runs it (with the harmoni
+    resource): its result (run requests, asset events, new cursor)."""
+    import dagster as dg
+
+    from harmoni_pipeline.defs.resources import HarmoniResource
+
+    sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
+    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
+                                  resources={"harmoni": HarmoniResource()}) as context:
+        return sensor.evaluate_tick(context)

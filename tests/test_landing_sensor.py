@@ -9,7 +9,7 @@ from harmoni_pipeline.defs.sensors import REFRESH_TAG, RESCORE_TAG, SCORED_ASSET
 from harmoni_pipeline.definitions import build_defs
 from harmoni_pipeline.landing_watch import changed_paths, plan
 from harmoni_pipeline.defs.resources import HarmoniResource
-from tests.landing_helpers import rows_across_scope, write_canonical_survey
+from tests.landing_helpers import landing_sensor_tick, rows_across_scope, write_canonical_survey
 
 
 def test_plan_restages_the_partitions_and_rescores_from_the_first_affected_month():
@@ -24,10 +24,7 @@ def test_plan_restages_the_partitions_and_rescores_from_the_first_affected_month
 
 
 def _evaluate(defs, instance, cursor):
-    sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
-    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
-                                  resources={"harmoni": HarmoniResource()}) as context:
-        result = sensor.evaluate_tick(context)
+    result = landing_sensor_tick(defs, instance, cursor)
     return result.run_requests or [], result.cursor
 
 
@@ -103,10 +100,7 @@ def test_the_assignment_table_rescores_scored_months_but_not_on_the_first_tick(e
 
 
 def _observations(defs, instance, cursor):
-    sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
-    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
-                                  resources={"harmoni": HarmoniResource()}) as context:
-        result = sensor.evaluate_tick(context)
+    result = landing_sensor_tick(defs, instance, cursor)
     return result.asset_events or [], result.cursor
 
 

@@ -23,7 +23,7 @@ from harmoni_pipeline.periods import shift
 from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.defs.resources import HarmoniResource
 from harmoni_pipeline.warehouse import Warehouse
-from tests.landing_helpers import rows_across_scope, write_canonical_survey
+from tests.landing_helpers import landing_sensor_tick, rows_across_scope, write_canonical_survey
 
 BEYOND = shift(partition_range("survey")[1], 1)          # the month after the last partition
 BEYOND_YEAR = str(int(partition_range("stats")[1]) + 1)
@@ -137,16 +137,12 @@ def test_concurrent_recordings_lose_no_row(tmp_path):
 
 
 def _evaluate(defs, instance, cursor):
-    sensor = defs.resolve_sensor_def("harmoni_landing_sensor")
-    with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
-                                  resources={"harmoni": HarmoniResource()}) as context:
-        result = sensor.evaluate_tick(context)
+    result = landing_sensor_tick(defs, instance, cursor)
     return result.run_requests or [], result.cursor
 
 
 def test_the_landing_sensor_requests_only_partitions_and_records_issues_without_raising(env):
     from harmoni_pipeline.definitions import build_defs
-    from harmoni_pipeline.defs.resources import HarmoniResource
 
     expected = _odd_zone(env["landing"], env["tmp"] / "outside")
     defs = build_defs({"harmoni": HarmoniResource()})

@@ -21,6 +21,9 @@ from harmoni_pipeline.scoring.marts import ALL_TABLES, IHAI_TABLES
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.warehouse import Warehouse
+from tests.publication_killer import command as killer
+
+REPO = Path(__file__).resolve().parent.parent
 
 HARMONI = str(Path(sys.executable).parent / "harmoni")
 CODES = [f"35.13.{i:02d}" for i in range(1, 9)]
@@ -70,32 +73,6 @@ def assert_one_snapshot_per_period(catalog: Path, allowed: dict[str, set[str]]) 
         assert run in allowed[period], (period, run)
 
 
-KILLER = r"""
-import os, signal, sys
-from harmoni_pipeline import storage
-from harmoni_pipeline.registry import catalog_tables
-from harmoni_pipeline.warehouse import Warehouse
-from harmoni_pipeline.scoring.marts import ALL_TABLES
-
-target = int(sys.argv[2])
-count = [0]
-
-def counting(fn):
-    def wrapped(*args, **kwargs):
-        count[0] += 1
-        if count[0] == target:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return fn(*args, **kwargs)
-    return wrapped
-
-for name in ("place", "move", "remove"):
-    setattr(storage.LocalStorage, name, counting(getattr(storage.LocalStorage, name)))
-wh = Warehouse(sys.argv[1], catalog_tables())
-wh.publish_pending(ALL_TABLES, "2025-02", "new")
-print(count[0])
-"""
-
-
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     """A warehouse with the old snapshot of two months published."""
@@ -115,7 +92,8 @@ def test_a_kill_at_every_write_or_rename_of_a_publication_leaves_one_snapshot_pe
         wh.build_catalog()  # the copy's own catalog (the copied one names the original's files)
         for table, data in snapshot("2025-02", "new", 50.0).items():
             wh.write_pending(table, "2025-02", data, "new")
-        proc = subprocess.run([sys.executable, "-c", KILLER, str(root), str(k)], capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(killer(root, k, "2025-02", "new", "marts"), capture_output=True, text=True, timeout=120,
+                              cwd=REPO)
         if proc.returncode == 0:  # the publication needed fewer than k steps: every step has been killed once
             operations = int(proc.stdout.split()[-1])
             break

@@ -27,6 +27,9 @@ from harmoni_pipeline.registry import catalog_tables
 from harmoni_pipeline.trace.query import TraceError, trace
 from harmoni_pipeline.trace.schemas import TRAIL_TABLES
 from harmoni_pipeline.warehouse import Warehouse
+from tests.publication_killer import command as killer
+
+REPO = Path(__file__).resolve().parent.parent
 
 HARMONI = str(Path(sys.executable).parent / "harmoni")
 PERIOD = "2025-03"
@@ -271,29 +274,6 @@ def test_a_blocked_trail_publishes_neither_trail_nor_marts(run, tmp_path):
     assert_trail_and_marts_of_one_run(wh, old)
 
 
-KILLER = r"""
-import os, signal, sys
-from harmoni_pipeline import storage
-from harmoni_pipeline.scoring.marts import SNAPSHOT_TABLES
-from harmoni_pipeline.registry import catalog_tables
-from harmoni_pipeline.warehouse import Warehouse
-
-target, count = int(sys.argv[2]), [0]
-
-def counting(fn):
-    def wrapped(*args, **kwargs):
-        count[0] += 1
-        if count[0] == target:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return fn(*args, **kwargs)
-    return wrapped
-
-for name in ("place", "move", "remove"):
-    setattr(storage.LocalStorage, name, counting(getattr(storage.LocalStorage, name)))
-Warehouse(sys.argv[1], catalog_tables()).publish_pending(SNAPSHOT_TABLES, sys.argv[3], "killed")
-"""
-
-
 @pytest.mark.parametrize("kill_at", [1, len(TRAIL_TABLES) + 2, len(SNAPSHOT_TABLES), len(SNAPSHOT_TABLES) + 1])
 def test_a_publication_killed_midway_leaves_the_old_trail_with_the_old_marts(run, tmp_path, kill_at):
     """SIGKILL after some of the fifteen files are moved into place, and just before the
@@ -302,8 +282,8 @@ def test_a_publication_killed_midway_leaves_the_old_trail_with_the_old_marts(run
     wh = copy_of(root, tmp_path)
     old = wh.manifest("marts", PERIOD).run_id
     candidates_of_a_new_run(wh, "killed")
-    proc = subprocess.run([sys.executable, "-c", KILLER, str(wh.root), str(kill_at), PERIOD], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(killer(wh.root, kill_at, PERIOD, "killed", "snapshot"), capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     fresh = Warehouse(wh.root, catalog_tables())
     assert fresh.manifest("marts", PERIOD).run_id == old
