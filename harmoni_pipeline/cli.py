@@ -201,7 +201,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         layer = {path: keys for path, keys in layer.items() if keys}
         if not layer:
             break
-        name = f"{title} [{'/'.join(sorted({p[0] for p in layer}))}]"
+        name = f"{title} [{'/'.join(sorted({backfill.layer_of(p) for p in layer}))}]"
         backfill_id = backfill.submit(instance, defs, layer, title=name, tags={"harmoni/trigger": "backfill"},
                                       run_config=run_config)
         print(f"{name}: submitted backfill {backfill_id} ({i}/{len(steps)}) on {instance.root_directory}")

@@ -181,6 +181,7 @@ def test_a_dropped_file_runs_under_the_daemon_and_a_backfill_scores_months_concu
         reader.join(timeout=30)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "[marts]" in proc.stdout and "[staging]" not in proc.stdout  # staging is current: the marts layer,
+    assert "[uncertainty]" in proc.stdout and "[audit/marts]" not in proc.stdout  # named by layer, not key prefix
     assert "[notifications]" in proc.stdout and "[report]" in proc.stdout  # then notifications, then the reports
     assert not errors, errors[:3]
     assert observed == {(staged, 0)}  # the analyst's snapshot: stable, never torn
