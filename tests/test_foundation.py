@@ -121,6 +121,9 @@ def _table(n: int, run: str = "r1", period: str = "2025-01") -> pa.Table:
 def test_content_hash_ignores_run_columns():
     assert content_sha256(_table(3, "a")) == content_sha256(_table(3, "b"))
     assert content_sha256(_table(3)) != content_sha256(_table(4))
+    # the trail tables name the run that staged a row: a run id too, not content
+    staged_by = lambda run: _table(3).append_column("staging_run_id", pa.array([run] * 3))  # noqa: E731
+    assert content_sha256(staged_by("s1")) == content_sha256(staged_by("s2")) == content_sha256(_table(3))
 
 
 def test_publish_is_atomic_and_logged(tmp_path):

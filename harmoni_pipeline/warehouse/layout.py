@@ -64,9 +64,15 @@ class Published:
         return self.url or Path(self.path).as_uri()
 
 
-def content_sha256(table: pa.Table, exclude: tuple[str, ...] = ("run_id", "ingested_at", "published_at")) -> str:
+RUN_COLUMNS = ("run_id", "staging_run_id", "ingested_at", "published_at")
+
+
+def content_sha256(table: pa.Table, exclude: tuple[str, ...] = RUN_COLUMNS) -> str:
     """SHA-256 over the rows of a table, independent of Parquet encoding and of the
-    columns that change with every run (run id, timestamps)."""
+    columns that change with every run: the run ids (``run_id``; ``staging_run_id`` of
+    the trail tables ``audit.score_*``, the run that staged a row used) and timestamps.
+    The same landing zone scored by other runs — one process or Celery workers, again
+    after a re-staging — has the same content hash."""
     keep = [name for name in table.column_names if name not in exclude]
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.select(keep).schema) as writer:
