@@ -1,8 +1,6 @@
 """Landing and staging assets: each source's landing folder (external) and its canonical
 staging table, one partition per arrival month (statistics: per arrival year)."""
 
-from pathlib import Path
-
 import dagster as dg
 from harmoni_pipeline import memory
 
@@ -51,9 +49,10 @@ def _materialize(context, harmoni: HarmoniResource, source: str, parsed: dict | 
     for warning in report.warnings:
         context.log.warning(warning)
     # the run saw the landing partition: its files (with the format detected) on landing/<source>'s page
-    folder = settings.landing_dir / source / context.partition_key
+    # the landing zone's own place (a folder or a URL such as s3://…), not a worker's copy of it
+    folder_uri = trail.landing_uri(settings.landing_dir, f"{source}/{context.partition_key}")
     context.log_event(trail.landing_observation(source, context.partition_key, report.files,
-                                                folder_uri=Path(folder).resolve().as_uri(),
+                                                folder_uri=folder_uri,
                                                 seen_by=f"run {context.run_id} ({STAGING_TABLES[source]})"))
     table = STAGING_TABLES[source]
     return dg.MaterializeResult(

@@ -10,12 +10,15 @@ from harmoni_pipeline import registry
 from harmoni_pipeline.defs.partitions import monthly_partitions
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.report import build
+from harmoni_pipeline.report import uncertainty as report_uncertainty
 from harmoni_pipeline.report.boundaries import boundaries_dir
 from harmoni_pipeline.report.content import ReportDataError
 from harmoni_pipeline.defs.resources import HarmoniResource
 
-REPORT_CODE_VERSION = "report-1"
+REPORT_CODE_VERSION = "report-2"
 MART_KEYS = [dg.AssetKey(registry.asset_path(table)) for table in registry.MART_TABLES]
+# the section "Seberapa yakin angka ini?": after the month's uncertainty tables are published (absent: a note)
+UNCERTAINTY_KEYS = [dg.AssetKey(registry.asset_path(table)) for table in report_uncertainty.TABLES]
 REPORT_KEY = dg.AssetKey(["report"])
 CHECK = "report_check"
 
@@ -24,11 +27,12 @@ CHECK = "report_check"
     key=REPORT_KEY,
     description="Monthly report of the scope in force: peta kerawanan (IHaI category, IKN risk level with red alerts, "
     "IHaI × IKN quadrant), what changed, priority list with rekomendasi and penanggung_jawab, 12-month trends, "
-    "ranked tables, PER–PAR gaps, IKN pillars, data quality, methodology appendix. Written to "
+    "ranked tables, how sure the numbers are (intervals, rank bands, Sobol indices, scores by respondent group), "
+    "PER–PAR gaps, IKN pillars, data quality, methodology appendix. Written to "
     "reports/period=YYYY-MM/ (laporan_YYYY-MM.html, .pdf, peta_*.svg/.png) only when the report's own check passes; "
     "read-only over the published marts: a failed report never blocks or changes them (its check "
     f"'{CHECK}' fails, the run goes on).",
-    deps=MART_KEYS,
+    deps=[*MART_KEYS, *UNCERTAINTY_KEYS],
     partitions_def=monthly_partitions,
     group_name="reports",
     kinds={"html", "pdf", "svg"},
@@ -67,6 +71,7 @@ def report(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.Ma
         "scope": rendered.scope,
         "map_level": rendered.facts["map_level"],
         "pdf_pages": rendered.pages,
+        "ketidakpastian": rendered.facts["ketidakpastian"],  # the uncertainty section had its tables
         "html": dg.MetadataValue.url(published.urls[names["html"]]),
         "pdf": dg.MetadataValue.url(published.urls[names["pdf"]]),
         "folder": dg.MetadataValue.path(str(published.folder)),

@@ -58,7 +58,21 @@ def executor_config(environ: Mapping[str, str] | None = None) -> dict:
 def celery_executor(environ: Mapping[str, str] | None = None) -> dg.ExecutorDefinition:
     from dagster_celery import celery_executor as executor
 
+    quiet_step_task_reregistration()
     return executor.configured(executor_config(environ), name="celery")
+
+
+def quiet_step_task_reregistration() -> None:
+    """dagster-celery defines its step task anew (the same code, a new closure) for every
+    step it submits, so Celery warns once per run process that the name ``execute_plan``
+    is "already registered to a different callable". Harmless: every copy is the same
+    function, and submitting only uses the name (the workers run their own registration).
+    Only that warning for that one name is silenced; any other name still warns."""
+    import warnings
+
+    from celery.exceptions import CeleryWarning
+
+    warnings.filterwarnings("ignore", message=r"Task name 'execute_plan' is already registered", category=CeleryWarning)
 
 
 def worker_app(environ: Mapping[str, str] | None = None):

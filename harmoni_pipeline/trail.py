@@ -33,13 +33,19 @@ def location_uri(key: dg.AssetKey, *, landing: PurePath, warehouse) -> str | Non
     one). ``None`` for assets that are not a folder or a table (the report has its own)."""
     head, *rest = key.path
     if head == "landing":
-        name = "reference/penanggung_jawab.csv" if rest[0] == "penanggung_jawab" else rest[0]
-        if "://" in str(landing):  # a landing zone at a URL (s3://…): the URL is the place
-            return f"{str(landing).rstrip('/')}/{name}"
-        return (Path(landing) / name).as_uri()
+        return landing_uri(landing, "reference/penanggung_jawab.csv" if rest[0] == "penanggung_jawab" else rest[0])
     if head in ("staging", "marts", "audit") and rest:
         return warehouse.url(warehouse.table_dir(f"{head}.{rest[0]}"))
     return None
+
+
+def landing_uri(landing: PurePath | str, relative: str) -> str:
+    """The URI of ``relative`` (``survey/2025-12``, a file) in the landing zone ``landing``:
+    a folder → ``file://`` of the absolute path; a landing zone at a URL (``s3://…``) → the
+    URL itself (never this machine's copy of it, which no other machine has)."""
+    if "://" in str(landing):
+        return f"{str(landing).rstrip('/')}/{relative.strip('/')}"
+    return (Path(landing) / relative).resolve().as_uri()
 
 
 def with_location(spec: dg.AssetSpec, *, landing: PurePath, warehouse) -> dg.AssetSpec:

@@ -1,7 +1,10 @@
 """Synthetic published marts for report tests: every mart of a scope and month, with
 plausible values, categories from the methodology's bands and the quadrant from the
 real integration function, published through ``Warehouse.publish_all`` as scoring
-would. Fast (no pipeline run), so a national month (7,285 kecamatan) is cheap."""
+would. Fast (no pipeline run), so a national month (7,285 kecamatan) is cheap.
+:func:`synthetic_uncertainty` adds the six uncertainty, sensitivity and group tables of
+such a month (intervals around the published scores, ranks within the kabupaten, groups
+with suppressed small cells) as frames a test can edit before publishing them."""
 
 from __future__ import annotations
 
@@ -13,10 +16,11 @@ from harmoni_pipeline import methodology as methodology_mod
 from harmoni_pipeline.regions import Regions
 from harmoni_pipeline.scoring.integration import harmoni_kewaspadaan
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+from harmoni_pipeline.scoring.uncertainty_schemas import UNCERTAINTY_SCHEMAS
 
 
 def _table(name: str, frame: pd.DataFrame, period: str, run_id: str, version: str) -> pa.Table:
-    schema = MART_SCHEMAS[name]
+    schema = {**MART_SCHEMAS, **UNCERTAINTY_SCHEMAS}[name]
     frame = frame.assign(period=period, methodology_version=version, run_id=run_id)
     for col in schema.names:
         if col not in frame:
@@ -92,6 +96,66 @@ def synthetic_marts(scope: str, period: str, seed: int = 0, run_id: str = "synth
         "marts.ihai_variabel": pd.DataFrame(), "marts.ikn_konteks": pd.DataFrame(),
     }
     return {name: _table(name, frame, period, run_id, m.version) for name, frame in frames.items()}
+
+
+def synthetic_uncertainty(marts: dict[str, pa.Table], seed: int = 0) -> dict[str, pd.DataFrame]:
+    """The six uncertainty tables of the month of ``marts`` (as frames, schema columns
+    filled by :func:`publish_with_uncertainty`)."""
+    m = methodology_mod.load()
+    rng = np.random.default_rng(seed)
+    frames = {}
+    for index, mart, column in (("ihai", "marts.ihai_kecamatan", "ihai"), ("ikn", "marts.ikn_kecamatan", "ikn")):
+        pub = marts[mart].to_pandas()
+        n = len(pub)
+        f = pd.DataFrame({"kode_kecamatan": pub["kode_kecamatan"], "skor": pub[column].astype(float)})
+        f["kode_kabupaten"] = f["kode_kecamatan"].str[:5]
+        f["kode_provinsi"] = f["kode_kecamatan"].str[:2]
+        f["skor_median"] = f["skor"]
+        f["skor_p05"] = f["skor"] - rng.uniform(1, 8, n)
+        f["skor_p95"] = f["skor"] + rng.uniform(1, 8, n)
+        f["skor_dalam_interval"] = np.where(f["skor"].notna(), True, None)
+        f["peringkat"] = f.groupby("kode_kabupaten")["skor"].rank(ascending=False, method="min")
+        f["n_peringkat"] = f["kode_kabupaten"].map(f.groupby("kode_kabupaten")["skor"].count())
+        spread = rng.integers(0, 4, n)
+        f["peringkat_median"] = f["peringkat"]
+        f["peringkat_p05"] = np.maximum(1, f["peringkat"] - spread)
+        f["peringkat_p95"] = np.minimum(f["n_peringkat"], f["peringkat"] + spread)
+        if index == "ikn":
+            f["p_kerawanan_tinggi"] = np.where(f["skor"].notna(), np.clip((100 - f["skor"] - 40) / 20, 0, 1), np.nan)
+        f["n_draws"], f["seed"] = 1000, 20260101
+        frames[f"marts.{index}_ketidakpastian"] = f
+    frames["marts.sensitivitas"] = pd.DataFrame({
+        "indeks": ["ihai", "ihai", "ihai", "ihai", "ikn", "ikn", "ikn", "ikn", "ikn"],
+        "input": ["sampel", "bobot", "agregasi", "raking", "sampel", "eksponen", "agregasi", "batas_konteks", "raking"],
+        "s1": [0.55, 0.08, 0.05, 0.12, 0.20, 0.30, 0.02, 0.25, 0.06],
+        "st": [0.70, 0.12, 0.07, 0.18, 0.28, 0.41, 0.05, 0.33, 0.09], "n_kecamatan": 10})
+    frames["marts.sensitivitas_kecamatan"] = pd.DataFrame(columns=["kode_kecamatan", "indeks", "input", "s1", "st"])
+    ihai = marts["marts.ihai_kecamatan"].to_pandas()
+    rows = []
+    for code, total, score, status in zip(ihai["kode_kecamatan"], ihai["n_responden"], ihai["ihai"], ihai["status"]):
+        women = int(total) // 2
+        for dim, groups in (("jenis_kelamin", {"L": int(total) - women, "P": women}),
+                            ("kelompok_umur", {"17-24": int(total) // 6, "25-39": int(total) // 3,
+                                               "40-54": int(total) // 4})):
+            for label, n in groups.items():
+                if n == 0:
+                    continue
+                small = n < m.min_n
+                reason = status if status != "ok" else ("insufficient_sample" if small else None)
+                rows.append({"kode_kecamatan": code, "dimensi_kelompok": dim, "kelompok": label, "n": n,
+                             "skor": None if reason else float(score) + rng.normal(0, 3), "alasan_null": reason})
+    groups = pd.DataFrame(rows)
+    frames["marts.ihai_kelompok"] = groups
+    frames["marts.ikn_kelompok"] = groups.assign(skor=groups["skor"].astype(float) - 5.0)
+    return frames
+
+
+def publish_with_uncertainty(warehouse, marts: dict[str, pa.Table], uncertainty: dict[str, pd.DataFrame], period: str,
+                             run_id: str) -> None:
+    """Publish a month's marts and its uncertainty tables together, as one snapshot."""
+    version = methodology_mod.load().version
+    tables = {**marts, **{name: _table(name, frame, period, run_id, version) for name, frame in uncertainty.items()}}
+    warehouse.publish_all(tables, period, run_id)
 
 
 def publish_synthetic(warehouse, scope: str, periods: list[str], seed: int = 0) -> None:

@@ -148,3 +148,8 @@ def test_a_landing_zone_at_a_url_is_its_own_uri():
     key = dg.AssetKey(["landing", "survey"])
     assert location_uri(key, landing="s3://bucket/landing/", warehouse=None) == "s3://bucket/landing/survey"
     assert location_uri(key, landing=Path("/srv/landing"), warehouse=None) == "file:///srv/landing/survey"
+    # a staging run's observation of its partition folder: the landing zone's URL, on any worker
+    from harmoni_pipeline.trail import landing_uri
+
+    assert landing_uri("s3://bucket/landing", "survey/2025-12") == "s3://bucket/landing/survey/2025-12"
+    assert landing_uri(Path("/srv/landing"), "survey/2025-12") == "file:///srv/landing/survey/2025-12"

@@ -140,7 +140,8 @@ def _open(page, url: str) -> None:
 
 def _shot(page, name: str) -> Path:
     path = ARTIFACTS / name
-    page.screenshot(path=str(path), full_page=False)
+    # transitions finished first: a dialog shot mid fade-in shows the page through it
+    page.screenshot(path=str(path), full_page=False, animations="disabled")
     return path
 
 

@@ -44,6 +44,9 @@ for _source in ("kobo", "sheets", "bps"):
 for _table in ("ihai_ketidakpastian", "ikn_ketidakpastian", "sensitivitas", "sensitivitas_kecamatan", "ihai_kelompok",
                "ikn_kelompok"):
     EXPECTED[f"marts/{_table}"] = ("marts", EVENTS | {"marts/ihai_kecamatan", "marts/ikn_kecamatan"}, "monthly")
+# the report's section "Seberapa yakin angka ini?" reads the published uncertainty tables (not the per-kecamatan Sobol)
+EXPECTED["report"][1].update({"marts/ihai_ketidakpastian", "marts/ikn_ketidakpastian", "marts/sensitivitas",
+                              "marts/ihai_kelompok", "marts/ikn_kelompok"})
 # notifications read published tables only: a month's FKDM staging, or its marts
 EXPECTED["notifications/red_reports"] = ("notifications", {"staging/fkdm_reports", "landing/penanggung_jawab"}, "monthly")
 EXPECTED["notifications/became_rawan"] = ("notifications", {"marts/ikn_kecamatan", "marts/harmoni_kewaspadaan"}, "monthly")

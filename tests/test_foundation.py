@@ -121,9 +121,12 @@ def _table(n: int, run: str = "r1", period: str = "2025-01") -> pa.Table:
 def test_content_hash_ignores_run_columns():
     assert content_sha256(_table(3, "a")) == content_sha256(_table(3, "b"))
     assert content_sha256(_table(3)) != content_sha256(_table(4))
+    # the trail tables name the run that staged a row: a run id too, not content
+    staged_by = lambda run: _table(3).append_column("staging_run_id", pa.array([run] * 3))  # noqa: E731
+    assert content_sha256(staged_by("s1")) == content_sha256(staged_by("s2")) == content_sha256(_table(3))
 
 
-def _ipc_sha256(table: pa.Table, exclude=("run_id", "ingested_at", "published_at")) -> str:
+def _ipc_sha256(table: pa.Table, exclude=("run_id", "staging_run_id", "ingested_at", "published_at")) -> str:
     """The content hash as the contract defines it, spelled the first way it was written:
     the whole IPC stream of the kept columns (one record batch) in memory, then SHA-256."""
     import hashlib

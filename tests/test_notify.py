@@ -255,3 +255,22 @@ def test_the_retry_sensor_requests_notify_pending_which_sends_what_is_due(server
         assert len(servers["smtp"].messages) == 1 and len(servers["http"].requests) == 3
         assert {r["status"] for r in _audit(servers, "2025-11")} == {"sent"}
         assert not tick(instance).run_requests
+
+
+def test_a_landing_zone_at_a_url_routes_red_reports_by_its_assignment_table(servers):
+    """HARMONI_LANDING_DIR=s3://… (here fsspec's in-process ``memory://``): the assignment
+    table is read from this machine's copy of the landing zone, not from a path made of the
+    URL (which does not exist, so every alert went to the fallback contact)."""
+    import dataclasses
+    import uuid
+
+    import fsspec
+
+    url = f"memory://harmoni-landing-{uuid.uuid4().hex[:8]}/landing"
+    fs = fsspec.filesystem("memory")
+    local = servers["landing"] / "reference" / "penanggung_jawab.csv"
+    fs.pipe(f"{url.split('://', 1)[1]}/reference/penanggung_jawab.csv", local.read_bytes())
+    publish_fkdm(servers["wh"], "2025-11", [red("R-1"), red("R-6", kec="35.13.99")])
+    at_url = {**servers, "settings": dataclasses.replace(servers["settings"], landing_dir=url)}
+    positions = {a.key: a.position for a in _red_alerts(at_url, "2025-11")}
+    assert positions == {"red_report:R-1:merah1": "Camat Sukapura", "red_report:R-6:merah1": None}

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harmoni_pipeline.report import build
+from harmoni_pipeline.report import build, numbers
 from harmoni_pipeline.report.palette import RISK_COLOURS
 from tests.sample_runs import scored_sample
 
@@ -57,6 +57,7 @@ def test_the_monthly_job_publishes_the_report_after_the_marts(run):
     assert checks and checks[-1].asset_check_evaluation_data.passed
     metadata = event.asset_materialization.metadata
     assert metadata["published"].value is True
+    assert metadata["ketidakpastian"].value is True  # rendered after the month's uncertainty tables were published
     assert metadata["peta"].value.startswith("![peta kerawanan](data:image/png;base64,")
     assert set(metadata["tingkat_kerawanan"].value) >= {"Tinggi", "Sedang", "Rendah", "Tidak cukup data"}
     assert sum(metadata["tingkat_kerawanan"].value.values()) == metadata["kecamatan"].value == 24
@@ -115,3 +116,36 @@ def test_the_pdf_converts_to_page_images_with_the_map_on_page_1(run, tmp_path):
     top = first.crop((0, int(first.height * 0.15), first.width, int(first.height * 0.55)))  # where the map sits
     assert _non_white_share(top) > 0.2
     assert sum(_has_colour(top, c, min_pixels=30) for c in RISK_COLOURS) >= 2, "no coloured map on page 1"
+
+
+def test_the_report_shows_how_sure_the_numbers_are(run, tmp_path):
+    """The section reads the month's published uncertainty tables of the same run: one row
+    per kecamatan with a score, its interval around the published value, a rank band,
+    the Sobol headline and the group tables; the PDF has it on a page of its own."""
+    import re
+
+    from harmoni_pipeline.registry import catalog_tables
+    from harmoni_pipeline.warehouse import Warehouse
+
+    folder, _, _ = run
+    html = (folder / f"laporan_{SCORED[-1]}.html").read_text(encoding="utf-8")
+    section = re.search(r'<section class="bab" id="ketidakpastian">(.*?)</section>', html, re.S).group(1)
+    assert "tidak tersedia" not in section
+    warehouse = Warehouse(folder.parent.parent, catalog_tables())
+    published = warehouse.query("SELECT kode_kecamatan, skor, skor_p05, skor_p95 FROM {marts.ikn_ketidakpastian} "
+                                "WHERE period = ? AND skor IS NOT NULL", [SCORED[-1]]).fetchall()
+    assert published, "the sample month has IKN intervals"
+    table = re.search(r'<table class="yakin">(.*?)</table>', section, re.S).group(1)
+    for kode, skor, p05, p95 in published:
+        row = [r for r in re.findall(r"<tr>(.*?)</tr>", table, re.S) if f'<span class="catatan">{kode}</span>' in r]
+        assert len(row) == 1, kode
+        assert f"{numbers.angka(skor)}</td><td class=\"n\">{numbers.angka(p05)}–{numbers.angka(p95)}" in row[0], kode
+    assert re.search(r"Peringkat <b>(IHaI|IKN)</b> paling dipengaruhi oleh <b>", section)
+    assert "<h4>Jenis kelamin</h4>" in section and "<h4>Kelompok umur</h4>" in section
+    if shutil.which("pdftotext") is None:
+        pytest.skip("SKIPPED LOUDLY: no pdftotext (Debian package poppler-utils): the section's PDF page was NOT checked")
+    pdf = folder / f"laporan_{SCORED[-1]}.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    pages = text.split("\f")
+    start = [i for i, page in enumerate(pages) if "Seberapa yakin angka ini?" in page]
+    assert len(start) == 1 and "Peringkat kerawanan" in " ".join(pages[start[0]].split())

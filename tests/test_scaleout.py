@@ -148,9 +148,6 @@ def celery_run(stack, one_process_run):
             stop(worker.proc)
 
 
-@pytest.mark.skip(reason="KNOWN FAILURE after merging issues 14/16/18 into the Celery work (2026-12-03): the "
-                  "celery run of harmoni_monthly fails with 'Exceeded max_retries of 2' on the workers; issue 20 stays "
-                  "open until this passes again")
 def test_two_celery_workers_on_s3_give_the_one_process_marts_even_when_one_dies(stack, celery_run, one_process):
     assert celery_run["rc"] == 0, celery_run["log"][-4000:]
     w1, w2 = celery_run["workers"]
@@ -173,9 +170,6 @@ def test_two_celery_workers_on_s3_give_the_one_process_marts_even_when_one_dies(
     assert len(hashes) >= 5 and hashes == one_process
 
 
-@pytest.mark.skip(reason="KNOWN FAILURE after merging issues 14/16/18 into the Celery work (2026-12-03): the "
-                  "celery run of harmoni_monthly fails with 'Exceeded max_retries of 2' on the workers; issue 20 stays "
-                  "open until this passes again")
 def test_the_landing_sensor_sees_a_new_s3_object_and_not_a_hidden_one(stack, celery_run, tmp_path, monkeypatch):
     from harmoni_pipeline.definitions import build_defs
     from harmoni_pipeline.defs.resources import HarmoniResource

@@ -108,7 +108,7 @@ def landing_requests(context: dg.SensorEvaluationContext, settings):
         for job, partition in refresh.staging
     ]
     context.update_cursor(json.dumps({**current, KEY_ENTRY: settings.pii_key_id}, sort_keys=True))
-    observations = landing_observations(listing, previous, current, paths)
+    observations = landing_observations(listing, previous, current, paths, landing=settings.landing_dir)
     if rekeyed and not first_tick:
         context.log.info(f"the PII key changed (now {settings.pii_key_id}): re-staging {len(requests)} partition(s)")
     else:
@@ -123,9 +123,11 @@ def landing_requests(context: dg.SensorEvaluationContext, settings):
     return dg.SensorResult(run_requests=requests, asset_events=observations)
 
 
-def landing_observations(listing, previous: dict, current: dict, paths: list[str]) -> list[dg.AssetObservation]:
+def landing_observations(listing, previous: dict, current: dict, paths: list[str], *,
+                         landing) -> list[dg.AssetObservation]:
     """An observation of ``landing/<source>`` for every partition folder that ``paths``
-    touched (every folder on the first tick): its files now, SHA-256, size, format."""
+    touched (every folder on the first tick): its files now, SHA-256, size, format;
+    ``landing`` (the configured folder or URL) names where they are."""
     from harmoni_pipeline import trail
 
     out = []
@@ -142,7 +144,7 @@ def landing_observations(listing, previous: dict, current: dict, paths: list[str
                               "format": trail.format_by_extension(rel)})
         touched = [p for p in paths if trail.partition_of_path(p) == (source, period)]
         out.append(trail.landing_observation(
-            source, period, files, folder_uri=(listing.root / source / period).resolve().as_uri(),
+            source, period, files, folder_uri=trail.landing_uri(landing, f"{source}/{period}"),
             seen_by=trail.SEEN_BY_SENSOR, change=trail.change_summary(touched, previous, current)))
     return out
 

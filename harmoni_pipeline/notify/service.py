@@ -115,7 +115,7 @@ def red_report_alerts(settings, warehouse, period: str) -> list[triggers.Alert]:
 
     regions = Regions.load()
     codes = set(regions.kecamatan_in_scope("ALL")["kode"])
-    positions = read_assignments(settings.landing_dir, codes).table
+    positions = read_assignments(settings.landing_root(), codes).table  # a URL: this machine's copy
     return triggers.red_reports(warehouse, period, positions, regions.name_of)
 
 

@@ -130,6 +130,7 @@ def facts(data: content.ReportData, plan: boundaries.MapPlan, pages: int) -> dic
         "methodology_sha256": data.methodology.sha256,
         "mart_runs": sorted(data.runs["run_id"].dropna().unique().tolist()),
         "pdf_pages": pages,
+        "ketidakpastian": bool(data.uncertainty is not None and data.uncertainty.available),
     }
 
 

@@ -5,7 +5,8 @@ Room: the queries (DuckDB over the warehouse's current files, through
 into plain values and frames the templates show — the month's kecamatan with last
 month's values beside them, what changed, the priority list, the 12-month trends, the
 kabupaten/province roll-ups, pillars and dimensions, data quality, the runs that
-produced the numbers, and per map which category each feature shows. Nothing here
+produced the numbers, and per map which category each feature shows. The uncertainty
+section's tables are read by :mod:`.uncertainty`. Nothing here
 renders; nothing here scores (the marts are read as published).
 """
 
@@ -19,6 +20,7 @@ import pandas as pd
 from harmoni_pipeline.methodology import Methodology
 from harmoni_pipeline.periods import month_range, previous_month, shift
 from harmoni_pipeline.regions import ALL, Regions
+from harmoni_pipeline.report import uncertainty
 from harmoni_pipeline.report.palette import QUADRANT_PRIORITY
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 
@@ -170,6 +172,7 @@ class ReportData:
     checks: pd.DataFrame
     has_previous: bool
     trend_periods: list[str] = field(default_factory=list)
+    uncertainty: uncertainty.UncertaintyData | None = None  # the month's uncertainty, sensitivity and group marts
 
     @property
     def focus(self) -> pd.DataFrame:
@@ -254,6 +257,7 @@ def load(warehouse, regions: Regions, period: str, scope: str, methodology: Meth
         checks=warehouse.query(CHECKS_SQL, [period, year]).df(),
         has_previous=len(prev) > 0,
         trend_periods=periods,
+        uncertainty=uncertainty.load(warehouse, period, kec["kode_kecamatan"]),
     )
 
 

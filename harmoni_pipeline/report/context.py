@@ -13,7 +13,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from harmoni_pipeline.regions import ALL
-from harmoni_pipeline.report import charts, content
+from harmoni_pipeline.report import charts, content, uncertainty
 from harmoni_pipeline.report.boundaries import MapPlan
 from harmoni_pipeline.report.numbers import bulan
 from harmoni_pipeline.report.palette import NO_DATA_LABEL, themes
@@ -187,4 +187,5 @@ def build_context(data: content.ReportData, plan: MapPlan, svgs: dict[str, str],
         "methodology": methodology_facts(data),
         "focus_all": data.scope.count(".") == 1,
         "focus_limit": content.FOCUS_LIMIT,
+        "ketidakpastian": uncertainty.section(data, wide, limit),
     }

@@ -89,11 +89,17 @@ class _HashSink:
         self.closed = True
 
 
-def content_sha256(table: pa.Table, exclude: tuple[str, ...] = ("run_id", "ingested_at", "published_at")) -> str:
+RUN_COLUMNS = ("run_id", "staging_run_id", "ingested_at", "published_at")
+
+
+def content_sha256(table: pa.Table, exclude: tuple[str, ...] = RUN_COLUMNS) -> str:
     """SHA-256 over the rows of a table, independent of Parquet encoding and of the
-    columns that change with every run (run id, timestamps): the Arrow IPC stream of the
-    kept columns as one record batch. The stream goes straight into the hash, buffer by
-    buffer, so no serialised copy of the table is held in memory."""
+    columns that change with every run: the run ids (``run_id``; ``staging_run_id`` of
+    the trail tables ``audit.score_*``, the run that staged a row used) and timestamps.
+    The same landing zone scored by other runs — one process or Celery workers, again
+    after a re-staging — has the same content hash. It is the SHA-256 of the Arrow IPC
+    stream of the kept columns as one record batch; the stream goes straight into the
+    hash, buffer by buffer, so no serialised copy of the table is held in memory."""
     keep = [name for name in table.column_names if name not in exclude]
     selected = table.select(keep)
     sink = _HashSink()
