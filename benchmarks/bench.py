@@ -213,8 +213,8 @@ def _rss_mb(pid: int) -> float | None:
 def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: float = 0.2) -> dict:
     """``harmoni run --period`` timed from outside, as a user runs it: wall clock, the CPU
     time of the process and its children (``wait4``), and the peak RSS of each process
-    (``/proc/<pid>/status`` sampled every ``every`` s: the run process and every forked
-    parse worker on its own), plus each Dagster step's wall time and the run process's
+    (``/proc/<pid>/status`` sampled every ``every`` s: the run process and each child on
+    its own — the forked parse workers, and small helpers such as multiprocessing's), plus each Dagster step's wall time and the run process's
     peak RSS during it, read from the run's log."""
     harmoni = Path(sys.executable).with_name("harmoni")
     home = warehouse.parent / "dagster_home"
@@ -223,7 +223,9 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
     argv = [str(harmoni), "run", "--period", period, "--landing", str(landing), "--warehouse", str(warehouse),
             "--scope", scope]  # fmt: skip
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=warehouse.parent)
+    out_path = warehouse.parent / "harmoni-run.out"  # a file, not a pipe: a full pipe would stall the run
+    out = open(out_path, "w", encoding="utf-8")
+    proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, text=True, cwd=warehouse.parent)
     peaks: dict[int, float] = {}
     samples: list[tuple[float, float]] = []  # (unix time, run process RSS MB)
     status = None
@@ -241,7 +243,8 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
             time.sleep(every)
     wall = time.perf_counter() - started
     _, code, usage = status
-    output = proc.stdout.read()
+    out.close()
+    output = out_path.read_text(encoding="utf-8")
     proc.returncode = os.waitstatus_to_exitcode(code)
     if proc.returncode != 0:
         raise SystemExit(f"harmoni run failed:\n{output[-3000:]}")
@@ -290,7 +293,7 @@ def print_cli(r: dict) -> None:
     workers = ", ".join(f"{mb:,.0f}" for mb in run["worker_peak_rss_mb"][:4]) or "none"
     print(f"[cli] harmoni run: wall {fmt_s(run['wall'])}, CPU {fmt_s(run['cpu'])}, floor {fmt_s(r['floor'])} "
           f"({run['wall'] / r['floor']:.1f}× floor); peak RSS run process {run['peak_rss_mb']:,.0f} MB, "
-          f"workers {workers} MB")  # fmt: skip
+          f"child processes (parse workers first) {workers} MB")  # fmt: skip
     for step in run["steps"]:
         print(f"[cli]   {step['step']:<48} {fmt_s(step['seconds']):>9}  run process ≤ {step['peak_rss_mb']:,.0f} MB")
 
@@ -418,7 +421,8 @@ def results_markdown(results: dict[str, dict], m: dict, wall: float) -> str:
         lines += [
             f"`harmoni run --period {r['period']}` (scope {r['scope']}) timed from outside: wall {fmt_s(run['wall'])}, "
             f"CPU {fmt_s(run['cpu'])}, floor {fmt_s(r['floor'])} ({run['wall'] / r['floor']:.1f}× floor); peak RSS of "
-            f"the run process {run['peak_rss_mb'] / 1024:.1f} GB, of the largest parse workers {workers} GB. Steps: "
+            f"the run process {run['peak_rss_mb'] / 1024:.1f} GB, of its largest child processes (parse workers) {workers} GB. "
+            "Steps: "
             + ", ".join(f"{x['step']} {x['seconds']:.0f} s" for x in run["steps"]) + ".",
             "",
         ]
