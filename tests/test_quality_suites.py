@@ -11,6 +11,7 @@ says which plant it caught, and the set of failures must equal the set of plants
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from dataclasses import dataclass
@@ -182,6 +183,19 @@ def test_the_trail_of_clean_marts_passes_its_suites_and_a_broken_trail_fails(wor
     failed = {(o.suite, o.expectation) for o in check_marts(world, broken).failures()}
     assert failed == {("audit.score_respondents.rows", "expect_column_values_to_be_between"),
                       ("audit.score_sources.rows", "expect_column_values_to_match_regex")}
+
+
+def test_validated_frames_are_let_go_when_the_suites_have_run(world):
+    """GX keeps each batch's DataFrame in its execution engine and its last context as the
+    module's current project: `harmoni run` runs its steps in one process, so a gate's
+    batches (the survey partition, the trail's respondents) stayed alive through the later
+    steps. After a run, no batch of it may be left."""
+    from great_expectations.execution_engine.pandas_batch_data import PandasBatchData
+
+    report = check_marts(world, world.trail)
+    assert report.success, report.summary()
+    gc.collect()
+    assert [o for o in gc.get_objects() if isinstance(o, PandasBatchData)] == []
 
 
 def test_data_docs_pages_are_written_for_every_suite(world, tmp_path):
