@@ -2,6 +2,7 @@
 staging table, one partition per arrival month (statistics: per arrival year)."""
 
 import dagster as dg
+from harmoni_pipeline import memory
 
 from harmoni_pipeline import trail
 from harmoni_pipeline.ingest.runner import IngestError, ingest_partition
@@ -35,6 +36,7 @@ landing_specs = [
 
 
 def _materialize(context, harmoni: HarmoniResource, source: str, parsed: dict | None = None) -> dg.MaterializeResult:
+    memory.release()  # start from what this step needs, not from the last step's high-water mark
     settings = harmoni.settings()
     warehouse = harmoni.warehouse()
     try:

@@ -1,0 +1,33 @@
+"""Giving memory back to the operating system between the steps of a run.
+
+Room: one function, :func:`release`. A month's steps run one after another in one process
+(``harmoni run``, the in-process executor); each frees its frames when it ends, but the
+C allocators keep what was freed — glibc's heap (millions of small Python objects, pandas)
+and Arrow's memory pool — so the next step would start from the last one's high-water
+mark and the process's peak would be the sum of steps, not the largest one. Measured on a
+national month: after the uncertainty step, 2.4 GB resident with its tables freed, 0.3 GB
+after :func:`release`. No Dagster here; the jobs call it from a hook after every step.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+
+import pyarrow as pa
+
+_LIBC = ctypes.util.find_library("c")
+
+
+def release() -> None:
+    """Collect garbage, then return the free memory of Arrow's pool and of the C heap
+    (``malloc_trim``, glibc only; elsewhere nothing more happens)."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    if _LIBC:
+        try:
+            trim = ctypes.CDLL(_LIBC).malloc_trim
+        except (OSError, AttributeError):  # not glibc (musl, macOS)
+            return
+        trim(0)
