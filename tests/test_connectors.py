@@ -372,3 +372,16 @@ def test_a_kobo_fkdm_form_lands_in_fkdm_and_is_read_as_the_hand_made_report_file
     left = by_hand.accepted[columns].sort_values(key).reset_index(drop=True)
     right = pulled.accepted[columns].sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(left, right)
+
+
+def test_a_pull_into_a_landing_zone_at_a_url_is_refused_before_any_request(settings, tmp_path):
+    """``harmoni pull`` writes into a folder (atomic rename, cursor beside it); with
+    HARMONI_LANDING_DIR a URL it says so instead of writing a local folder named ``s3:``."""
+    import dataclasses
+
+    at_url = dataclasses.replace(settings, landing_dir="s3://bucket/landing")
+    config = PullConfig(kobo_url="http://127.0.0.1:9", kobo_token=TOKEN, kobo_assets=["aAbC"])
+    with pytest.raises(PullError) as err:
+        pull("kobo", settings=at_url, period="2025-03", config=config)
+    assert "HARMONI_LANDING_DIR is a URL (s3://bucket/landing)" in str(err.value)
+    assert not Path("s3:").exists() and not (tmp_path / "s3:").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from harmoni_pipeline.connectors import bps, kobo, sheets
 from harmoni_pipeline.connectors.http import HttpClient, PullError, redact
@@ -126,6 +127,11 @@ def pull(source: str, *, settings, period: str | None = None, config: PullConfig
     :class:`PullError` before any request; ``all`` skips the sources not configured, and
     records a placeholder BPS variable as a failed ``bps`` target while the other
     sources are still pulled."""
+    if not isinstance(settings.landing_dir, Path):
+        raise PullError(
+            f"harmoni pull writes files into a landing folder, and HARMONI_LANDING_DIR is a URL "
+            f"({settings.landing_dir}): pull on a machine whose HARMONI_LANDING_DIR is a folder and copy the "
+            "files to the object store, or point HARMONI_LANDING_DIR at a mounted folder")
     config = config or PullConfig.from_env()
     period = period or current_period()
     asked = SOURCES if source == "all" else (source,)
