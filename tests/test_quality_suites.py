@@ -185,6 +185,27 @@ def test_the_trail_of_clean_marts_passes_its_suites_and_a_broken_trail_fails(wor
                       ("audit.score_sources.rows", "expect_column_values_to_match_regex")}
 
 
+def test_a_score_rounded_past_100_is_published_as_100_and_a_real_excess_still_fails(world):
+    """A weighted mean of scores that are all 100 can come out 100.00000000000001 (found
+    on a national sample: the marts gate refused a legitimate month); shaping the mart
+    snaps a value within rounding of a bound to it, and a real excess still fails."""
+    from harmoni_pipeline.scoring.marts import PeriodContext, to_table
+    from harmoni_pipeline.scoring.survey import _group_mean
+
+    rng = np.random.default_rng(0)
+    rounded = next(m for m in (_group_mean(np.zeros(7, dtype=np.int64), 1, rng.random(7) * 3, np.full(7, 100.0))[0][0]
+                               for _ in range(1000)) if m > 100.0)
+    assert 100.0 < rounded < 100.0 + 1e-12
+    ctx = PeriodContext(MONTH, world.warehouse, world.regions, SCOPE, world.methodology, "run")
+    frame = world.marts["marts.ihai_variabel"].to_pandas()
+    shaped = to_table(frame.assign(skor=frame["skor"].where(frame.index > 0, rounded)), "marts.ihai_variabel", ctx)
+    assert shaped.column("skor")[0].as_py() == 100.0
+    assert check_marts(world, {**world.marts, "marts.ihai_variabel": shaped}).success
+    beyond = to_table(frame.assign(skor=frame["skor"].where(frame.index > 0, 100.001)), "marts.ihai_variabel", ctx)
+    failed = {(o.suite, o.expectation) for o in check_marts(world, {**world.marts, "marts.ihai_variabel": beyond}).failures()}
+    assert failed == {("marts.ihai_variabel.rows", "expect_column_values_to_be_between")}
+
+
 def test_validated_frames_are_let_go_when_the_suites_have_run(world):
     """GX keeps each batch's DataFrame in its execution engine and its last context as the
     module's current project: `harmoni run` runs its steps in one process, so a gate's

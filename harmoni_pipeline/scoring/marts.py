@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -73,10 +74,27 @@ class MartSet:
     evidence: dict = field(default_factory=dict)  # what the scores used, for the auditor's trail
 
 
+BOUNDS = (0.0, 100.0)
+ROUNDING = 1e-9
+
+
+def snap_to_bounds(values: np.ndarray) -> np.ndarray:
+    """A value beyond 0 or 100 by less than :data:`ROUNDING` is float rounding of that
+    bound (a weighted mean of scores that are all 100 can come out 100.00000000000001,
+    which the 0–100 checks would refuse): it becomes the bound. Anything farther out is
+    left for the checks to catch."""
+    lo, hi = BOUNDS
+    out = values.copy()
+    out[(out > hi) & (out <= hi + ROUNDING)] = hi
+    out[(out < lo) & (out >= lo - ROUNDING)] = lo
+    return out
+
+
 def to_table(frame: pd.DataFrame, name: str, ctx: PeriodContext, schema: pa.Schema | None = None) -> pa.Table:
     """Shape a frame into the mart's schema (``schema``, default the mart's of
     :data:`MART_SCHEMAS`): add ``period``, ``methodology_version``, ``run_id``; NaN →
-    NULL; refuse a missing column."""
+    NULL; a float within rounding of 0 or 100 becomes it (:func:`snap_to_bounds`);
+    refuse a missing column."""
     schema = schema or MART_SCHEMAS[name]
     frame = frame.copy()
     frame["period"] = ctx.period
@@ -90,7 +108,7 @@ def to_table(frame: pd.DataFrame, name: str, ctx: PeriodContext, schema: pa.Sche
         col = frame[f.name]
         if pa.types.is_floating(f.type):
             col = pd.to_numeric(col, errors="raise").astype("float64")
-            arrays.append(pa.array(col.to_numpy(), type=f.type, from_pandas=True))
+            arrays.append(pa.array(snap_to_bounds(col.to_numpy()), type=f.type, from_pandas=True))
         else:
             arrays.append(pa.array(col.astype(object).where(col.notna(), None).tolist(), type=f.type))
     return pa.Table.from_arrays(arrays, schema=schema)
