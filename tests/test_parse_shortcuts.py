@@ -126,3 +126,69 @@ def test_parsed_files_are_the_same_without_the_desa_shortcut(regions, landing, m
         pd.testing.assert_frame_equal(a.accepted, b.accepted)
         pd.testing.assert_frame_equal(a.rejected, b.rejected)
         assert (a.rows_read, a.warnings) == (b.rows_read, b.warnings)
+
+
+def _ids_row_by_row(submitted, kec_code, desa_code, sex, age, item_values, pseudonyms) -> pd.Series:
+    """The Google Forms ids as first written (before issue 19's second pass): Arrow's
+    ``strftime`` for the instant, each key decoded to a Python string and encoded again."""
+    import hashlib
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from harmoni_pipeline.ingest.survey import ITEMS, STRING
+
+    if len(submitted) == 0:
+        return pd.Series([], index=submitted.index, dtype=STRING)
+    answers = np.column_stack([item_values[code].fillna(0).to_numpy(dtype=np.uint8) for code in ITEMS])
+    answers = np.ascontiguousarray(answers + ord("0"), dtype=np.uint8).view(f"S{len(ITEMS)}").ravel()
+
+    def text(values) -> pa.Array:
+        return pc.fill_null(pa.array(pd.Series(values).astype(STRING).array, type=pa.large_string()), "")
+
+    naive = pa.array(submitted.dt.tz_convert("UTC").dt.tz_localize(None))
+    instant = pc.fill_null(pc.strftime(naive, format="%Y-%m-%dT%H:%M:%SZ"), "")
+    parts = [pc.cast(instant, pa.large_string()), text(kec_code), text(desa_code), text(sex), text(age.astype(STRING)),
+             pc.cast(pa.array(answers, type=pa.binary()), pa.large_string()), text(pseudonyms["email"]),
+             text(pseudonyms["phone"])]  # fmt: skip
+    keys = pc.binary_join_element_wise(*parts, pa.scalar("|", pa.large_string())).to_pylist()
+    ids = ["gf-" + hashlib.sha256(k.encode("utf-8")).hexdigest() for k in keys]
+    return pd.Series(ids, index=submitted.index, dtype=STRING)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_utc_instants_match_strftime(unit):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from harmoni_pipeline.ingest.survey import _utc_instants
+
+    text = ["2025-12-01 00:04:31", None, "2025-11-30 17:00:00.5", "1970-01-01", "2000-02-29 23:59:59.999999",
+            "2025-12-31 23:59:59.123456"]  # fmt: skip
+    when = pd.Series(pd.to_datetime(text, format="ISO8601")).dt.tz_localize("Asia/Jakarta")
+    when = when.astype(f"datetime64[{unit}, Asia/Jakarta]")
+    naive = pa.array(when.dt.tz_convert("UTC").dt.tz_localize(None))
+    assert _utc_instants(when).to_pylist() == pc.fill_null(pc.strftime(naive, format="%Y-%m-%dT%H:%M:%SZ"), "").to_pylist()
+
+
+def test_google_forms_ids_are_the_ids_hashed_row_by_row(regions, landing, monkeypatch):
+    import harmoni_pipeline.ingest.survey as survey
+
+    gforms = [p for p in _survey_files(landing) if p.name.startswith("gform")]
+    fixtures = sorted((Path(__file__).parent / "fixtures" / "survey").glob("gf_*.csv"))
+    assert gforms and fixtures
+    pseudonymizer = Pseudonymizer("test-key")
+
+    def parse(paths, scope):
+        return [parse_survey_file(p, display_path=f"survey/{PERIOD}/{p.name}", regions=regions, scope=scope,
+                                  period=PERIOD, pseudonymizer=pseudonymizer) for p in paths]  # fmt: skip
+
+    fast = parse(gforms, "ALL") + parse(fixtures, "35.13")
+    monkeypatch.setattr(survey, "_google_forms_ids", _ids_row_by_row)
+    slow = parse(gforms, "ALL") + parse(fixtures, "35.13")
+    assert sum(len(p.accepted) for p in slow) > 1000
+    for a, b in zip(fast, slow):
+        assert a.accepted["response_id"].str.startswith("gf-").all()
+        pd.testing.assert_frame_equal(a.accepted, b.accepted)
+        pd.testing.assert_frame_equal(a.rejected, b.rejected)
