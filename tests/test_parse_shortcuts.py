@@ -192,3 +192,49 @@ def test_google_forms_ids_are_the_ids_hashed_row_by_row(regions, landing, monkey
         assert a.accepted["response_id"].str.startswith("gf-").all()
         pd.testing.assert_frame_equal(a.accepted, b.accepted)
         pd.testing.assert_frame_equal(a.rejected, b.rejected)
+
+
+def _render_by_type_objects(values: list) -> list:
+    """XLSX cells rendered as before issue 19's second pass: the cell types compared as an
+    object array of Python types (the rendering itself is shared)."""
+    import datetime as dt
+
+    import numpy as np
+
+    kinds = np.array([type(v) for v in values], dtype=object)
+    codes = np.full(len(values), 7, dtype=np.int8)
+    for code, kind in enumerate((type(None), str, float, bool, int, dt.datetime, dt.date)):
+        codes[kinds == kind] = code
+    return codes.tolist()
+
+
+def test_xlsx_cell_kinds_and_rendering_match_the_type_comparison(landing):
+    import datetime as dt
+    import math
+
+    import numpy as np
+    import python_calamine
+
+    from harmoni_pipeline.ingest import readers
+
+    odd = [None, "", "  a  ", "x", 1.0, -0.0, 2.5, math.nan, math.inf, -math.inf, 1e20, float(2**53), True, False,
+           0, 12, 2**70, dt.datetime(2025, 12, 1, 3, 4, 5, 600000), dt.date(2025, 12, 1), dt.time(7, 8, 9),
+           dt.timedelta(hours=3), np.float64(3.0), np.int64(4), np.bool_(True), b"bytes"]  # fmt: skip
+    books = [p for p in _survey_files(landing) if p.suffix == ".xlsx"]
+    books += sorted((Path(__file__).parent / "fixtures").rglob("*.xlsx"))
+    cells = [odd]
+    for path in books:
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
+            for name in book.sheet_names:
+                cells.append([v for row in book.get_sheet_by_name(name).to_python() for v in row])
+        except Exception:  # a fixture made to be unreadable
+            continue
+    assert sum(len(c) for c in cells) > 10_000
+    for values in cells:
+        kind_of = readers._CELL_KINDS.get
+        new = [kind_of(type(v), readers._OTHER_CELL) for v in values]
+        assert new == _render_by_type_objects(values)
+    rendered = readers._render_cells(odd).to_pylist()
+    assert rendered[:5] == [None, None, "a", "x", "1"]
+    assert rendered[17:22] == ["2025-12-01T03:04:06", "2025-12-01", "07:08:09", "3:00:00", "3.0"]
