@@ -238,3 +238,77 @@ def test_xlsx_cell_kinds_and_rendering_match_the_type_comparison(landing):
     rendered = readers._render_cells(odd).to_pylist()
     assert rendered[:5] == [None, None, "a", "x", "1"]
     assert rendered[17:22] == ["2025-12-01T03:04:06", "2025-12-01", "07:08:09", "3:00:00", "3.0"]
+
+
+def _frame_per_rule_class():
+    """``Rejections`` as before issue 19's second pass: one DataFrame per ``add``."""
+    import numpy as np
+
+    from harmoni_pipeline.ingest.common import RULES, Rejections, empty_rejected
+
+    class FramePerRule(Rejections):
+        def add(self, mask, rule, column, values=None, message=""):
+            assert rule in RULES
+            if isinstance(mask, np.ndarray) and mask.dtype == bool:
+                flags = mask
+            elif isinstance(mask, pd.Series) and mask.dtype == bool:
+                flags = mask.to_numpy()
+            else:
+                flags = pd.Series(mask, dtype="boolean").fillna(False).to_numpy(dtype=bool)
+            rows = np.flatnonzero(flags)
+            if not rows.size:
+                return
+            n = rows.size
+            self._parts.append(pd.DataFrame({
+                "line": self._lines.iloc[rows].reset_index(drop=True),
+                "rule": pd.Series([rule] * n, dtype="string"),
+                "column": self._at(column, rows) if isinstance(column, pd.Series) else pd.Series([column] * n, dtype="string"),
+                "value": pd.Series(pd.NA, index=range(n), dtype="string") if values is None else self._at(values, rows),
+                "message": (self._at(message, rows).fillna(rule) if isinstance(message, pd.Series)
+                            else pd.Series([message] * n, dtype="string")),
+            }))  # fmt: skip
+            self._bad[rows] = True
+
+        def frame(self):
+            if not self._parts:
+                return empty_rejected()
+            out = pd.concat(self._parts, ignore_index=True)
+            return out.astype(
+                {"line": "Int64", "rule": "string", "column": "string", "value": "string", "message": "string"}
+            ).sort_values(["line", "rule"], kind="stable", ignore_index=True)
+
+    return FramePerRule
+
+
+def test_rejections_assembled_once_equal_one_frame_per_rule(regions, landing, monkeypatch):
+    import harmoni_pipeline.ingest.fkdm as fkdm
+    import harmoni_pipeline.ingest.survey as survey
+
+    fixtures = sorted((Path(__file__).parent / "fixtures" / "survey").glob("*.csv"))
+    pseudonymizer = Pseudonymizer("test-key")
+
+    def parse_all():
+        out = []
+        for path, scope in [*((p, "ALL") for p in _survey_files(landing)), *((p, "35.13") for p in fixtures)]:
+            try:
+                out.append(parse_survey_file(path, display_path=f"survey/{PERIOD}/{path.name}", regions=regions,
+                                             scope=scope, period=PERIOD, pseudonymizer=pseudonymizer))  # fmt: skip
+            except Exception as exc:  # unreadable fixtures: the same error both ways
+                out.append(str(exc))
+        for path in sorted((landing / "fkdm").rglob("*.*")):
+            out.append(fkdm.parse_fkdm_file(path, display_path=path.name, regions=regions, scope="ALL",
+                                            period=PERIOD, pseudonymizer=pseudonymizer))  # fmt: skip
+        return out
+
+    new = parse_all()
+    monkeypatch.setattr(survey, "Rejections", _frame_per_rule_class())
+    monkeypatch.setattr(fkdm, "Rejections", _frame_per_rule_class())
+    old = parse_all()
+    assert sum(len(p.rejected) for p in old if not isinstance(p, str)) > 100
+    for a, b in zip(new, old):
+        if isinstance(b, str):
+            assert a == b
+            continue
+        pd.testing.assert_frame_equal(a.rejected, b.rejected)
+        pd.testing.assert_frame_equal(a.accepted, b.accepted)
+        assert a.rows_rejected == b.rows_rejected
