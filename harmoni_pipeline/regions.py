@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from harmoni_pipeline.regions_codes import (  # ALL, RULES and the rule names are re-exported
@@ -536,9 +538,6 @@ class Regions:
         once per distinct value, kecamatan once per distinct kecamatan; a pair is then one
         dictionary look-up. Returns ``pair(v, k) -> code or None`` (None: ask
         :meth:`_desa_one`, which gives the same answer for every pair this one answers)."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         raw = pa.array([v if isinstance(v, str) else None for v in values], type=pa.large_string())
         plain = pc.fill_null(pc.match_substring_regex(raw, r"^[ -~]+$"), False)
         code_like = pc.and_(plain, pc.fill_null(pc.match_substring_regex(raw, r"^ *\d{2}[._]\d{2}[._]\d{2}[._]\d{4} *$"), False))
