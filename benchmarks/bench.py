@@ -258,26 +258,78 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
     }
 
 
-def _steps(logs: Path, samples: list[tuple[float, float]]) -> list[dict]:
-    """Each step of the run's log: wall seconds and the run process's peak RSS meanwhile."""
+STEP_TOOK = re.compile(r" in (?:(\d+)m)?(?:(\d+(?:\.\d+)?)s|(\d+)ms)\.?$")
+#: the steps timed beside the core path (issue 19): uncertainty and its gate, notifications, the report
+EXTRA_STEPS = ("marts_uncertainty", "notifications__", "report")
+#: the core path ends with this step: ingest, gates, diagnostics, marts and the marts gate
+CORE_LAST = "marts__gate"
+
+
+def _took(line: str) -> float | None:
+    """A STEP_SUCCESS line's own duration (``in 3.29s``, ``in 464ms``, ``in 1m14s``)."""
+    found = STEP_TOOK.search(line)
+    if not found:
+        return None
+    minutes, seconds, millis = found.groups()
+    return int(minutes or 0) * 60 + (float(seconds) if seconds is not None else int(millis or 0) / 1000)
+
+
+def step_timeline(lines, samples: list[tuple[float, float]] = ()) -> list[dict]:
+    """Each finished step of a run's log lines: ``start``/``end`` (unix seconds, the log's
+    one-second clock), ``seconds`` (Dagster's own duration when the line gives it, else
+    end − start) and the run process's peak RSS meanwhile (from ``samples``)."""
     rows: list[dict] = []
     open_steps: dict[str, float] = {}
-    for log in sorted(logs.glob("harmoni-*.log")):
-        day = dt.date.today()
-        for line in log.read_text(encoding="utf-8").splitlines():
-            found = STEP_LINE.match(line)
-            if not found:
-                continue
-            day = dt.date.fromisoformat(line[:10])
-            clock, step, what = found.groups()
-            at = dt.datetime.combine(day, dt.time.fromisoformat(clock), dt.timezone.utc).timestamp()
-            if what == "STEP_START":
-                open_steps[step] = at
-                continue
-            begun = open_steps.pop(step, at)
-            during = [rss for t, rss in samples if begun - 1 <= t <= at + 1]
-            rows.append({"step": step, "seconds": at - begun, "peak_rss_mb": max(during, default=0.0)})
+    day = dt.date.today()
+    for line in lines:
+        found = STEP_LINE.match(line)
+        if not found:
+            continue
+        day = dt.date.fromisoformat(line[:10])
+        clock, step, what = found.groups()
+        at = dt.datetime.combine(day, dt.time.fromisoformat(clock), dt.timezone.utc).timestamp()
+        if what == "STEP_START":
+            open_steps[step] = at
+            continue
+        begun = open_steps.pop(step, at)
+        took = _took(line)
+        during = [rss for t, rss in samples if begun - 1 <= t <= at + 1]
+        rows.append({"step": step, "start": begun, "end": at, "seconds": at - begun if took is None else took,
+                     "peak_rss_mb": max(during, default=0.0)})  # fmt: skip
     return rows
+
+
+def is_extra(step: str) -> bool:
+    return step.startswith(EXTRA_STEPS)
+
+
+def core_and_extras(steps: list[dict]) -> dict | None:
+    """The core path against the extras (issue 19 times them separately).
+
+    ``core``: from the first step's start to the end of ``marts__gate`` (on the log's
+    clock), less the extras' own durations that fall inside that span (e.g. a
+    notification step run between the gates); ``extras``: each extra step's duration and
+    their sum. ``None`` when the run has no ``marts__gate`` (nothing to split)."""
+    gate = [s for s in steps if s["step"] == CORE_LAST]
+    if not steps or not gate:
+        return None
+    first, core_end = min(s["start"] for s in steps), max(s["end"] for s in gate)
+    extras = [s for s in steps if is_extra(s["step"])]
+    inside = sum(s["seconds"] for s in extras if s["end"] <= core_end)
+    return {
+        "core": max(core_end - first - inside, 0.0),
+        "extras": sum(s["seconds"] for s in extras),
+        "extra_steps": {s["step"]: s["seconds"] for s in extras},
+        "after_core": max(max(s["end"] for s in steps) - core_end, 0.0),
+    }
+
+
+def _steps(logs: Path, samples: list[tuple[float, float]]) -> list[dict]:
+    """Each step of the run's logs: wall seconds and the run process's peak RSS meanwhile."""
+    lines: list[str] = []
+    for log in sorted(logs.glob("harmoni-*.log")):
+        lines += log.read_text(encoding="utf-8").splitlines()
+    return step_timeline(lines, samples)
 
 
 def part_cli(args) -> dict:
@@ -285,7 +337,18 @@ def part_cli(args) -> dict:
     then the floor on the same files (same machine state, one after the other)."""
     run = cli_run(Path(args.landing), Path(args.warehouse), args.start, args.scope)
     floor = child("floor", landing=args.landing, scratch=args.scratch)
-    return {"run": run, "floor": floor["seconds"]}
+    return {"run": run, "floor": floor["seconds"], "split": core_and_extras(run["steps"])}
+
+
+def split_line(r: dict) -> str:
+    """Core path / floor with the extras beside it (issue 19), or '' without a split."""
+    split = r.get("split")
+    if not split:
+        return ""
+    extras = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in split["extra_steps"].items()) or "none"
+    return (f"core path (first step → end of {CORE_LAST}) {fmt_s(split['core'])} = "
+            f"{split['core'] / r['floor']:.1f}× floor; extras {fmt_s(split['extras'])} ({extras}); "
+            f"whole run {fmt_s(r['run']['wall'])}")  # fmt: skip
 
 
 def print_cli(r: dict) -> None:
@@ -294,6 +357,8 @@ def print_cli(r: dict) -> None:
     print(f"[cli] harmoni run: wall {fmt_s(run['wall'])}, CPU {fmt_s(run['cpu'])}, floor {fmt_s(r['floor'])} "
           f"({run['wall'] / r['floor']:.1f}× floor); peak RSS run process {run['peak_rss_mb']:,.0f} MB, "
           f"child processes (parse workers first) {workers} MB")  # fmt: skip
+    if split_line(r):
+        print(f"[cli] {split_line(r)}")
     for step in run["steps"]:
         print(f"[cli]   {step['step']:<48} {fmt_s(step['seconds']):>9}  run process ≤ {step['peak_rss_mb']:,.0f} MB")
 
@@ -426,6 +491,8 @@ def results_markdown(results: dict[str, dict], m: dict, wall: float) -> str:
             + ", ".join(f"{x['step']} {x['seconds']:.0f} s" for x in run["steps"]) + ".",
             "",
         ]
+        if split_line(r):
+            lines += [f"Issue 19 splits it: {split_line(r)}.", ""]
     if "year" in results:
         per = ", ".join(f"{x['period']} {x['total']:.0f} s" for x in results["year"]["run"]["months"])
         lines += [f"Twelve months, total per month: {per}.", ""]

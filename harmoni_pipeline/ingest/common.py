@@ -150,7 +150,7 @@ class Rejections:
 
     def __init__(self, lines: pd.Series):
         self._lines = pd.Series(lines, dtype="Int64").reset_index(drop=True)
-        self._parts: list[pd.DataFrame] = []
+        self._parts: list[tuple] = []  # (positions, rule, column, values, message)
         self._bad = np.zeros(len(self._lines), dtype=bool)
 
     @property
@@ -182,29 +182,43 @@ class Rejections:
         rows = np.flatnonzero(flags)
         if not rows.size:
             return
-        n = rows.size
-        part = pd.DataFrame(
-            {
-                "line": self._lines.iloc[rows].reset_index(drop=True),
-                "rule": pd.Series([rule] * n, dtype="string"),
-                "column": (
-                    self._at(column, rows) if isinstance(column, pd.Series) else pd.Series([column] * n, dtype="string")
-                ),
-                "value": pd.Series(pd.NA, index=range(n), dtype="string") if values is None else self._at(values, rows),
-                "message": (
-                    self._at(message, rows).fillna(rule)
-                    if isinstance(message, pd.Series)
-                    else pd.Series([message] * n, dtype="string")
-                ),
-            }
+        # kept as parts (positions, then each column as one text or the rows' values) and
+        # assembled once in ``frame``: a DataFrame per rule and file cost more than the rule
+        self._parts.append(
+            (
+                rows,
+                rule,
+                self._at(column, rows) if isinstance(column, pd.Series) else column,
+                None if values is None else self._at(values, rows),
+                self._at(message, rows).fillna(rule) if isinstance(message, pd.Series) else message,
+            )
         )
-        self._parts.append(part)
         self._bad[rows] = True
 
     def frame(self) -> pd.DataFrame:
         if not self._parts:
             return empty_rejected()
-        out = pd.concat(self._parts, ignore_index=True)
+        rows = np.concatenate([part[0] for part in self._parts])
+
+        def texts(i: int) -> pd.arrays.StringArray:
+            pieces = []
+            for part in self._parts:
+                given = part[i]
+                if isinstance(given, pd.Series):
+                    pieces.append(given.to_numpy(dtype=object, na_value=None))
+                else:
+                    pieces.append(np.full(part[0].size, given, dtype=object))
+            return pd.array(np.concatenate(pieces), dtype="string")
+
+        out = pd.DataFrame(
+            {
+                "line": self._lines.iloc[rows].reset_index(drop=True),
+                "rule": texts(1),
+                "column": texts(2),
+                "value": texts(3),
+                "message": texts(4),
+            }
+        )
         return out.astype(
             {"line": "Int64", "rule": "string", "column": "string", "value": "string", "message": "string"}
         ).sort_values(["line", "rule"], kind="stable", ignore_index=True)

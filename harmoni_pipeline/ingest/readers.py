@@ -44,6 +44,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -371,6 +372,10 @@ def read_xlsx_cells(
     return [[None if v == "" else v for v in row] for row in rows]
 
 
+_CELL_KINDS = {type(None): 0, str: 1, float: 2, bool: 3, int: 4, dt.datetime: 5, dt.date: 6}  # exact types
+_OTHER_CELL = 7  # time, timedelta, anything else
+
+
 def _render_cells(values: list[object]) -> pa.Array:
     """Render calamine cell values as strings (see module docstring): one pass over a
     flat list of cells — a whole sheet at once — by cell type, not cell by cell."""
@@ -379,10 +384,12 @@ def _render_cells(values: list[object]) -> pa.Array:
     out = np.full(len(values), None, dtype=object)
     if not len(values):
         return pa.array([], type=pa.string())
-    kinds = np.array([type(v) for v in values], dtype=object)
-    is_str = kinds == str
+    # each cell's exact type as a small code (an object array of types is ≈ 15 × slower to build)
+    kind_of = _CELL_KINDS.get
+    kinds = np.fromiter(map(kind_of, map(type, values), itertools.repeat(_OTHER_CELL)), dtype=np.int8, count=len(values))
+    is_str = kinds == _CELL_KINDS[str]
     out[is_str] = cells[is_str]
-    is_float = kinds == float
+    is_float = kinds == _CELL_KINDS[float]
     if is_float.any():
         numbers = cells[is_float].astype(np.float64)
         finite = np.isfinite(numbers)
@@ -391,20 +398,20 @@ def _render_cells(values: list[object]) -> pa.Array:
         rendered[integral] = numbers[integral].astype(np.int64).astype(str)
         rendered[~integral] = [repr(float(x)) for x in numbers[~integral]]
         out[is_float] = rendered
-    is_bool = kinds == bool
+    is_bool = kinds == _CELL_KINDS[bool]
     if is_bool.any():
         out[is_bool] = np.where(cells[is_bool].astype(bool), "TRUE", "FALSE")
-    is_int = kinds == int
+    is_int = kinds == _CELL_KINDS[int]
     if is_int.any():
         out[is_int] = [str(v) for v in cells[is_int]]
-    is_datetime = kinds == dt.datetime
+    is_datetime = kinds == _CELL_KINDS[dt.datetime]
     if is_datetime.any():
         stamps = pd.to_datetime(cells[is_datetime].tolist()).round("s")
         out[is_datetime] = stamps.strftime("%Y-%m-%dT%H:%M:%S").to_numpy()
-    is_date = kinds == dt.date
+    is_date = kinds == _CELL_KINDS[dt.date]
     if is_date.any():
         out[is_date] = [v.isoformat() for v in cells[is_date]]
-    known = is_str | is_float | is_bool | is_int | is_datetime | is_date | (kinds == type(None))
+    known = kinds != _OTHER_CELL
     other = np.flatnonzero(~known)
     for i in other:  # time, timedelta (rare); None and NaN stay missing
         v = cells[i]

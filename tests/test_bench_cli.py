@@ -1,0 +1,82 @@
+"""The benchmark's reading of a `harmoni run` log: the step timeline, and the core path
+(every step up to the marts gate) split from the extras (uncertainty, notifications,
+report) that issue 19 times separately. Made-up log lines, no run."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_under_test", ROOT / "benchmarks" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _log(events: list[tuple[str, str, str, str]]) -> list[str]:
+    lines = []
+    for clock, step, what, took in events:
+        text = f'Started execution of step "{step}".' if what == "STEP_START" else f'Finished execution of step "{step}" in {took}.'
+        lines.append(f"2026-12-03 {clock} 662eeaf5 {step} {what}: {text}")
+    return lines
+
+
+EVENTS = [
+    ("06:16:53", "staging__statistics", "STEP_START", ""),
+    ("06:16:56", "staging__statistics", "STEP_SUCCESS", "3.29s"),
+    ("06:17:02", "staging__survey_responses", "STEP_START", ""),
+    ("06:17:30", "staging__survey_responses", "STEP_SUCCESS", "27.5s"),
+    ("06:17:30", "notifications__red_reports", "STEP_START", ""),
+    ("06:17:32", "notifications__red_reports", "STEP_SUCCESS", "1.5s"),
+    ("06:17:32", "marts", "STEP_START", ""),
+    ("06:17:50", "marts", "STEP_SUCCESS", "18s"),
+    ("06:17:50", "marts__gate", "STEP_START", ""),
+    ("06:17:53", "marts__gate", "STEP_SUCCESS", "464ms"),
+    ("06:17:53", "marts_uncertainty", "STEP_START", ""),
+    ("06:19:07", "marts_uncertainty", "STEP_SUCCESS", "1m14s"),
+    ("06:19:07", "marts_uncertainty__gate", "STEP_START", ""),
+    ("06:19:09", "marts_uncertainty__gate", "STEP_SUCCESS", "2.15s"),
+    ("06:19:09", "report", "STEP_START", ""),
+    ("06:19:27", "report", "STEP_SUCCESS", "17.71s"),
+]
+
+
+def test_step_timeline_reads_starts_ends_and_dagster_durations(bench):
+    steps = bench.step_timeline(["noise line", *_log(EVENTS)], samples=[(0.0, 10.0)])
+    assert [s["step"] for s in steps] == [e[1] for e in EVENTS if e[2] == "STEP_SUCCESS"]
+    by = {s["step"]: s for s in steps}
+    assert by["marts__gate"]["seconds"] == pytest.approx(0.464)
+    assert by["marts_uncertainty"]["seconds"] == pytest.approx(74.0)
+    assert by["staging__statistics"]["seconds"] == pytest.approx(3.29)
+    assert by["marts"]["end"] - by["marts"]["start"] == 18
+    assert all(s["peak_rss_mb"] == 0.0 for s in steps)  # the only sample is far before the run
+
+
+def test_core_path_ends_at_the_marts_gate_and_leaves_out_the_extras(bench):
+    split = bench.core_and_extras(bench.step_timeline(_log(EVENTS)))
+    # 06:16:53 → 06:17:53 is 60 s; the red-report notification (1.5 s) ran inside it
+    assert split["core"] == pytest.approx(58.5)
+    assert split["extra_steps"] == pytest.approx(
+        {"notifications__red_reports": 1.5, "marts_uncertainty": 74.0, "marts_uncertainty__gate": 2.15, "report": 17.71}
+    )
+    assert split["extras"] == pytest.approx(1.5 + 74.0 + 2.15 + 17.71)
+    assert split["after_core"] == 94  # 06:17:53 → 06:19:27
+
+
+def test_a_duration_missing_from_the_line_falls_back_to_the_clock(bench):
+    lines = _log(EVENTS[:2])
+    lines[1] = lines[1].replace(" in 3.29s.", ".")
+    (step,) = bench.step_timeline(lines)
+    assert step["seconds"] == 3
+
+
+def test_no_split_without_a_marts_gate(bench):
+    assert bench.core_and_extras(bench.step_timeline(_log(EVENTS[:4]))) is None
+    assert bench.core_and_extras([]) is None

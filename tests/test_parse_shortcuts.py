@@ -1,0 +1,314 @@
+"""Ingestion's column-wise shortcuts give the answers of the per-value definitions they
+stand in for (issue 19: desa names resolved per value, Google Forms ids hashed per row).
+
+Compared on a generated national sample (real files, every survey layout) and on odd
+values written for the purpose: case, whitespace, unknown and ambiguous names, kelurahan
+hints, codes of another kecamatan or outside the scope, non-ASCII text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harmoni_pipeline.ingest.readers import read_table
+from harmoni_pipeline.ingest.survey import detect_survey_format, parse_survey_file, _FIELDS
+from harmoni_pipeline.pii import Pseudonymizer
+from harmoni_pipeline.regions import Regions
+from harmoni_pipeline.sample import generate_landing_zone
+
+PERIOD = "2025-12"
+
+
+@pytest.fixture(scope="module")
+def regions() -> Regions:
+    return Regions.load()
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("national")
+    generate_landing_zone(root, start=PERIOD, end=PERIOD, seed=5, scope="ALL", responses=4000, reports=200)
+    return root
+
+
+def _survey_files(landing: Path) -> list[Path]:
+    return sorted(p for p in (landing / "survey" / PERIOD).iterdir() if p.suffix in (".csv", ".xlsx"))
+
+
+def _per_pair(regions: Regions, values: pd.Series, kecs: pd.Series, scope: str, required=False) -> pd.DataFrame:
+    """The definition: ``_desa_one`` on every row, no shortcut."""
+    rows = [regions._desa_one(v, k, regions.validate_scope(scope), required) for v, k in zip(values, kecs)]
+    return pd.DataFrame(rows, columns=["kode", "rule", "message"], index=values.index)
+
+
+def _same(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    for column in ("kode", "rule", "message"):
+        a = got[column].astype(object).where(got[column].notna(), None).tolist()
+        b = want[column].astype(object).where(want[column].notna(), None).tolist()
+        mismatches = [(i, x, y) for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        assert not mismatches, f"{column}: {mismatches[:5]}"
+
+
+ODD_DESA = [
+    # (value, kecamatan) — names in 35.13.19 (Kraksaan's neighbour), 35.13.02, 12.01.10, 12.07.28
+    ("Patokan", "35.13.04"), ("  patokan ", "35.13.04"), ("PATOKAN", "35.13.04"), ("Desa Patokan", "35.13.04"),
+    ("Kel. Patokan", "35.13.14"), ("Patokan", "35.13.14"), ("Patokan", "35.13.19"),
+    ("Remba'an", "35.13.02"), ("Rembaan", "35.13.02"), ("REMBA’AN", "35.13.02"), ("remba`an", "35.13.02"),
+    ("Sorkam Kanan", "12.01.10"), ("Kel. Sorkam Kanan", "12.01.10"), ("Desa Sorkam Kanan", "12.01.10"),
+    ("Lubuk Pakam I,II", "12.07.28"), ("Lubuk Pakam III", "12.07.28"), ("Lubuk  Pakam-III", "12.07.28"),
+    ("Tidak Ada Desa Ini", "35.13.04"), ("Patokan", None), ("Patokan", "Bantaran"), ("Patokan", "3513040"),
+    ("Patokan", "35.13.99"), ("Patokan", "35.13"), ("\tPatokan", "35.13.04"), ("Pat\u00f6kan", "35.13.04"),
+    ("35.13.19.2001", "35.13.19"), ("35_13_19_2001", "35.13.19"), (" 35.13.19.2001 ", "35.13.19"),
+    ("35.13.19.2001", "35.13.18"), ("35.13.19.2001", None), ("35.13.19.2999", "35.13.19"),
+    ("3513192001", "35.13.19"), ("35.13.19", "35.13.19"), ("35.74.01.1001", "35.74.01"),
+    ("35.13.19.2001", "3513190"), ("12.345", "35.13.19"), ("1234567", "35.13.19"), ("", "35.13.19"),
+    (None, "35.13.19"), ("   ", "35.13.19"), ("Kec. 12 Patokan", "35.13.04"), ("-", "35.13.04"),
+    ("Patokan!", "35.13.04"),
+    ("Desa Desa Patokan", "35.13.04"), ("Kelurahan  Patokan", "35.13.14"), ("kec patokan", "35.13.04"),
+    ("Desa Sorkam Kanan", "12.01.10"), ("Desa Tidak Ada", "35.13.04"), ("Desa", "35.13.04"), ("DESA 7", "35.13.04"), ("35.13.19.2001.0", "35.13.19"), ("35-13-19-2001", "35.13.19"),
+]
+
+
+@pytest.mark.parametrize("scope", ["ALL", "35", "35.13", "12"])
+@pytest.mark.parametrize("required", [False, True])
+def test_desa_odd_values_match_the_per_value_definition(regions, scope, required):
+    values = pd.Series([v for v, _ in ODD_DESA], dtype=object)
+    kecs = pd.Series([k for _, k in ODD_DESA], dtype=object)
+    got = regions.resolve_desa(values, kecs, scope, required=required)
+    _same(got, _per_pair(regions, values, kecs, scope, required))
+
+
+def test_desa_of_a_national_sample_matches_the_per_value_definition(regions, landing):
+    compared = 0
+    for path in _survey_files(landing):
+        table = read_table(path, path.name)
+        fmt = detect_survey_format(list(table.frame.columns))
+        fields = {k: v[0] for k, v in _FIELDS[fmt].items()}
+        norm = {c.strip().casefold(): c for c in table.frame.columns}
+        desa_col, kec_col = norm.get(fields["desa"]), norm.get(fields["kec"])
+        if desa_col is None or kec_col is None:
+            continue
+        kec = regions.resolve_kecamatan(table.frame[kec_col], "ALL")["kode"].astype(object)
+        # the resolved kecamatan (what the parser passes) and the raw one (names, odd forms)
+        kec = kec.where(kec.notna(), None)
+        for kecs in (kec, table.frame[kec_col].astype(object)):
+            values = table.frame[desa_col].astype(object)
+            for scope in ("ALL", "35"):
+                _same(regions.resolve_desa(values, kecs, scope), _per_pair(regions, values, kecs, scope))
+            compared += len(values)
+        # the shortcut itself answers most pairs (else this compares the definition with itself)
+        vuniq, kuniq = list(dict.fromkeys(values)), list(dict.fromkeys(kec))
+        pair = regions._desa_quick(vuniq, kuniq, "ALL")
+        at_v, at_k = {v: i for i, v in enumerate(vuniq)}, {k: i for i, k in enumerate(kuniq)}
+        pairs = set(zip(values, kec))
+        answered = sum(pair(at_v[v], at_k[k]) is not None for v, k in pairs)
+        assert answered > 0.5 * len(pairs)
+    assert compared > 4000
+
+
+def _parse_all(landing: Path, regions: Regions) -> list:
+    pseudonymizer = Pseudonymizer("test-key")
+    return [
+        parse_survey_file(path, display_path=f"survey/{PERIOD}/{path.name}", regions=regions, scope="ALL",
+                          period=PERIOD, pseudonymizer=pseudonymizer)  # fmt: skip
+        for path in _survey_files(landing)
+    ]
+
+
+def test_parsed_files_are_the_same_without_the_desa_shortcut(regions, landing, monkeypatch):
+    fast = _parse_all(landing, regions)
+    monkeypatch.setattr(Regions, "_desa_quick", lambda self, values, kecs, scope: (lambda v, k: None))
+    slow = _parse_all(landing, regions)
+    assert sum(len(p.rejected) for p in slow) > 0
+    for a, b in zip(fast, slow):
+        pd.testing.assert_frame_equal(a.accepted, b.accepted)
+        pd.testing.assert_frame_equal(a.rejected, b.rejected)
+        assert (a.rows_read, a.warnings) == (b.rows_read, b.warnings)
+
+
+def _ids_row_by_row(submitted, kec_code, desa_code, sex, age, item_values, pseudonyms) -> pd.Series:
+    """The Google Forms ids as first written (before issue 19's second pass): Arrow's
+    ``strftime`` for the instant, each key decoded to a Python string and encoded again."""
+    import hashlib
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from harmoni_pipeline.ingest.survey import ITEMS, STRING
+
+    if len(submitted) == 0:
+        return pd.Series([], index=submitted.index, dtype=STRING)
+    answers = np.column_stack([item_values[code].fillna(0).to_numpy(dtype=np.uint8) for code in ITEMS])
+    answers = np.ascontiguousarray(answers + ord("0"), dtype=np.uint8).view(f"S{len(ITEMS)}").ravel()
+
+    def text(values) -> pa.Array:
+        return pc.fill_null(pa.array(pd.Series(values).astype(STRING).array, type=pa.large_string()), "")
+
+    naive = pa.array(submitted.dt.tz_convert("UTC").dt.tz_localize(None))
+    instant = pc.fill_null(pc.strftime(naive, format="%Y-%m-%dT%H:%M:%SZ"), "")
+    parts = [pc.cast(instant, pa.large_string()), text(kec_code), text(desa_code), text(sex), text(age.astype(STRING)),
+             pc.cast(pa.array(answers, type=pa.binary()), pa.large_string()), text(pseudonyms["email"]),
+             text(pseudonyms["phone"])]  # fmt: skip
+    keys = pc.binary_join_element_wise(*parts, pa.scalar("|", pa.large_string())).to_pylist()
+    ids = ["gf-" + hashlib.sha256(k.encode("utf-8")).hexdigest() for k in keys]
+    return pd.Series(ids, index=submitted.index, dtype=STRING)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_utc_instants_match_strftime(unit):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from harmoni_pipeline.ingest.survey import _utc_instants
+
+    text = ["2025-12-01 00:04:31", None, "2025-11-30 17:00:00.5", "1970-01-01", "2000-02-29 23:59:59.999999",
+            "2025-12-31 23:59:59.123456"]  # fmt: skip
+    when = pd.Series(pd.to_datetime(text, format="ISO8601")).dt.tz_localize("Asia/Jakarta")
+    when = when.astype(f"datetime64[{unit}, Asia/Jakarta]")
+    naive = pa.array(when.dt.tz_convert("UTC").dt.tz_localize(None))
+    assert _utc_instants(when).to_pylist() == pc.fill_null(pc.strftime(naive, format="%Y-%m-%dT%H:%M:%SZ"), "").to_pylist()
+
+
+def test_google_forms_ids_are_the_ids_hashed_row_by_row(regions, landing, monkeypatch):
+    import harmoni_pipeline.ingest.survey as survey
+
+    gforms = [p for p in _survey_files(landing) if p.name.startswith("gform")]
+    fixtures = sorted((Path(__file__).parent / "fixtures" / "survey").glob("gf_*.csv"))
+    assert gforms and fixtures
+    pseudonymizer = Pseudonymizer("test-key")
+
+    def parse(paths, scope):
+        return [parse_survey_file(p, display_path=f"survey/{PERIOD}/{p.name}", regions=regions, scope=scope,
+                                  period=PERIOD, pseudonymizer=pseudonymizer) for p in paths]  # fmt: skip
+
+    fast = parse(gforms, "ALL") + parse(fixtures, "35.13")
+    monkeypatch.setattr(survey, "_google_forms_ids", _ids_row_by_row)
+    slow = parse(gforms, "ALL") + parse(fixtures, "35.13")
+    assert sum(len(p.accepted) for p in slow) > 1000
+    for a, b in zip(fast, slow):
+        assert a.accepted["response_id"].str.startswith("gf-").all()
+        pd.testing.assert_frame_equal(a.accepted, b.accepted)
+        pd.testing.assert_frame_equal(a.rejected, b.rejected)
+
+
+def _render_by_type_objects(values: list) -> list:
+    """XLSX cells rendered as before issue 19's second pass: the cell types compared as an
+    object array of Python types (the rendering itself is shared)."""
+    import datetime as dt
+
+    import numpy as np
+
+    kinds = np.array([type(v) for v in values], dtype=object)
+    codes = np.full(len(values), 7, dtype=np.int8)
+    for code, kind in enumerate((type(None), str, float, bool, int, dt.datetime, dt.date)):
+        codes[kinds == kind] = code
+    return codes.tolist()
+
+
+def test_xlsx_cell_kinds_and_rendering_match_the_type_comparison(landing):
+    import datetime as dt
+    import math
+
+    import numpy as np
+    import python_calamine
+
+    from harmoni_pipeline.ingest import readers
+
+    odd = [None, "", "  a  ", "x", 1.0, -0.0, 2.5, math.nan, math.inf, -math.inf, 1e20, float(2**53), True, False,
+           0, 12, 2**70, dt.datetime(2025, 12, 1, 3, 4, 5, 600000), dt.date(2025, 12, 1), dt.time(7, 8, 9),
+           dt.timedelta(hours=3), np.float64(3.0), np.int64(4), np.bool_(True), b"bytes"]  # fmt: skip
+    books = [p for p in _survey_files(landing) if p.suffix == ".xlsx"]
+    books += sorted((Path(__file__).parent / "fixtures").rglob("*.xlsx"))
+    cells = [odd]
+    for path in books:
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
+            for name in book.sheet_names:
+                cells.append([v for row in book.get_sheet_by_name(name).to_python() for v in row])
+        except Exception:  # a fixture made to be unreadable
+            continue
+    assert sum(len(c) for c in cells) > 10_000
+    for values in cells:
+        kind_of = readers._CELL_KINDS.get
+        new = [kind_of(type(v), readers._OTHER_CELL) for v in values]
+        assert new == _render_by_type_objects(values)
+    rendered = readers._render_cells(odd).to_pylist()
+    assert rendered[:5] == [None, None, "a", "x", "1"]
+    assert rendered[17:22] == ["2025-12-01T03:04:06", "2025-12-01", "07:08:09", "3:00:00", "3.0"]
+
+
+def _frame_per_rule_class():
+    """``Rejections`` as before issue 19's second pass: one DataFrame per ``add``."""
+    import numpy as np
+
+    from harmoni_pipeline.ingest.common import RULES, Rejections, empty_rejected
+
+    class FramePerRule(Rejections):
+        def add(self, mask, rule, column, values=None, message=""):
+            assert rule in RULES
+            if isinstance(mask, np.ndarray) and mask.dtype == bool:
+                flags = mask
+            elif isinstance(mask, pd.Series) and mask.dtype == bool:
+                flags = mask.to_numpy()
+            else:
+                flags = pd.Series(mask, dtype="boolean").fillna(False).to_numpy(dtype=bool)
+            rows = np.flatnonzero(flags)
+            if not rows.size:
+                return
+            n = rows.size
+            self._parts.append(pd.DataFrame({
+                "line": self._lines.iloc[rows].reset_index(drop=True),
+                "rule": pd.Series([rule] * n, dtype="string"),
+                "column": self._at(column, rows) if isinstance(column, pd.Series) else pd.Series([column] * n, dtype="string"),
+                "value": pd.Series(pd.NA, index=range(n), dtype="string") if values is None else self._at(values, rows),
+                "message": (self._at(message, rows).fillna(rule) if isinstance(message, pd.Series)
+                            else pd.Series([message] * n, dtype="string")),
+            }))  # fmt: skip
+            self._bad[rows] = True
+
+        def frame(self):
+            if not self._parts:
+                return empty_rejected()
+            out = pd.concat(self._parts, ignore_index=True)
+            return out.astype(
+                {"line": "Int64", "rule": "string", "column": "string", "value": "string", "message": "string"}
+            ).sort_values(["line", "rule"], kind="stable", ignore_index=True)
+
+    return FramePerRule
+
+
+def test_rejections_assembled_once_equal_one_frame_per_rule(regions, landing, monkeypatch):
+    import harmoni_pipeline.ingest.fkdm as fkdm
+    import harmoni_pipeline.ingest.survey as survey
+
+    fixtures = sorted((Path(__file__).parent / "fixtures" / "survey").glob("*.csv"))
+    pseudonymizer = Pseudonymizer("test-key")
+
+    def parse_all():
+        out = []
+        for path, scope in [*((p, "ALL") for p in _survey_files(landing)), *((p, "35.13") for p in fixtures)]:
+            try:
+                out.append(parse_survey_file(path, display_path=f"survey/{PERIOD}/{path.name}", regions=regions,
+                                             scope=scope, period=PERIOD, pseudonymizer=pseudonymizer))  # fmt: skip
+            except Exception as exc:  # unreadable fixtures: the same error both ways
+                out.append(str(exc))
+        for path in sorted((landing / "fkdm").rglob("*.*")):
+            out.append(fkdm.parse_fkdm_file(path, display_path=path.name, regions=regions, scope="ALL",
+                                            period=PERIOD, pseudonymizer=pseudonymizer))  # fmt: skip
+        return out
+
+    new = parse_all()
+    monkeypatch.setattr(survey, "Rejections", _frame_per_rule_class())
+    monkeypatch.setattr(fkdm, "Rejections", _frame_per_rule_class())
+    old = parse_all()
+    assert sum(len(p.rejected) for p in old if not isinstance(p, str)) > 100
+    for a, b in zip(new, old):
+        if isinstance(b, str):
+            assert a == b
+            continue
+        pd.testing.assert_frame_equal(a.rejected, b.rejected)
+        pd.testing.assert_frame_equal(a.accepted, b.accepted)
+        assert a.rows_rejected == b.rows_rejected
