@@ -242,20 +242,12 @@ def test_xlsx_cell_kinds_and_rendering_match_the_type_comparison(landing):
 
 def _frame_per_rule_class():
     """``Rejections`` as before issue 19's second pass: one DataFrame per ``add``."""
-    import numpy as np
-
-    from harmoni_pipeline.ingest.common import RULES, Rejections, empty_rejected
+    from harmoni_pipeline.ingest.common import RULES, Rejections, empty_rejected, flagged_rows
 
     class FramePerRule(Rejections):
         def add(self, mask, rule, column, values=None, message=""):
             assert rule in RULES
-            if isinstance(mask, np.ndarray) and mask.dtype == bool:
-                flags = mask
-            elif isinstance(mask, pd.Series) and mask.dtype == bool:
-                flags = mask.to_numpy()
-            else:
-                flags = pd.Series(mask, dtype="boolean").fillna(False).to_numpy(dtype=bool)
-            rows = np.flatnonzero(flags)
+            rows = flagged_rows(mask)
             if not rows.size:
                 return
             n = rows.size

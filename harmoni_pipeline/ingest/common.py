@@ -140,6 +140,18 @@ def empty_rejected() -> pd.DataFrame:
     )
 
 
+def flagged_rows(mask) -> np.ndarray:
+    """Positions where ``mask`` (a boolean array or Series, or anything pandas reads as
+    nullable booleans; NA counts as not flagged) is true."""
+    if isinstance(mask, np.ndarray) and mask.dtype == bool:
+        flags = mask
+    elif isinstance(mask, pd.Series) and mask.dtype == bool:
+        flags = mask.to_numpy()
+    else:
+        flags = pd.Series(mask, dtype="boolean").fillna(False).to_numpy(dtype=bool)
+    return np.flatnonzero(flags)
+
+
 class Rejections:
     """Collects rejected (row, rule) pairs while a parser checks its rules column-wise.
 
@@ -173,13 +185,7 @@ class Rejections:
         ``message`` is one text, or a Series per row (e.g. a resolver's message)."""
         if rule not in RULES:
             raise ValueError(f"unknown rule {rule!r}")
-        if isinstance(mask, np.ndarray) and mask.dtype == bool:
-            flags = mask
-        elif isinstance(mask, pd.Series) and mask.dtype == bool:
-            flags = mask.to_numpy()
-        else:
-            flags = pd.Series(mask, dtype="boolean").fillna(False).to_numpy(dtype=bool)
-        rows = np.flatnonzero(flags)
+        rows = flagged_rows(mask)
         if not rows.size:
             return
         # kept as parts (positions, then each column as one text or the rows' values) and
