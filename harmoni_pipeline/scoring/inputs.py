@@ -79,7 +79,7 @@ def survey_window(warehouse: Warehouse, period: str, items: list[str], window_mo
     """
     con = warehouse.connect()
     try:
-        return _frame(con.execute(sql, {"start": start}).to_arrow_reader(BATCH_ROWS))
+        return _frame(con.sql(sql, params={"start": start}).to_arrow_reader(BATCH_ROWS))  # no extra copy, unlike execute()
     finally:
         con.close()
 
