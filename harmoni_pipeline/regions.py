@@ -27,8 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import yaml
 
 from harmoni_pipeline.regions_codes import (  # ALL, RULES and the rule names are re-exported
@@ -379,7 +377,6 @@ class Regions:
             values,
             kecamatan_codes,
             lambda v, k: self._desa_one(v, k, scope, required),
-            quick=lambda vuniq, ouniq: self._desa_quick(vuniq, ouniq, scope),
         )
 
     def resolve_kabupaten(self, values: pd.Series) -> pd.DataFrame:
@@ -518,67 +515,18 @@ class Regions:
             return (None, AMBIGUOUS_REGION, f"kabupaten/kota {_quote(text)} matches {len(found)}: {listed}", found)
         return (None, UNKNOWN_REGION, f"kabupaten/kota {_quote(text)} not found", ())
 
-    def _desa_kecamatan(self, kec: Any) -> tuple[bool, str | None, str | None]:
-        """(given, Kemendagri kecamatan code or None, text) of a desa's kecamatan value."""
+    def _desa_one(self, value: Any, kec: Any, scope: str, required: bool) -> _Result:
+        kind, code, text = _parse(value)
+        if kind == _MISSING:
+            return (None, MISSING_FIELD, "desa/kelurahan is empty") if required else _OK_NONE
         kec_kind, kec_code, kec_text = _parse(kec)
+        kec_given = kec_kind != _MISSING
         if kec_kind == _BPS:
             kec_code = self._bridge.get(kec_code)
         elif kec_kind != _CODE:
             kec_code = None
         if kec_code is not None and (kec_code not in self._names or kec_code.count(".") != 2):
             kec_code = None
-        return kec_kind != _MISSING, kec_code, kec_text
-
-    def _desa_quick(self, values: list[Any], kecamatan: list[Any], scope: str):
-        """The plain cases of :meth:`_desa_one`, answered without it: a printable-ASCII
-        value that is a full desa code (``35.13.01.2001``, ``35_13_01_2001``) of the row's
-        kecamatan, or a name whose normalised form — or, when that finds nothing, the form
-        without one leading ``Desa``/``Kel.``/… word — finds exactly one desa of that
-        kecamatan; in scope, in both cases. Values are normalised column-wise (Arrow)
-        once per distinct value, kecamatan once per distinct kecamatan; a pair is then one
-        dictionary look-up. Returns ``pair(v, k) -> code or None`` (None: ask
-        :meth:`_desa_one`, which gives the same answer for every pair this one answers)."""
-        raw = pa.array([v if isinstance(v, str) else None for v in values], type=pa.large_string())
-        plain = pc.fill_null(pc.match_substring_regex(raw, r"^[ -~]+$"), False)
-        code_like = pc.and_(plain, pc.fill_null(pc.match_substring_regex(raw, r"^ *\d{2}[._]\d{2}[._]\d{2}[._]\d{4} *$"), False))
-        named = pc.and_(plain, pc.fill_null(pc.match_substring_regex(raw, r"[A-Za-z]"), False))
-        codes = pc.if_else(code_like, pc.replace_substring(pc.utf8_trim(raw, " "), "_", "."), None)
-        key = pc.replace_substring_regex(pc.utf8_lower(raw), r"['`]", "")  # normalise_name, for printable ASCII
-        key = pc.utf8_trim(pc.replace_substring_regex(key, r"[^a-z0-9]+", " "), " ")
-        keys = pc.if_else(named, key, None)
-        # name_keys' second key: one leading kec/kecamatan/desa/kel/kelurahan word or BPS number off
-        prefixed = r"^(?:kec|kecamatan|desa|kel|kelurahan|\d{1,4}) (.+)$"
-        second = pc.if_else(pc.and_(named, pc.fill_null(pc.match_substring_regex(key, prefixed), False)),
-                            pc.replace_substring_regex(key, prefixed, r"\1"), None)  # fmt: skip
-        codes, keys, seconds = codes.to_pylist(), keys.to_pylist(), second.to_pylist()
-        kec_codes = [self._desa_kecamatan(k)[1] for k in kecamatan]
-        names, index, prefixes = self._names, self._desa_index, self._prefixes(scope)
-
-        def pair(v: int, k: int) -> str | None:
-            kec = kec_codes[k]
-            if kec is None:
-                return None
-            found = codes[v]
-            if found is not None:
-                if found[:8] != kec:
-                    return None
-            elif keys[v] is not None:
-                found = index.get(kec + "|" + keys[v])
-                if found is None and seconds[v] is not None:
-                    found = index.get(kec + "|" + seconds[v])
-                if not isinstance(found, str) or found.count(".") != 3:
-                    return None
-            else:
-                return None
-            return found if found in names and _within(found, prefixes) else None
-
-        return pair
-
-    def _desa_one(self, value: Any, kec: Any, scope: str, required: bool) -> _Result:
-        kind, code, text = _parse(value)
-        if kind == _MISSING:
-            return (None, MISSING_FIELD, "desa/kelurahan is empty") if required else _OK_NONE
-        kec_given, kec_code, kec_text = self._desa_kecamatan(kec)
         if kind in (_BADCODE, _BPS):
             return (None, UNKNOWN_REGION, f"{_quote(text)} is not a valid desa/kelurahan code")
         if kind == _CODE:

@@ -176,25 +176,12 @@ def _map_distinct(values: pd.Series, fn: Callable[[Any], _Result], columns: list
 
 
 def _map_distinct_pairs(
-    values: pd.Series, other: pd.Series, fn: Callable[[Any, Any], _Result], columns: list[str] = _COLUMNS,
-    quick: Callable[[list[Any], list[Any]], Callable[[int, int], Any]] | None = None,
+    values: pd.Series, other: pd.Series, fn: Callable[[Any, Any], _Result], columns: list[str] = _COLUMNS
 ) -> pd.DataFrame:
-    """``fn(value, other)`` once per distinct pair, mapped back. ``quick(distinct values,
-    distinct others)``, when given, returns ``pair(i, j)``: the ``kode`` of a pair that
-    resolves plainly (rule and message NA), or None to ask ``fn`` — a shortcut that must
-    agree with ``fn`` wherever it answers."""
     other = _aligned(other, values)
     vid, vuniq = _factorize(values)
     oid, ouniq = _factorize(other)
     base = max(len(ouniq), 1)
     ids, pairs = pd.factorize(vid * base + oid)
-    pairs = np.asarray(pairs, dtype=np.int64)
-    if quick is None:
-        results = [fn(vuniq[p // base], ouniq[p % base]) for p in pairs]
-    else:
-        pair = quick(vuniq, ouniq)
-        results = []
-        for v, o in zip((pairs // base).tolist(), (pairs % base).tolist()):
-            kode = pair(v, o)
-            results.append(fn(vuniq[v], ouniq[o]) if kode is None else (kode, None, None))
+    results = [fn(vuniq[p // base], ouniq[p % base]) for p in np.asarray(pairs, dtype=np.int64)]
     return _frame(values.index, np.asarray(ids, dtype=np.int64), results, columns)
