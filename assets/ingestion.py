@@ -2,8 +2,8 @@
 staging table, one partition per arrival month (statistics: per arrival year)."""
 
 import dagster as dg
-from harmoni_pipeline import memory
 
+from harmoni_pipeline import memory
 from harmoni_pipeline import trail
 from harmoni_pipeline.ingest.runner import IngestError, ingest_partition
 from harmoni_pipeline.metadata import column_schema, source_files_table
@@ -36,7 +36,7 @@ landing_specs = [
 
 
 def _materialize(context, harmoni: HarmoniResource, source: str, parsed: dict | None = None) -> dg.MaterializeResult:
-    memory.release()  # start from what this step needs, not from the last step's high-water mark
+    memory.release()
     settings = harmoni.settings()
     warehouse = harmoni.warehouse()
     try:

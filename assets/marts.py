@@ -5,8 +5,8 @@ published as one snapshot per month."""
 import warnings
 
 import dagster as dg
-from harmoni_pipeline import memory
 
+from harmoni_pipeline import memory
 from harmoni_pipeline import methodology as methodology_mod
 from harmoni_pipeline import registry, trail
 from harmoni_pipeline.metadata import column_lineage, column_schema
@@ -168,7 +168,7 @@ DEPS = {
 def period_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
     """Every mart of one month — IHaI, IKN and their quadrant — from one read of the
     staged inputs (thin declaration over :func:`harmoni_pipeline.scoring.marts.build_period`)."""
-    memory.release()  # start from what this step needs, not from the last step's high-water mark
+    memory.release()
     ctx = _context(context, harmoni)
     try:
         sets = marts.build_period(ctx, harmoni.settings().landing_root())

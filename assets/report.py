@@ -3,8 +3,8 @@ month, rendered from the month's published marts (thin declaration over
 :mod:`harmoni_pipeline.report`)."""
 
 import dagster as dg
-from harmoni_pipeline import memory
 
+from harmoni_pipeline import memory
 from harmoni_pipeline import methodology as methodology_mod
 from harmoni_pipeline import registry
 from harmoni_pipeline.defs.partitions import monthly_partitions
@@ -45,7 +45,7 @@ CHECK = "report_check"
 def report(context: dg.AssetExecutionContext, harmoni: HarmoniResource) -> dg.MaterializeResult:
     """Render and publish the month's report; a report that cannot be rendered or fails
     its check is not published, and its check says why (the run, and the marts, go on)."""
-    memory.release()  # start from what this step needs, not from the last step's high-water mark
+    memory.release()
     settings = harmoni.settings()
     try:
         outcome = build.render_and_publish(harmoni.warehouse(), context.partition_key, settings.scope,

@@ -4,8 +4,8 @@ marts snapshot by their own gate (thin declaration over
 :func:`harmoni_pipeline.scoring.uncertainty_marts.build_uncertainty`)."""
 
 import dagster as dg
-from harmoni_pipeline import memory
 
+from harmoni_pipeline import memory
 from harmoni_pipeline import methodology as methodology_mod
 from harmoni_pipeline.assets.marts import FKDM, OWNERS, STATS, SURVEY, _context, _write_candidates
 from harmoni_pipeline.defs.partitions import monthly_partitions
@@ -54,7 +54,7 @@ def _spec(table: str) -> dg.AssetSpec:
 def period_uncertainty(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
     """The month's uncertainty, sensitivity and group tables, from the month's published
     IHaI and IKN kecamatan marts (this run's, once their gate published them)."""
-    memory.release()  # start from what this step needs, not from the last step's high-water mark
+    memory.release()
     ctx = _context(context, harmoni)
     published = {}
     for table, _ in PUBLISHED.values():

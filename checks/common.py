@@ -11,8 +11,8 @@ import warnings
 from typing import Callable
 
 import dagster as dg
-from harmoni_pipeline import memory
 
+from harmoni_pipeline import memory
 from harmoni_pipeline import registry
 from harmoni_pipeline.quality.gate import GateResult, MissingCandidate, gate
 from harmoni_pipeline.quality.gx_runner import ValidationReport
@@ -114,7 +114,7 @@ def publication_gate(
 
     @dg.multi_asset_check(name=name, specs=specs, pool=PUBLISH_POOL, can_subset=False)
     def _check(context: dg.AssetCheckExecutionContext, harmoni: HarmoniResource):
-        memory.release()  # start from what this step needs, not from the last step's high-water mark
+        memory.release()
         period = context.partition_key
         try:
             result = gate(tables, period, run_id=context.run.run_id, warehouse=harmoni.warehouse(),

@@ -3,8 +3,8 @@ fast completion, Cronbach's alpha per PPA block, repeated respondent keys. Thres
 ``checks/diagnostics.yaml``; a warning never stops publication."""
 
 import dagster as dg
-from harmoni_pipeline import memory
 
+from harmoni_pipeline import memory
 from harmoni_pipeline.checks.common import candidate_runs, partitioned_check
 from harmoni_pipeline import methodology, registry
 from harmoni_pipeline.defs.partitions import monthly_partitions
@@ -45,7 +45,7 @@ def diagnostic_check(name: str) -> dg.AssetChecksDefinition:
         description=DESCRIPTIONS[name] + " Non-blocking (WARN).",
     )
     def _check(context: dg.AssetCheckExecutionContext, harmoni: HarmoniResource) -> dg.AssetCheckResult:
-        memory.release()  # start from what this step needs, not from the last step's high-water mark
+        memory.release()
         period, run_id = context.partition_key, context.run.run_id
         rules = methodology.load()
         warehouse, data = _partition(harmoni, period, candidate_runs(context), diagnostics.columns(name, rules))

@@ -6,7 +6,9 @@ C allocators keep what was freed — glibc's heap (millions of small Python obje
 and Arrow's memory pool — so the next step would start from the last one's high-water
 mark and the process's peak would be the sum of steps, not the largest one. Measured on a
 national month: after the uncertainty step, 2.4 GB resident with its tables freed, 0.3 GB
-after :func:`release`. No Dagster here; the jobs call it from a hook after every step.
+after :func:`release`. No Dagster here: the heavy steps (staging, gates, diagnostics, marts, uncertainty, report)
+call it first thing, so each starts from what it needs, not from the last step's
+high-water mark.
 """
 
 from __future__ import annotations
