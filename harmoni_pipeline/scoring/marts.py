@@ -260,5 +260,7 @@ def build_period(ctx: PeriodContext, landing: Path) -> dict[str, MartSet]:
     started = time.perf_counter()
     trail = build_trail(ctx, read, {"ihai": ihai.evidence["scores"], "ikn": ikn.evidence["scores"]},
                         ikn.evidence["konteks"])
+    for scored in (ihai, ikn):  # the scores hold the survey window: let it go before the tables are written
+        scored.evidence.clear()
     facts = {"trail_seconds": round(time.perf_counter() - started, 3), **{t: d.num_rows for t, d in trail.items()}}
     return {"ihai": ihai, "ikn": ikn, "integration": integration_set, "trail": MartSet(trail, facts)}
