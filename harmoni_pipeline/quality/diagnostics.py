@@ -82,7 +82,7 @@ def cronbach_alpha(frame: pd.DataFrame, methodology: Methodology, cfg: dict) -> 
     units = list(methodology.ihai["variables"]) + methodology.ikn_dimensions
     for unit in units:
         items = [f"{unit}_{a}" for a in methodology.aspects]
-        x = item_scores(frame[items].to_numpy(dtype=float, na_value=np.nan), items, methodology, overwrite=True)
+        x = item_scores(frame[items].to_numpy(dtype=float, na_value=np.nan), items, methodology)
         x = x[~np.isnan(x).any(axis=1)]
         k = x.shape[1]
         if len(x) < int(cfg["min_respondents"]):
