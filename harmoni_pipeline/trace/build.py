@@ -189,10 +189,11 @@ def _finish(data: pa.Table, name: str, ctx: PeriodContext) -> pa.Table:
     return data.select(schema.names).cast(schema).combine_chunks()
 
 
-def build_trail(ctx: PeriodContext, read: PeriodInputs, scores: dict[str, IndexScores],
-                konteks: pd.DataFrame) -> dict[str, pa.Table]:
-    """The period's five trail tables. ``scores``: ``{"ihai": …, "ikn": …}`` as scored;
-    ``konteks``: the context values of the IKN C pillar (``marts.ikn_konteks``'s frame)."""
+def build_trail(ctx: PeriodContext, read: PeriodInputs, used: pa.Table, konteks: pd.DataFrame) -> dict[str, pa.Table]:
+    """The period's five trail tables. ``used``: the respondents both indices counted, as
+    :func:`respondents` takes them from the survey window (the rest of the trail does not
+    read the window, so the caller can let it go first); ``konteks``: the context values
+    of the IKN C pillar (``marts.ikn_konteks``'s frame)."""
     m = ctx.methodology
     codes = ctx.codes()
     warehouse = ctx.warehouse
@@ -207,7 +208,7 @@ def build_trail(ctx: PeriodContext, read: PeriodInputs, scores: dict[str, IndexS
         con.register("margins", margins)
         con.register("konteks", konteks)
         out = {
-            RESPONDENTS: _finish(respondents(read.window, scores), RESPONDENTS, ctx),
+            RESPONDENTS: _finish(used, RESPONDENTS, ctx),
             REPORTS: _finish(_query(con, REPORTS_SQL, {"codes": list(codes)}), REPORTS, ctx),
             STATISTICS: _finish(_query(con, STATISTICS_SQL, {
                 "population": population.POPULATION, "sexes": population.sex_labels(m),
