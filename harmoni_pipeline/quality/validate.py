@@ -7,6 +7,7 @@ are the asset checks' (``checks/``).
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import pandas as pd
@@ -81,10 +82,11 @@ def _expectation(jobs, outcome) -> dict | None:
     return None
 
 
-def validate_marts(candidates: dict[str, pa.Table], period: str, *, methodology: Methodology, run_name: str,
+def validate_marts(candidates: MutableMapping[str, pa.Table], period: str, *, methodology: Methodology, run_name: str,
                    docs: Path | None) -> ValidationReport:
     """Every candidate's suites, one table after the other: each table is taken out of
-    ``candidates`` (the caller's dict is emptied) and let go once its suites have run, so the gate holds one table's
+    ``candidates`` (a dict is emptied; the gate's :class:`~harmoni_pipeline.quality.gate.Candidates`
+    reads each table only then) and let go once its suites have run, so the gate holds one table's
     frame at a time, not all fifteen (the trail of a national month's 2 M respondents
     alone is ≈ 0.7 GB in Arrow, and again as the frame GX reads; issue 19). One Data Docs
     site for them all."""
