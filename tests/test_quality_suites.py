@@ -219,6 +219,22 @@ def test_validated_frames_are_let_go_when_the_suites_have_run(world):
     assert [o for o in gc.get_objects() if isinstance(o, PandasBatchData)] == []
 
 
+def test_batches_are_not_fingerprinted():
+    """GX would hash every row of each batch (pandas' hash, then MD5) for a batch marker
+    nothing reads — ≈ 2 s of a national month's gates. The runner's context turns it off."""
+    from harmoni_pipeline.quality import gx_runner
+
+    context = gx_runner._context()
+    source = context.data_sources.add_pandas("fingerprint")
+    definition = source.add_dataframe_asset("rows").add_batch_definition_whole_dataframe("whole")
+    try:
+        batch = definition.get_batch(batch_parameters={"dataframe": pd.DataFrame({"x": [1, 2, 3]})})
+        assert batch.data.dataframe["x"].tolist() == [1, 2, 3]
+        assert "pandas_data_fingerprint" not in batch.batch_markers
+    finally:
+        gx_runner._release(context, source)
+
+
 def test_data_docs_pages_are_written_for_every_suite(world, tmp_path):
     docs = tmp_path / "docs"
     report = check_staging(world, "fkdm", world.staging["fkdm"], docs=docs)
