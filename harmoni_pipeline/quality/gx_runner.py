@@ -187,6 +187,17 @@ def referenced_columns(suite: Suite, frame: pd.DataFrame) -> list[str] | None:
     return [c for c in frame.columns if c in used]
 
 
+def vectorisable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its integer columns that hold no null as int64: GX's range check
+    (``expect_column_values_to_be_between``) compares column by column only when the
+    dtype equals ``int`` or ``float`` (int64, float64) and row by row in Python otherwise —
+    ≈ 0.35 s CPU per million rows for the survey's ``umur`` (Int16). The same values; a column
+    with nulls is left as it is (as float its samples would read ``17.0``)."""
+    cast = {name: "int64" for name, dtype in frame.dtypes.items()
+            if pd.api.types.is_signed_integer_dtype(dtype) and dtype != "int64" and not frame[name].hasnans}
+    return frame.astype(cast) if cast else frame
+
+
 def suite_jobs(suites: list[Suite], batches: dict[str, pd.DataFrame], parameters: dict) -> list[tuple[Suite, pd.DataFrame, dict]]:
     """Pair each suite with the batch it names (suites whose batch is absent are not run:
     e.g. population totals when no row is of the reference's year)."""
@@ -245,6 +256,7 @@ def _validate(context, source, jobs, report: ValidationReport, run_name: str) ->
         columns = referenced_columns(suite, frame)
         if columns is not None:
             frame = frame[columns]
+        frame = vectorisable(frame)
         asset = source.add_dataframe_asset(f"{suite.batch}_{n}")
         batch = asset.add_batch_definition_whole_dataframe("whole")
         gx_suite = context.suites.add(
