@@ -107,11 +107,8 @@ def parse_one(file: LandingFile, settings: Settings, regions: Regions, pseudonym
 
 
 #: a partition with at least this many bytes to parse is parsed by one worker process per
-#: CPU (fork); smaller ones in-process, where starting workers would cost more than it saves.
-#: Forking the workers costs well under a second; a national month's FKDM reports (23 MB
-#: in 76 files) took ≈ 6 s in one process, and FKDM workbooks cost more per byte than
-#: survey CSV, so the bar is 16 MB (it was 48 MB: only survey months reached it).
-PARALLEL_MIN_BYTES = 16 * 2**20
+#: CPU (fork); smaller ones in-process, where starting workers would cost more than it saves
+PARALLEL_MIN_BYTES = 48 * 2**20
 _WORKER_ARGS: tuple | None = None  # (settings, regions, pseudonymizer), inherited by forked workers
 
 
