@@ -11,12 +11,13 @@ call it first thing, so each starts from what it needs, not from the last step's
 high-water mark.
 
 A full garbage collection walks every object the collector tracks, and a run process holds
-≈ 375,000 of them once Dagster, pandas and Great Expectations are imported: ≈ 0.35 s per
-collection, a dozen times on a month's core path. What survives the collection at the
+≈ 375,000 of them once Dagster, pandas and Great Expectations are imported: ≈ 0.26–0.35 s
+per collection, a dozen times on a month's core path. What survives the collection at the
 start of a step is the process's long-lived state (modules, classes, the run's machinery),
 so :func:`release` freezes it (``gc.freeze``: the later collections of the run walk only
 what was made since) and :func:`thaw` hands it back to the collector once the run is over
-(``local_runs.execute``), so that nothing frozen outlives the run that froze it.
+(``local_runs.execute``; a Celery worker after each step's task), so that nothing frozen
+outlives the run that froze it.
 """
 
 from __future__ import annotations
