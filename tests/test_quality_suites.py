@@ -99,7 +99,7 @@ def check_staging(world: World, source: str, candidate: pa.Table, *, warehouse: 
 
 
 def check_marts(world: World, candidates: dict[str, pa.Table]) -> ValidationReport:
-    return validate_marts(candidates, MONTH, methodology=world.methodology, run_name="test", docs=None)
+    return validate_marts(dict(candidates), MONTH, methodology=world.methodology, run_name="test", docs=None)  # it takes them out
 
 
 def only_failure(report: ValidationReport) -> Outcome:
@@ -611,3 +611,21 @@ def test_files_batch_counts_rejected_rows_as_the_parser_identifies_them(layout):
                            "rows_rejected": read - accepted, "duplicate_of": None, "error": None}])
     row = b.files_frame(files, pd.DataFrame(rejected)).iloc[0]
     assert (row["rows_out_of_scope"], row["rows_rejected_in_scope"], row["rows_counted"]) == expected
+
+
+def test_mart_candidates_are_validated_one_table_after_another_into_one_report(world, tmp_path):
+    """The marts gate validates one table at a time (its memory, issue 19): each candidate
+    leaves the dict once validated, the report holds every table's suites, and one Data
+    Docs site has a page for each of them."""
+    candidates = {**world.marts, **world.trail}
+    given = dict(candidates)
+    docs = tmp_path / "docs"
+    report = validate_marts(given, MONTH, methodology=world.methodology, run_name="test", docs=docs)
+    assert given == {}
+    assert report.success, report.summary()
+    suites = {s.name for t in candidates for s in load_suites(t)}
+    assert {o.suite for o in report.outcomes} == suites
+    assert len(report.outcomes) == sum(expectation_count(t) for t in candidates)
+    assert set(report.docs_pages) == suites and all(page.is_file() for page in report.docs_pages.values())
+    index = report.docs_index.read_text(encoding="utf-8")
+    assert all(suite in index for suite in suites)

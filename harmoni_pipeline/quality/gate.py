@@ -65,7 +65,7 @@ def gate(
             f"{', '.join(tables)} {period}: no candidate written by run {run_id} (materialise the asset and its check together)"
         )
     candidates = {t: warehouse.read_pending(t, period, owner) for t in tables}
-    report = validate(candidates)
+    report = validate(candidates)  # may take the candidates out of the dict as it goes (validate_marts does)
     docs = {suite: page.as_uri() for suite, page in report.docs_pages.items()}
     with warehouse.one_catalog_refresh():  # the results and the publication: one catalog rebuild
         for table in tables:
