@@ -219,6 +219,45 @@ def test_validated_frames_are_let_go_when_the_suites_have_run(world):
     assert [o for o in gc.get_objects() if isinstance(o, PandasBatchData)] == []
 
 
+def test_batches_are_not_fingerprinted():
+    """GX would hash every row of each batch (pandas' hash, then MD5) for a batch marker
+    nothing reads — ≈ 2 s of a national month's gates. The runner's context turns it off."""
+    from harmoni_pipeline.quality import gx_runner
+
+    context = gx_runner._context()
+    source = context.data_sources.add_pandas("fingerprint")
+    definition = source.add_dataframe_asset("rows").add_batch_definition_whole_dataframe("whole")
+    try:
+        batch = definition.get_batch(batch_parameters={"dataframe": pd.DataFrame({"x": [1, 2, 3]})})
+        assert batch.data.dataframe["x"].tolist() == [1, 2, 3]
+        assert "pandas_data_fingerprint" not in batch.batch_markers
+    finally:
+        gx_runner._release(context, source)
+
+
+def test_integer_columns_reach_gx_as_int64_when_they_hold_no_null():
+    """GX checks ranges column-wise only on int64/float64 columns (row by row in Python
+    otherwise): integer columns without nulls are handed over as int64, the others as they
+    are; what the suites find is the same either way (count, sample as the value reads)."""
+    from harmoni_pipeline.quality.gx_runner import run_suites, vectorisable
+    from harmoni_pipeline.quality.suites import Suite
+
+    frame = pd.DataFrame({
+        "umur": pd.array([17, 200, 40], dtype="Int16"),
+        "gaps": pd.array([17, None, 200], dtype="Int16"),
+        "line": np.array([1, 2, 3], dtype="int32"),
+        "code": pd.array(["a", None, "c"], dtype="string"),
+    })
+    shaped = vectorisable(frame)
+    assert shaped.dtypes.astype(str).to_dict() == {"umur": "int64", "gaps": "Int16", "line": "int64", "code": "string"}
+    assert shaped["umur"].tolist() == [17, 200, 40] and shaped["line"].tolist() == [1, 2, 3]
+    between = [{"type": "expect_column_values_to_be_between", "kwargs": {"column": c, "min_value": 17, "max_value": 100},
+                "meta": {"guards": "age"}} for c in ("umur", "gaps")]
+    report = run_suites([(Suite("t.rows", "rows", tuple(between)), frame, {})])
+    found = {o.column: (o.success, o.unexpected_count, o.unexpected_sample) for o in report.outcomes}
+    assert found == {"umur": (False, 1, ["200"]), "gaps": (False, 1, ["200"])}
+
+
 def test_data_docs_pages_are_written_for_every_suite(world, tmp_path):
     docs = tmp_path / "docs"
     report = check_staging(world, "fkdm", world.staging["fkdm"], docs=docs)
