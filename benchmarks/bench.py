@@ -210,8 +210,9 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
-def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: float = 0.2) -> dict:
-    """``harmoni run --period`` timed from outside, as a user runs it: wall clock, the CPU
+def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: float = 0.2, end: str | None = None) -> dict:
+    """``harmoni run --period`` (``--from period --to end`` with ``end``) timed from
+    outside, as a user runs it: wall clock, the CPU
     time of the process and its children (``wait4``), and the peak RSS of each process
     (``/proc/<pid>/status`` sampled every ``every`` s: the run process and each child on
     its own — the forked parse workers, and small helpers such as multiprocessing's), plus each Dagster step's wall time and the run process's
@@ -220,7 +221,8 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
     home = warehouse.parent / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DAGSTER_HOME": str(home), "GX_ANALYTICS_ENABLED": "false"}
-    argv = [str(harmoni), "run", "--period", period, "--landing", str(landing), "--warehouse", str(warehouse),
+    span = ["--period", period] if end in (None, period) else ["--from", period, "--to", end]
+    argv = [str(harmoni), "run", *span, "--landing", str(landing), "--warehouse", str(warehouse),
             "--scope", scope]  # fmt: skip
     started = time.perf_counter()
     out_path = warehouse.parent / "harmoni-run.out"  # a file, not a pipe: a full pipe would stall the run
@@ -250,6 +252,8 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
         raise SystemExit(f"harmoni run failed:\n{output[-3000:]}")
     main_peak = peaks.pop(proc.pid, 0.0)
     return {
+        "runs": [{"job": job, "key": key, "status": status, "seconds": float(seconds)}
+                 for job, key, status, seconds in RUN_LINE.findall(output)],  # fmt: skip
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb": main_peak,
@@ -258,6 +262,8 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
     }
 
 
+#: ``harmoni run``'s progress line per Dagster run: ``[3/14] survey_job 2025-01: ok (12.3 s)``
+RUN_LINE = re.compile(r"^\[\d+/\d+\] (\S+) (\S+): (\S+) \((\d+(?:\.\d+)?) s\)$", re.M)
 STEP_TOOK = re.compile(r" in (?:(\d+)m)?(?:(\d+(?:\.\d+)?)s|(\d+)ms)\.?$")
 #: the steps timed beside the core path (issue 19): uncertainty and its gate, notifications, the report
 EXTRA_STEPS = ("marts_uncertainty", "notifications__", "report")
@@ -335,7 +341,7 @@ def _steps(logs: Path, samples: list[tuple[float, float]]) -> list[dict]:
 def part_cli(args) -> dict:
     """The path users run: ``harmoni run --period`` on the part's landing zone from outside,
     then the floor on the same files (same machine state, one after the other)."""
-    run = cli_run(Path(args.landing), Path(args.warehouse), args.start, args.scope)
+    run = cli_run(Path(args.landing), Path(args.warehouse), args.start, args.scope, end=args.end)
     floor = child("floor", landing=args.landing, scratch=args.scratch)
     return {"run": run, "floor": floor["seconds"], "split": core_and_extras(run["steps"])}
 
@@ -351,16 +357,31 @@ def split_line(r: dict) -> str:
             f"whole run {fmt_s(r['run']['wall'])}")  # fmt: skip
 
 
-def print_cli(r: dict) -> None:
+def print_cli(r: dict, name: str = "cli") -> None:
     run = r["run"]
     workers = ", ".join(f"{mb:,.0f}" for mb in run["worker_peak_rss_mb"][:4]) or "none"
-    print(f"[cli] harmoni run: wall {fmt_s(run['wall'])}, CPU {fmt_s(run['cpu'])}, floor {fmt_s(r['floor'])} "
+    print(f"[{name}] harmoni run: wall {fmt_s(run['wall'])}, CPU {fmt_s(run['cpu'])}, floor {fmt_s(r['floor'])} "
           f"({run['wall'] / r['floor']:.1f}× floor); peak RSS run process {run['peak_rss_mb']:,.0f} MB, "
           f"child processes (parse workers first) {workers} MB")  # fmt: skip
     if split_line(r):
-        print(f"[cli] {split_line(r)}")
-    for step in run["steps"]:
-        print(f"[cli]   {step['step']:<48} {fmt_s(step['seconds']):>9}  run process ≤ {step['peak_rss_mb']:,.0f} MB")
+        print(f"[{name}] {split_line(r)}")
+    for step in by_step(run["steps"]):
+        times = f" ×{step['count']}" if step["count"] > 1 else ""
+        print(f"[{name}]   {step['step'] + times:<52} {fmt_s(step['seconds']):>9}  run process ≤ {step['peak_rss_mb']:,.0f} MB")
+    for r_ in run.get("runs", []) if len(run.get("runs", [])) > 1 else []:
+        print(f"[{name}]   run {r_['job']} {r_['key']}: {r_['status']} {fmt_s(r_['seconds'])}")
+
+
+def by_step(steps: list[dict]) -> list[dict]:
+    """Steps by name in order of first appearance (a range of months runs each step once a
+    month): their summed seconds, the peak RSS over them, how many ran."""
+    out: dict[str, dict] = {}
+    for s in steps:
+        row = out.setdefault(s["step"], {"step": s["step"], "seconds": 0.0, "peak_rss_mb": 0.0, "count": 0})
+        row["seconds"] += s["seconds"]
+        row["peak_rss_mb"] = max(row["peak_rss_mb"], s["peak_rss_mb"])
+        row["count"] += 1
+    return list(out.values())
 
 
 PARTS = {"generate": part_generate, "floor": part_floor, "run": part_run, "cli": part_cli}
@@ -394,6 +415,26 @@ def measure(work: Path, name: str, *, scope: str, start: str, end: str, response
     result = {"name": name, "scope": scope, "start": start, "end": end, "responses": responses,
               "reports": reports, "generate": gen, "run": run, "floor": floor["seconds"]}  # fmt: skip
     print_result(result, flush=True)
+    return result
+
+
+def measure_cli(work: Path, name: str, landing: str | None, *, scope: str, start: str, end: str, responses: int,
+                reports: int) -> dict:
+    """The ``cli`` part over ``start``…``end`` (one month: ``--period``; several: ``--from``/
+    ``--to``, as users run a year), on ``landing`` or on a zone generated here."""
+    base = work / name
+    zone = Path(landing) if landing else base / "landing"
+    if not landing:
+        print(f"[{name}] generating {responses:,} responses and {reports:,} reports ({scope}, {start}…{end}) …",
+              flush=True)  # fmt: skip
+        child("generate", landing=zone, scope=scope, start=start, end=end, responses=responses, reports=reports)
+    shutil.rmtree(base / "warehouse", ignore_errors=True)
+    span = start if start == end else f"{start}..{end}"
+    print(f"[{name}] harmoni run {span} on {zone} …", flush=True)
+    result = child("cli", landing=zone, warehouse=base / "warehouse", scratch=base / "floor", start=start, end=end,
+                   scope=scope)  # fmt: skip
+    result.update(period=span, scope=scope)
+    print_cli(result, name)
     return result
 
 
@@ -496,6 +537,17 @@ def results_markdown(results: dict[str, dict], m: dict, wall: float) -> str:
     if "year" in results:
         per = ", ".join(f"{x['period']} {x['total']:.0f} s" for x in results["year"]["run"]["months"])
         lines += [f"Twelve months, total per month: {per}.", ""]
+    if "cli-year" in results:
+        r = results["cli-year"]
+        run = r["run"]
+        ok = run["wall"] <= 240
+        lines += [
+            f"`harmoni run --from … --to …` ({r['period']}, scope {r['scope']}) timed from outside: wall "
+            f"{fmt_s(run['wall'])} (≤ 4 min: {'met' if ok else 'NOT met'}), CPU {fmt_s(run['cpu'])}, floor "
+            f"{fmt_s(r['floor'])}; peak RSS of the run process {run['peak_rss_mb'] / 1024:.1f} GB. Runs: "
+            + ", ".join(f"{x['job']} {x['key']} {x['seconds']:.0f} s" for x in run.get("runs", [])) + ".",
+            "",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -513,10 +565,12 @@ def rewrite_doc(section: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("month", "double", "year", "cli"), action="append",
+    parser.add_argument("--only", choices=("month", "double", "year", "cli", "cli-year"), action="append",
                         help="run only this part (repeatable); default: all four")  # fmt: skip
     parser.add_argument("--cli-landing", help="cli part: time `harmoni run` on this existing landing zone (its "
                         "--period month) instead of generating one")  # fmt: skip
+    parser.add_argument("--cli-year-landing", help="cli-year part: time `harmoni run --from YEAR-01 --to YEAR-12` "
+                        "on this existing landing zone instead of generating one")  # fmt: skip
     parser.add_argument("--responses", type=int, default=1_000_000, help="one month: survey responses")
     parser.add_argument("--reports", type=int, default=100_000, help="one month: FKDM reports")
     parser.add_argument("--year-responses", type=int, default=100_000, help="twelve months: responses per month")
@@ -551,19 +605,12 @@ def main(argv: list[str] | None = None) -> int:
         results["year"] = measure(work, "year", scope=args.scope, start=f"{args.year}-01", end=f"{args.year}-12",
                                   responses=12 * args.year_responses, reports=12 * args.year_reports)  # fmt: skip
     if "cli" in parts:
-        base = work / "cli"
-        landing = Path(args.cli_landing) if args.cli_landing else base / "landing"
-        if not args.cli_landing:
-            print(f"[cli] generating {args.responses:,} responses and {args.reports:,} reports ({args.scope}, "
-                  f"{args.period}) …", flush=True)  # fmt: skip
-            child("generate", landing=landing, scope=args.scope, start=args.period, end=args.period,
-                  responses=args.responses, reports=args.reports)  # fmt: skip
-        shutil.rmtree(base / "warehouse", ignore_errors=True)
-        print(f"[cli] harmoni run --period {args.period} on {landing} …", flush=True)
-        results["cli"] = child("cli", landing=landing, warehouse=base / "warehouse", scratch=base / "floor",
-                               start=args.period, scope=args.scope)  # fmt: skip
-        results["cli"].update(period=args.period, scope=args.scope)
-        print_cli(results["cli"])
+        results["cli"] = measure_cli(work, "cli", args.cli_landing, scope=args.scope, start=args.period,
+                                     end=args.period, responses=args.responses, reports=args.reports)  # fmt: skip
+    if "cli-year" in parts:
+        results["cli-year"] = measure_cli(work, "cli-year", args.cli_year_landing, scope=args.scope,
+                                          start=f"{args.year}-01", end=f"{args.year}-12",
+                                          responses=12 * args.year_responses, reports=12 * args.year_reports)  # fmt: skip
     wall = time.perf_counter() - started
     if not args.workdir:  # the generated parts take several GB
         shutil.rmtree(work, ignore_errors=True)
