@@ -80,3 +80,25 @@ def test_a_duration_missing_from_the_line_falls_back_to_the_clock(bench):
 def test_no_split_without_a_marts_gate(bench):
     assert bench.core_and_extras(bench.step_timeline(_log(EVENTS[:4]))) is None
     assert bench.core_and_extras([]) is None
+
+
+def test_a_range_of_months_sums_each_step_over_the_months(bench):
+    two_months = _log(EVENTS) + _log([(c.replace("06:", "07:", 1), s, w, t) for c, s, w, t in EVENTS])
+    rows = {r["step"]: r for r in bench.by_step(bench.step_timeline(two_months))}
+    assert list(rows) == list(dict.fromkeys(e[1] for e in EVENTS))
+    assert rows["marts_uncertainty"]["count"] == 2
+    assert rows["marts_uncertainty"]["seconds"] == pytest.approx(148.0)
+    assert rows["marts__gate"]["seconds"] == pytest.approx(0.928)
+
+
+def test_the_progress_lines_give_each_run_of_a_range(bench):
+    output = "\n".join([
+        "harmoni: …/dagster_home had no dagster.yaml: created one for an embedded SQLite instance",
+        "[1/13] ingest_statistics 2025: ok (7.9 s)",
+        "  warning: survey/2025-01/x.csv: something",
+        "[2/13] harmoni_monthly 2025-01: ok (104.2 s)",
+        "[3/13] harmoni_monthly 2025-02: FAILED (12 s)",
+    ])
+    runs = [(j, k, s, float(t)) for j, k, s, t in bench.RUN_LINE.findall(output)]
+    assert runs == [("ingest_statistics", "2025", "ok", 7.9), ("harmoni_monthly", "2025-01", "ok", 104.2),
+                    ("harmoni_monthly", "2025-02", "FAILED", 12.0)]
