@@ -325,7 +325,7 @@ def core_and_extras(steps: list[dict]) -> dict | None:
     return {
         "core": max(core_end - first - inside, 0.0),
         "extras": sum(s["seconds"] for s in extras),
-        "extra_steps": {s["step"]: s["seconds"] for s in extras},
+        "extra_steps": {row["step"]: row["seconds"] for row in by_step(extras)},  # a range: summed over its months
         "after_core": max(max(s["end"] for s in steps) - core_end, 0.0),
     }
 

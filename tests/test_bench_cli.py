@@ -102,3 +102,10 @@ def test_the_progress_lines_give_each_run_of_a_range(bench):
     runs = [(j, k, s, float(t)) for j, k, s, t in bench.RUN_LINE.findall(output)]
     assert runs == [("ingest_statistics", "2025", "ok", 7.9), ("harmoni_monthly", "2025-01", "ok", 104.2),
                     ("harmoni_monthly", "2025-02", "FAILED", 12.0)]
+
+
+def test_the_extras_of_a_range_are_summed_over_its_months(bench):
+    two_months = _log(EVENTS) + _log([(c.replace("06:", "07:", 1), s, w, t) for c, s, w, t in EVENTS])
+    split = bench.core_and_extras(bench.step_timeline(two_months))
+    assert split["extra_steps"]["marts_uncertainty"] == pytest.approx(148.0)
+    assert split["extras"] == pytest.approx(sum(split["extra_steps"].values()))
