@@ -466,43 +466,31 @@ def parse_survey_file(
 
 def _add_item_rule(rej, frame, layout, status_by_item, status: int, what: str) -> None:
     """One audit row per row breaking the rule of ``status`` on any item: the first
-    offending item in ``column``/``value``, all of them in the message.
-
-    Only the offending rows are converted and joined (a few per cent of a file): each
-    item column used to be turned into Python objects whole, once per rule, which was
-    ≈ 10 % of parsing a large Google Forms export. The other rows stay ``None`` in the
-    full-length arrays handed to ``rej.add``, which reads only the flagged rows."""
+    offending item in ``column``/``value``, all of them in the message."""
     offending = {code: st == status for code, st in status_by_item.items()}
     offending = {code: mask for code, mask in offending.items() if mask.any()}
     if not offending:
         return
-    n = len(frame)
-    any_row = np.zeros(n, dtype=bool)
-    for mask in offending.values():
-        any_row |= mask
-    rows = np.flatnonzero(any_row)
-    first_column = np.full(rows.size, None, dtype=object)
-    first_value = np.full(rows.size, None, dtype=object)
-    listing = np.full(rows.size, "", dtype=object)
-    seen = np.zeros(rows.size, dtype=bool)
+    any_row = np.zeros(len(frame), dtype=bool)
+    first_column = np.full(len(frame), None, dtype=object)
+    first_value = np.full(len(frame), None, dtype=object)
+    listing = np.full(len(frame), "", dtype=object)
     for code, mask in offending.items():
         header = layout.items[code]
-        hit = mask[rows]
-        raw = frame[header].iloc[rows[hit]].to_numpy(dtype=object, na_value="")
-        new = hit & ~seen
+        raw = frame[header].to_numpy(dtype=object, na_value="")
+        new = mask & ~any_row
         first_column[new] = header
-        first_value[new] = raw[new[hit]]
-        listing[hit] = listing[hit] + ", " + code + "=" + raw
-        seen |= hit
-    message = f"{what}: " + pd.Series(listing, dtype=STRING).str.slice(2)
-
-    def full(values) -> pd.Series:  # the offending rows' values at their positions
-        out = np.full(n, None, dtype=object)
-        out[rows] = values
-        return pd.Series(out, index=frame.index)
-
-    rej.add(any_row, _STATUS_RULE[status], full(first_column), full(first_value),
-            full(message.to_numpy(dtype=object, na_value=None)))  # fmt: skip
+        first_value[new] = raw[new]
+        listing[mask] = listing[mask] + ", " + code + "=" + raw[mask]
+        any_row |= mask
+    message = pd.Series(listing, index=frame.index, dtype=STRING).str.slice(2)
+    rej.add(
+        any_row,
+        _STATUS_RULE[status],
+        pd.Series(first_column, index=frame.index, dtype=STRING),
+        pd.Series(first_value, index=frame.index, dtype=STRING),
+        f"{what}: " + message,
+    )
 
 
 def _google_forms_ids(submitted, kec_code, desa_code, sex, age, item_values, pseudonyms) -> pd.Series:
