@@ -213,13 +213,26 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) of ``pid`` and of its children it has reaped."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return sum(int(v) for v in fields[11:15]) / _TICK  # utime, stime, cutime, cstime
+
+
 def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: float = 0.2, end: str | None = None) -> dict:
     """``harmoni run --period`` (``--from period --to end`` with ``end``) timed from
     outside, as a user runs it: wall clock, the CPU
     time of the process and its children (``wait4``), and the peak RSS of each process
     (``/proc/<pid>/status`` sampled every ``every`` s: the run process and each child on
-    its own — the forked parse workers, and small helpers such as multiprocessing's), plus each Dagster step's wall time and the run process's
-    peak RSS during it, read from the run's log."""
+    its own — the forked parse workers, and small helpers such as multiprocessing's), plus each Dagster step's wall time, the run process's
+    peak RSS during it and the CPU time of the process tree during it (``/proc/<pid>/stat``
+    sampled with the RSS: under other load the CPU is the steadier figure), read from the run's log."""
     harmoni = Path(sys.executable).with_name("harmoni")
     home = warehouse.parent / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
@@ -232,15 +245,17 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
     out = open(out_path, "w", encoding="utf-8")
     proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, text=True, cwd=warehouse.parent)
     peaks: dict[int, float] = {}
-    samples: list[tuple[float, float]] = []  # (unix time, run process RSS MB)
+    samples: list[tuple[float, float, float]] = []  # (unix time, run process RSS MB, process tree CPU s)
     status = None
     while status is None:
-        for pid in [proc.pid, *_children(proc.pid)]:
+        tree = [proc.pid, *_children(proc.pid)]
+        cpu = sum(c for c in map(_cpu_s, tree) if c is not None)
+        for pid in tree:
             rss = _rss_mb(pid)
             if rss is not None:
                 peaks[pid] = max(peaks.get(pid, 0.0), rss)
                 if pid == proc.pid:
-                    samples.append((time.time(), rss))
+                    samples.append((time.time(), rss, cpu))
         waited = os.wait4(proc.pid, os.WNOHANG)
         if waited[0] == proc.pid:
             status = waited
@@ -262,6 +277,7 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
         "peak_rss_mb": main_peak,
         "worker_peak_rss_mb": sorted(peaks.values(), reverse=True),
         "steps": _steps(warehouse / "logs", samples),
+        "samples": samples,
     }
 
 
@@ -283,10 +299,23 @@ def _took(line: str) -> float | None:
     return int(minutes or 0) * 60 + (float(seconds) if seconds is not None else int(millis or 0) / 1000)
 
 
-def step_timeline(lines, samples: list[tuple[float, float]] = ()) -> list[dict]:
+def cpu_between(samples, start: float, end: float) -> float | None:
+    """Process-tree CPU seconds from ``start`` to ``end`` (unix seconds) out of ``samples``
+    ``(time, rss, cpu)``: the last sample at or before each end (``None`` without CPU
+    samples before ``start``)."""
+    def at(t):
+        return max(((s[0], s[2]) for s in samples if len(s) > 2 and s[0] <= t), default=None)
+
+    first, last = at(start), at(end)
+    return None if first is None or last is None else last[1] - first[1]
+
+
+def step_timeline(lines, samples=()) -> list[dict]:
     """Each finished step of a run's log lines: ``start``/``end`` (unix seconds, the log's
     one-second clock), ``seconds`` (Dagster's own duration when the line gives it, else
-    end − start) and the run process's peak RSS meanwhile (from ``samples``)."""
+    end − start), the run process's peak RSS meanwhile and, when ``samples`` carry it, the
+    process tree's CPU seconds from ``start`` to ``end`` + 1 s (the clock's second holds
+    the end: a step's CPU includes up to ≈ 1 s of its neighbours') (from ``samples``)."""
     rows: list[dict] = []
     open_steps: dict[str, float] = {}
     day = dt.date.today()
@@ -302,9 +331,9 @@ def step_timeline(lines, samples: list[tuple[float, float]] = ()) -> list[dict]:
             continue
         begun = open_steps.pop(step, at)
         took = _took(line)
-        during = [rss for t, rss in samples if begun - 1 <= t <= at + 1]
+        during = [s[1] for s in samples if begun - 1 <= s[0] <= at + 1]
         rows.append({"step": step, "start": begun, "end": at, "seconds": at - begun if took is None else took,
-                     "peak_rss_mb": max(during, default=0.0)})  # fmt: skip
+                     "peak_rss_mb": max(during, default=0.0), "cpu": cpu_between(samples, begun, at + 1)})  # fmt: skip
     return rows
 
 
@@ -312,21 +341,27 @@ def is_extra(step: str) -> bool:
     return step.startswith(EXTRA_STEPS)
 
 
-def core_and_extras(steps: list[dict]) -> dict | None:
+def core_and_extras(steps: list[dict], samples=()) -> dict | None:
     """The core path against the extras (issue 19 times them separately).
 
     ``core``: from the first step's start to the end of ``marts__gate`` (on the log's
     clock), less the extras' own durations that fall inside that span (e.g. a
     notification step run between the gates); ``extras``: each extra step's duration and
-    their sum. ``None`` when the run has no ``marts__gate`` (nothing to split)."""
+    their sum; ``core_cpu``: the process tree's CPU seconds over the same span (from
+    ``samples``, less the extras inside it; ``None`` without CPU samples). ``None`` when
+    the run has no ``marts__gate`` (nothing to split)."""
     gate = [s for s in steps if s["step"] == CORE_LAST]
     if not steps or not gate:
         return None
     first, core_end = min(s["start"] for s in steps), max(s["end"] for s in gate)
     extras = [s for s in steps if is_extra(s["step"])]
     inside = sum(s["seconds"] for s in extras if s["end"] <= core_end)
+    core_cpu = cpu_between(samples, first, core_end + 1)
+    if core_cpu is not None:
+        core_cpu -= sum(s.get("cpu") or 0.0 for s in extras if s["end"] <= core_end)
     return {
         "core": max(core_end - first - inside, 0.0),
+        "core_cpu": core_cpu,
         "extras": sum(s["seconds"] for s in extras),
         "extra_steps": {row["step"]: row["seconds"] for row in by_step(extras)},  # a range: summed over its months
         "after_core": max(max(s["end"] for s in steps) - core_end, 0.0),
@@ -346,7 +381,7 @@ def part_cli(args) -> dict:
     then the floor on the same files (same machine state, one after the other)."""
     run = cli_run(Path(args.landing), Path(args.warehouse), args.start, args.scope, end=args.end)
     floor = child("floor", landing=args.landing, scratch=args.scratch)
-    return {"run": run, "floor": floor["seconds"], "split": core_and_extras(run["steps"])}
+    return {"run": run, "floor": floor["seconds"], "split": core_and_extras(run["steps"], run.pop("samples"))}
 
 
 def split_line(r: dict) -> str:
@@ -355,7 +390,8 @@ def split_line(r: dict) -> str:
     if not split:
         return ""
     extras = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in split["extra_steps"].items()) or "none"
-    return (f"core path (first step → end of {CORE_LAST}) {fmt_s(split['core'])} = "
+    cpu = f" (CPU {fmt_s(split['core_cpu'])})" if split.get("core_cpu") is not None else ""
+    return (f"core path (first step → end of {CORE_LAST}) {fmt_s(split['core'])}{cpu} = "
             f"{split['core'] / r['floor']:.1f}× floor; extras {fmt_s(split['extras'])} ({extras}); "
             f"whole run {fmt_s(r['run']['wall'])}")  # fmt: skip
 
@@ -370,18 +406,22 @@ def print_cli(r: dict, name: str = "cli") -> None:
         print(f"[{name}] {split_line(r)}")
     for step in by_step(run["steps"]):
         times = f" ×{step['count']}" if step["count"] > 1 else ""
-        print(f"[{name}]   {step['step'] + times:<52} {fmt_s(step['seconds']):>9}  run process ≤ {step['peak_rss_mb']:,.0f} MB")
+        cpu = f"CPU {fmt_s(step['cpu']):>8}" if step.get("cpu") is not None else ""
+        print(f"[{name}]   {step['step'] + times:<52} {fmt_s(step['seconds']):>9}  {cpu}  "
+              f"run process ≤ {step['peak_rss_mb']:,.0f} MB")  # fmt: skip
     for r_ in run.get("runs", []) if len(run.get("runs", [])) > 1 else []:
         print(f"[{name}]   run {r_['job']} {r_['key']}: {r_['status']} {fmt_s(r_['seconds'])}")
 
 
 def by_step(steps: list[dict]) -> list[dict]:
     """Steps by name in order of first appearance (a range of months runs each step once a
-    month): their summed seconds, the peak RSS over them, how many ran."""
+    month): their summed seconds and CPU (``None`` if any lacks it), the peak RSS over
+    them, how many ran."""
     out: dict[str, dict] = {}
     for s in steps:
-        row = out.setdefault(s["step"], {"step": s["step"], "seconds": 0.0, "peak_rss_mb": 0.0, "count": 0})
+        row = out.setdefault(s["step"], {"step": s["step"], "seconds": 0.0, "cpu": 0.0, "peak_rss_mb": 0.0, "count": 0})
         row["seconds"] += s["seconds"]
+        row["cpu"] = None if row["cpu"] is None or s.get("cpu") is None else row["cpu"] + s["cpu"]
         row["peak_rss_mb"] = max(row["peak_rss_mb"], s["peak_rss_mb"])
         row["count"] += 1
     return list(out.values())

@@ -37,7 +37,7 @@ def main() -> int:
     from harmoni_pipeline.sample import generate_landing_zone
     from harmoni_pipeline.scoring.marts import PeriodContext, build_ihai, build_ikn, build_integration, read_inputs
     from harmoni_pipeline.settings import Settings
-    from harmoni_pipeline.trace.build import build_trail
+    from harmoni_pipeline.trace.build import build_trail, respondents
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="trail-cost-"))
     landing, root = work / "landing", work / "warehouse"
@@ -68,10 +68,11 @@ def main() -> int:
     integ = timed("score", build_integration, ctx, landing, ihai.tables["marts.ihai_kecamatan"],
                   ikn.tables["marts.ikn_kecamatan"])
     marts = {**ihai.tables, **ikn.tables, **integ.tables}
-    trail = timed("trail: build", build_trail, ctx, read, {"ihai": ihai.evidence["scores"], "ikn": ikn.evidence["scores"]},
-                  ikn.evidence["konteks"])
-    timed("marts: validate", validate_marts, marts, args.period, methodology=m, run_name="bench", docs=None)
-    timed("trail: validate", validate_marts, trail, args.period, methodology=m, run_name="bench", docs=None)
+    used = timed("trail: build", respondents, read.window, {"ihai": ihai.evidence["scores"], "ikn": ikn.evidence["scores"]})
+    trail = timed("trail: build", build_trail, ctx, read, used, ikn.evidence["konteks"])
+    # validate_marts takes each table out of the dict it is given: give it copies of the dicts
+    timed("marts: validate", validate_marts, dict(marts), args.period, methodology=m, run_name="bench", docs=None)
+    timed("trail: validate", validate_marts, dict(trail), args.period, methodology=m, run_name="bench", docs=None)
     sizes = {}
     for group, tables in (("marts", marts), ("trail", trail)):
         for table, data in tables.items():

@@ -81,10 +81,21 @@ def worker_app(environ: Mapping[str, str] | None = None):
     from dagster_celery.make_app import make_app
     from dagster_celery.tasks import create_task
 
+    from celery.signals import task_postrun
+
     config = executor_config(environ)
     app = make_app(CeleryExecutor.for_cli(**config).app_args())
     create_task(app)
+    task_postrun.connect(thaw_after_step, weak=False)
     return app
+
+
+def thaw_after_step(**_) -> None:
+    """A worker process runs step after step: what a step's memory release froze goes back
+    to the garbage collector when the step's task ends (:mod:`harmoni_pipeline.memory`)."""
+    from harmoni_pipeline import memory
+
+    memory.thaw()
 
 
 def worker_argv(concurrency: int = 1, queues: str | None = None, name: str | None = None,

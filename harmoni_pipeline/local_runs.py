@@ -24,6 +24,8 @@ from typing import Callable
 
 import dagster as dg
 
+from harmoni_pipeline import memory
+
 LEASE_PREFIX = "harmoni_period:"
 HOST_TAG, PID_TAG = "harmoni/host", "harmoni/pid"
 ACTIVE = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
@@ -180,10 +182,13 @@ def execute(defs: dg.Definitions, job_name: str, partition: str, instance: dg.Da
             config = {**quiet, **celery_workers.run_config(settings)}
             result = celery_workers.execute(job_name, partition, instance, run_id=run_id, tags=tags, run_config=config)
         else:
-            result = defs.resolve_job_def(job_name).execute_in_process(
-                partition_key=partition, instance=instance, raise_on_error=False, run_config=quiet, run_id=run_id,
-                tags=tags,
-            )
+            try:
+                result = defs.resolve_job_def(job_name).execute_in_process(
+                    partition_key=partition, instance=instance, raise_on_error=False, run_config=quiet, run_id=run_id,
+                    tags=tags,
+                )
+            finally:
+                memory.thaw()  # what the run's steps froze is the collector's again (memory.py)
     elapsed = time.monotonic() - started
     reason = None if result.success else failure_reason(result.all_events)
     return RunOutcome(job_name, partition, run_id, result.success, elapsed, reason, _warnings(instance, run_id))

@@ -13,6 +13,17 @@ os.environ.setdefault("HARMONI_PII_KEY", "test-key-for-harmoni")
 TEST_PII_KEY = "test-key-for-harmoni"
 
 
+@pytest.fixture(autouse=True)
+def _thaw_after_each_test():
+    """A test that materialises steps in this process freezes what their memory release
+    found alive (harmoni_pipeline.memory; a run thaws it, a bare materialisation does not):
+    handed back to the garbage collector after each test."""
+    yield
+    from harmoni_pipeline import memory
+
+    memory.thaw()
+
+
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     """HARMONI_* variables pointing at a fresh landing zone and warehouse."""

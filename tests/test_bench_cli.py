@@ -82,6 +82,40 @@ def test_no_split_without_a_marts_gate(bench):
     assert bench.core_and_extras([]) is None
 
 
+def _at(clock: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(f"2026-12-03T{clock}+00:00").timestamp()
+
+
+def test_cpu_per_step_and_of_the_core_path_from_the_samples(bench):
+    """Samples (time, RSS, process-tree CPU) every second, the tree burning 1.5 CPU-seconds
+    a second: a step's CPU spans its start to the second after its end; the core path's
+    leaves out the red-report notification inside it."""
+    t0 = _at("06:16:50")
+    samples = [(t0 + i, 100.0, 1.5 * i) for i in range(200)]
+    steps = bench.step_timeline(_log(EVENTS), samples=samples)
+    by = {s["step"]: s for s in steps}
+    assert by["marts"]["cpu"] == pytest.approx(1.5 * 19)  # 06:17:32 → 06:17:51
+    assert by["notifications__red_reports"]["cpu"] == pytest.approx(1.5 * 3)
+    split = bench.core_and_extras(steps, samples)
+    assert split["core_cpu"] == pytest.approx(1.5 * 61 - 1.5 * 3)  # 06:16:53 → 06:17:54, less the notification
+    assert bench.core_and_extras(steps)["core_cpu"] is None  # no samples: no CPU figure
+    assert bench.step_timeline(_log(EVENTS), samples=[(t0, 100.0)])[0]["cpu"] is None  # RSS-only samples
+
+
+def test_cpu_of_a_live_process_tree_is_read_from_proc(bench):
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    before = bench._cpu_s(os.getpid())
+    sum(i * i for i in range(3_000_000))
+    assert bench._cpu_s(os.getpid()) > before
+    assert bench._cpu_s(2**22 + 7) is None  # no such process
+
+
 def test_a_range_of_months_sums_each_step_over_the_months(bench):
     two_months = _log(EVENTS) + _log([(c.replace("06:", "07:", 1), s, w, t) for c, s, w, t in EVENTS])
     rows = {r["step"]: r for r in bench.by_step(bench.step_timeline(two_months))}
@@ -109,3 +143,12 @@ def test_the_extras_of_a_range_are_summed_over_its_months(bench):
     split = bench.core_and_extras(bench.step_timeline(two_months))
     assert split["extra_steps"]["marts_uncertainty"] == pytest.approx(148.0)
     assert split["extras"] == pytest.approx(sum(split["extra_steps"].values()))
+
+
+def test_a_range_sums_each_steps_cpu_too(bench):
+    t0 = _at("06:16:50")
+    samples = [(t0 + i, 100.0, 1.5 * i) for i in range(4000)]
+    two_months = _log(EVENTS) + _log([(c.replace("06:", "07:", 1), s, w, t) for c, s, w, t in EVENTS])
+    rows = {r["step"]: r for r in bench.by_step(bench.step_timeline(two_months, samples=samples))}
+    assert rows["marts"]["cpu"] == pytest.approx(2 * 1.5 * 19)
+    assert bench.by_step(bench.step_timeline(two_months))[0]["cpu"] is None  # no CPU samples

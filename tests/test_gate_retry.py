@@ -38,3 +38,31 @@ def test_a_retry_publishes_the_original_runs_candidate(settings):
     assert result.passed and set(result.published) == {TABLE}
     assert warehouse.read_partition(TABLE, PERIOD).num_rows == len(rows_across_scope(PERIOD))
     assert warehouse.read_pending(TABLE, PERIOD, "root-run") is None  # published, not left behind
+
+
+def test_the_gate_reads_each_candidate_only_when_it_is_validated(tmp_path):
+    """The gate hands its validation the run's candidates unread (issue 19: the marts gate
+    held all fifteen at once): each table is read from the pending area when asked for,
+    and one taken out is forgotten."""
+    import pyarrow as pa
+
+    from harmoni_pipeline.quality.gate import Candidates
+    from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
+
+    warehouse = Warehouse(tmp_path / "wh", catalog_tables())
+    tables = ["marts.ihai_provinsi", "marts.ikn_provinsi"]
+    paths = [warehouse.write_pending(table, PERIOD, MART_SCHEMAS[table].empty_table(), "run-1") for table in tables]
+    candidates = Candidates(warehouse, tables, PERIOD, "run-1")
+    assert list(candidates) == tables and len(candidates) == 2
+    for path in paths:  # not read yet: a candidate removed now is a clear error when it is asked for
+        warehouse.storage.remove(path)
+    with pytest.raises(MissingCandidate, match="marts.ihai_provinsi 2025-04: the candidate of run run-1 is gone"):
+        candidates.pop(tables[0])
+    warehouse.write_pending(tables[0], PERIOD, MART_SCHEMAS[tables[0]].empty_table(), "run-1")
+    taken = candidates.pop(tables[0])
+    assert isinstance(taken, pa.Table) and taken.schema.names == MART_SCHEMAS[tables[0]].names
+    assert list(candidates) == [tables[1]]
+    with pytest.raises(KeyError):
+        candidates[tables[0]]
+    with pytest.raises(TypeError):
+        candidates[tables[0]] = taken

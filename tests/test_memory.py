@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import sys
+import weakref
 from pathlib import Path
 
+import dagster as dg
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,3 +37,65 @@ def test_release_returns_what_a_freed_step_kept():
     after = _resident_mb() - before
     assert grown > 300
     assert after < held - 200, (grown, held, after)  # without the release the pool keeps it
+
+
+class _Node:
+    """An object in a reference cycle: only the garbage collector can free it."""
+
+    def __init__(self):
+        self.me = self
+
+
+def test_release_collects_earlier_garbage_and_freezes_what_survives():
+    """Cycles dropped before a release are freed by it; what is alive at the release is
+    frozen (the run's later collections skip it) until :func:`memory.thaw` gives it back."""
+    gone = _Node()
+    gone_ref = weakref.ref(gone)
+    kept = _Node()
+    kept_ref = weakref.ref(kept)
+    del gone
+    try:
+        memory.release()
+        assert gone_ref() is None
+        assert gc.get_freeze_count() > 0
+        del kept
+        gc.collect()
+        assert kept_ref() is not None  # frozen: left alone until the run is over
+    finally:
+        memory.thaw()
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert kept_ref() is None
+
+
+def test_a_run_thaws_what_its_steps_froze(tmp_path):
+    """``local_runs.execute`` (``harmoni run``, in process) hands what its steps' releases
+    froze back to the collector when the run ends: nothing frozen outlives its run."""
+    from harmoni_pipeline.local_runs import execute
+
+    seen = {}
+
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition(["2025-12"]))
+    def step() -> None:
+        memory.release()
+        seen["frozen"] = gc.get_freeze_count()
+
+    defs = dg.Definitions(assets=[step], jobs=[dg.define_asset_job("one_step", selection=[step])])
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    outcome = execute(defs, "one_step", "2025-12", instance, progress=lambda _: None)
+    assert outcome.success
+    assert seen["frozen"] > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_celery_worker_thaws_after_each_step():
+    """A Celery worker process runs step after step: the end of each step's task thaws."""
+    from celery.signals import task_postrun
+
+    from harmoni_pipeline import celery_workers
+
+    celery_workers.worker_app()
+    memory.release()
+    assert gc.get_freeze_count() > 0
+    task_postrun.send(sender=None, task_id="step", task=None, args=(), kwargs={}, retval=None, state="SUCCESS")
+    assert gc.get_freeze_count() == 0

@@ -99,7 +99,7 @@ def check_staging(world: World, source: str, candidate: pa.Table, *, warehouse: 
 
 
 def check_marts(world: World, candidates: dict[str, pa.Table]) -> ValidationReport:
-    return validate_marts(candidates, MONTH, methodology=world.methodology, run_name="test", docs=None)
+    return validate_marts(dict(candidates), MONTH, methodology=world.methodology, run_name="test", docs=None)  # it takes them out
 
 
 def only_failure(report: ValidationReport) -> Outcome:
@@ -217,6 +217,45 @@ def test_validated_frames_are_let_go_when_the_suites_have_run(world):
     assert report.success, report.summary()
     gc.collect()
     assert [o for o in gc.get_objects() if isinstance(o, PandasBatchData)] == []
+
+
+def test_batches_are_not_fingerprinted():
+    """GX would hash every row of each batch (pandas' hash, then MD5) for a batch marker
+    nothing reads — ≈ 2 s of a national month's gates. The runner's context turns it off."""
+    from harmoni_pipeline.quality import gx_runner
+
+    context = gx_runner._context()
+    source = context.data_sources.add_pandas("fingerprint")
+    definition = source.add_dataframe_asset("rows").add_batch_definition_whole_dataframe("whole")
+    try:
+        batch = definition.get_batch(batch_parameters={"dataframe": pd.DataFrame({"x": [1, 2, 3]})})
+        assert batch.data.dataframe["x"].tolist() == [1, 2, 3]
+        assert "pandas_data_fingerprint" not in batch.batch_markers
+    finally:
+        gx_runner._release(context, source)
+
+
+def test_integer_columns_reach_gx_as_int64_when_they_hold_no_null():
+    """GX checks ranges column-wise only on int64/float64 columns (row by row in Python
+    otherwise): integer columns without nulls are handed over as int64, the others as they
+    are; what the suites find is the same either way (count, sample as the value reads)."""
+    from harmoni_pipeline.quality.gx_runner import run_suites, vectorisable
+    from harmoni_pipeline.quality.suites import Suite
+
+    frame = pd.DataFrame({
+        "umur": pd.array([17, 200, 40], dtype="Int16"),
+        "gaps": pd.array([17, None, 200], dtype="Int16"),
+        "line": np.array([1, 2, 3], dtype="int32"),
+        "code": pd.array(["a", None, "c"], dtype="string"),
+    })
+    shaped = vectorisable(frame)
+    assert shaped.dtypes.astype(str).to_dict() == {"umur": "int64", "gaps": "Int16", "line": "int64", "code": "string"}
+    assert shaped["umur"].tolist() == [17, 200, 40] and shaped["line"].tolist() == [1, 2, 3]
+    between = [{"type": "expect_column_values_to_be_between", "kwargs": {"column": c, "min_value": 17, "max_value": 100},
+                "meta": {"guards": "age"}} for c in ("umur", "gaps")]
+    report = run_suites([(Suite("t.rows", "rows", tuple(between)), frame, {})])
+    found = {o.column: (o.success, o.unexpected_count, o.unexpected_sample) for o in report.outcomes}
+    assert found == {"umur": (False, 1, ["200"]), "gaps": (False, 1, ["200"])}
 
 
 def test_data_docs_pages_are_written_for_every_suite(world, tmp_path):
@@ -572,3 +611,21 @@ def test_files_batch_counts_rejected_rows_as_the_parser_identifies_them(layout):
                            "rows_rejected": read - accepted, "duplicate_of": None, "error": None}])
     row = b.files_frame(files, pd.DataFrame(rejected)).iloc[0]
     assert (row["rows_out_of_scope"], row["rows_rejected_in_scope"], row["rows_counted"]) == expected
+
+
+def test_mart_candidates_are_validated_one_table_after_another_into_one_report(world, tmp_path):
+    """The marts gate validates one table at a time (its memory, issue 19): each candidate
+    leaves the dict once validated, the report holds every table's suites, and one Data
+    Docs site has a page for each of them."""
+    candidates = {**world.marts, **world.trail}
+    given = dict(candidates)
+    docs = tmp_path / "docs"
+    report = validate_marts(given, MONTH, methodology=world.methodology, run_name="test", docs=docs)
+    assert given == {}
+    assert report.success, report.summary()
+    suites = {s.name for t in candidates for s in load_suites(t)}
+    assert {o.suite for o in report.outcomes} == suites
+    assert len(report.outcomes) == sum(expectation_count(t) for t in candidates)
+    assert set(report.docs_pages) == suites and all(page.is_file() for page in report.docs_pages.values())
+    index = report.docs_index.read_text(encoding="utf-8")
+    assert all(suite in index for suite in suites)

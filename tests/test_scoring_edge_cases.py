@@ -419,3 +419,30 @@ def test_weighted_rollup_zero_population_counts_as_unknown():
     frame = pd.DataFrame({"kab": ["A", "A"], "v": [90.0, 30.0], "p": [0.0, 10.0]})
     out = rollup.weighted_rollup(frame, "kab", "v", "p", pd.Series([True, True])).set_index("kab")
     assert out.loc["A", "v"] == pytest.approx(30.0) and out.loc["A", "coverage"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_item_scores_in_place_are_the_formula_bit_for_bit(overwrite):
+    """Item scores computed in the caller's array (the marts step's memory, issue 19) are
+    exactly ``100·(x − min)/(max − min)``, reversed items ``100 − that``, NaN kept; without
+    ``overwrite`` the answers given are left as they were."""
+    from harmoni_pipeline import methodology as methodology_mod
+    from harmoni_pipeline.scoring.survey import item_scores
+
+    m = methodology_mod.load()
+    items = ["X06_AKS", "X01_PER", "KN3_PER", "X03_AKS", "X02_PAR"]
+    rng = np.random.default_rng(4)
+    answers = rng.integers(1, 6, size=(500, len(items))).astype(float)
+    answers[rng.random(answers.shape) < 0.1] = np.nan
+    given = answers.copy()
+    lo, hi = m.scale
+    plain = 100.0 * (given - lo) / (hi - lo)
+    reverse = np.array([i in m.reverse_items for i in items])
+    expected = np.where(reverse[None, :], 100.0 - plain, plain)
+    got = item_scores(answers, items, m, overwrite=overwrite)
+    np.testing.assert_array_equal(got, expected)  # NaN in the same places, every value exact
+    assert reverse.any() and (~reverse).any()
+    if overwrite:
+        assert got is answers
+    else:
+        np.testing.assert_array_equal(answers, given)

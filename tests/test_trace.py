@@ -326,3 +326,78 @@ def test_runs_get_job_status_and_code_version_from_a_reachable_instance(run, tmp
     assert marts == [{**marts[0], "job": "score_monthly", "status": "SUCCESS"}]
     assert SCORING_CODE_VERSION in marts[0]["code_version"].split(", ")  # the marts layer's assets (and uncertainty's)
     assert all("job" not in r for r in runs if r["layer"] != "marts")  # staged by runs of another instance
+
+
+# The respondents' trail as it was first defined: a SQL join of each index's respondents
+# with the survey window, sorted. harmoni_pipeline.trace.build now takes the rows in Arrow
+# (issue 19: the join and sort held ≈ 1.6 GB nationally); this is the oracle it must equal.
+RESPONDENTS_JOIN_SQL = """
+SELECT CAST(w.kode_kecamatan AS VARCHAR) AS kode_kecamatan, r.indeks, CAST(w.response_id AS VARCHAR) AS response_id,
+    CAST(w.jenis_kelamin AS VARCHAR) AS jenis_kelamin, CAST(w.umur AS BIGINT) AS umur, r.weight,
+    CAST(w.pii_key_id AS VARCHAR) AS pii_key_id, CAST(w.period AS VARCHAR) AS arrival_period,
+    CAST(w.source_path AS VARCHAR) AS source_path, CAST(w.source_sha256 AS VARCHAR) AS source_sha256,
+    CAST(w.line AS BIGINT) AS line, CAST(w.staging_run_id AS VARCHAR) AS staging_run_id
+FROM used r JOIN window_rows w USING (row_number)
+ORDER BY kode_kecamatan, indeks, response_id
+"""
+
+
+def _period_scores(root: Path, period: str):
+    from harmoni_pipeline.regions import Regions
+    from harmoni_pipeline.scoring import marts, survey
+
+    wh = Warehouse(root, catalog_tables())
+    m = methodology_mod.load()
+    ctx = marts.PeriodContext(period=period, warehouse=wh, regions=Regions.load(), scope="35.13", methodology=m,
+                              run_id="test-run")
+    read = marts.read_inputs(ctx)
+    scores = {"ihai": survey.score_index(read.window, list(m.ihai["variables"]), ctx.codes(), read.population, m),
+              "ikn": survey.score_index(read.window, m.ikn_dimensions, ctx.codes(), read.population, m)}
+    return read.window, scores
+
+
+def test_respondents_trail_equals_the_join_of_respondents_and_window_in_sql(run):
+    from harmoni_pipeline.trace.build import respondents
+
+    _, root, _ = run
+    window, scores = _period_scores(root, PERIOD)
+    built = respondents(window, scores)
+    assert built.num_rows == sum(len(s.rows) for s in scores.values()) > 1000
+    used = pa.table({"indeks": [name for name, s in scores.items() for _ in s.rows],
+                     "row_number": [int(r) for s in scores.values() for r in s.rows],
+                     "weight": [float(w) for s in scores.values() for w in s.weights]})
+    plain = window.assign(**{c: window[c].astype("str") for c in window.columns if window[c].dtype == "category"})
+    con = duckdb.connect()
+    con.register("window_rows", plain.assign(row_number=range(len(window))))
+    con.register("used", used)
+    expected = con.sql(RESPONDENTS_JOIN_SQL).to_arrow_table()
+    assert built.schema.names == expected.schema.names
+    assert built.cast(expected.schema).equals(expected)
+
+
+def test_respondents_trail_refuses_a_window_out_of_order(run):
+    from harmoni_pipeline.trace.build import respondents
+
+    _, root, _ = run
+    window, scores = _period_scores(root, PERIOD)
+    swapped = window.iloc[[1, 0, *range(2, len(window))]].reset_index(drop=True)
+    with pytest.raises(ValueError, match="not ordered by"):
+        respondents(swapped, scores)
+
+
+def test_survey_window_provenance_is_that_of_each_response_first_copy(run):
+    """The window's provenance columns (read as categories) hold each response's first
+    copy's file, run and arrival month, as staging has them."""
+    from harmoni_pipeline.scoring import inputs
+
+    _, root, _ = run
+    window, _ = _period_scores(root, PERIOD)
+    assert {c for c in window.columns if window[c].dtype == "category"} == set(inputs.WINDOW_CATEGORIES)
+    con = catalog(root)
+    staged = con.execute(FIRST_COPIES.format(ihai=any_answered(IHAI_ITEMS), ikn=any_answered(IKN_ITEMS)),
+                         {"period": PERIOD}).df().set_index("response_id")
+    got = window.set_index("response_id")
+    first = staged.loc[got.index]
+    assert (got["source_path"].astype(str) == first["source_path"]).all()
+    assert (got["staging_run_id"].astype(str) == first["run_id"]).all()
+    assert (got["period"].astype(str) == first["period"]).all()

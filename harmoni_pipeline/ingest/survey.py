@@ -477,12 +477,14 @@ def _add_item_rule(rej, frame, layout, status_by_item, status: int, what: str) -
     listing = np.full(len(frame), "", dtype=object)
     for code, mask in offending.items():
         header = layout.items[code]
-        raw = frame[header].to_numpy(dtype=object, na_value="")
-        new = mask & ~any_row
-        first_column[new] = header
-        first_value[new] = raw[new]
-        listing[mask] = listing[mask] + ", " + code + "=" + raw[mask]
-        any_row |= mask
+        rows = np.flatnonzero(mask)
+        # only the offending cells become Python strings (the whole column: ≈ 1 s CPU a national month)
+        raw = frame[header].iloc[rows].to_numpy(dtype=object, na_value="")
+        new = ~any_row[rows]
+        first_column[rows[new]] = header
+        first_value[rows[new]] = raw[new]
+        listing[rows] = listing[rows] + ", " + code + "=" + raw
+        any_row[rows] = True
     message = pd.Series(listing, index=frame.index, dtype=STRING).str.slice(2)
     rej.add(
         any_row,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Iterator, MutableMapping
 from typing import Callable
 
 import pyarrow as pa
@@ -25,6 +26,37 @@ VALIDATION_RESULTS = "audit.validation_results"
 
 class MissingCandidate(RuntimeError):
     """The run has no pending candidate to validate (the asset did not run in this run)."""
+
+
+class Candidates(MutableMapping):
+    """A run's pending candidates of ``tables`` for one period, each read from the
+    warehouse when it is asked for, not before: a validation that takes one table at a
+    time (``pop``) holds one table, not the period's fifteen (issue 19). Taking a table
+    out forgets it; nothing can be put in."""
+
+    def __init__(self, warehouse: Warehouse, tables: list[str], period: str, run_id: str):
+        self._warehouse, self._period, self._run_id = warehouse, period, run_id
+        self._left = list(tables)
+
+    def __getitem__(self, table: str) -> pa.Table:
+        if table not in self._left:
+            raise KeyError(table)
+        data = self._warehouse.read_pending(table, self._period, self._run_id)
+        if data is None:  # it was there when the gate began
+            raise MissingCandidate(f"{table} {self._period}: the candidate of run {self._run_id} is gone")
+        return data
+
+    def __delitem__(self, table: str) -> None:
+        self._left.remove(table)
+
+    def __setitem__(self, table: str, data: pa.Table) -> None:
+        raise TypeError("candidates are read from the warehouse, not set")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._left))
+
+    def __len__(self) -> int:
+        return len(self._left)
 
 
 @dataclass
@@ -49,7 +81,7 @@ def gate(
     *,
     run_id: str,
     warehouse: Warehouse,
-    validate: Callable[[dict[str, pa.Table]], ValidationReport],
+    validate: Callable[[Candidates], ValidationReport],
     check_name: str,
     candidate_runs: list[str] | None = None,
 ) -> GateResult:
@@ -64,8 +96,7 @@ def gate(
         raise MissingCandidate(
             f"{', '.join(tables)} {period}: no candidate written by run {run_id} (materialise the asset and its check together)"
         )
-    candidates = {t: warehouse.read_pending(t, period, owner) for t in tables}
-    report = validate(candidates)
+    report = validate(Candidates(warehouse, tables, period, owner))  # each read when validated
     docs = {suite: page.as_uri() for suite, page in report.docs_pages.items()}
     with warehouse.one_catalog_refresh():  # the results and the publication: one catalog rebuild
         for table in tables:

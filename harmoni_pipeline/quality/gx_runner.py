@@ -127,6 +127,12 @@ def _context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    # GX fingerprints every pandas batch below HASH_THRESHOLD bytes (pandas' hash of every
+    # row, then MD5: ≈ 2 s of CPU over a national month's gates) for its batch markers,
+    # which nothing here reads; no batch is that small, so none is fingerprinted.
+    pandas_execution_engine.HASH_THRESHOLD = 0
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -179,6 +185,17 @@ def referenced_columns(suite: Suite, frame: pd.DataFrame) -> list[str] | None:
         used.update([kwargs["column"]] if "column" in kwargs else kwargs.get("column_list", []))
         used.update(token for token in re.findall(r"[A-Za-z_]\w*", kwargs.get("row_condition") or "") if token in frame.columns)
     return [c for c in frame.columns if c in used]
+
+
+def vectorisable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its integer columns that hold no null as int64: GX's range check
+    (``expect_column_values_to_be_between``) compares column by column only when the
+    dtype equals ``int`` or ``float`` (int64, float64) and row by row in Python otherwise —
+    ≈ 0.35 s CPU per million rows for the survey's ``umur`` (Int16). The same values; a column
+    with nulls is left as it is (as float its samples would read ``17.0``)."""
+    cast = {name: "int64" for name, dtype in frame.dtypes.items()
+            if pd.api.types.is_signed_integer_dtype(dtype) and dtype != "int64" and not frame[name].hasnans}
+    return frame.astype(cast) if cast else frame
 
 
 def suite_jobs(suites: list[Suite], batches: dict[str, pd.DataFrame], parameters: dict) -> list[tuple[Suite, pd.DataFrame, dict]]:
@@ -239,6 +256,7 @@ def _validate(context, source, jobs, report: ValidationReport, run_name: str) ->
         columns = referenced_columns(suite, frame)
         if columns is not None:
             frame = frame[columns]
+        frame = vectorisable(frame)
         asset = source.add_dataframe_asset(f"{suite.batch}_{n}")
         batch = asset.add_batch_definition_whole_dataframe("whole")
         gx_suite = context.suites.add(

@@ -38,8 +38,8 @@ def group_labels(scores: IndexScores, methodology: Methodology) -> dict[str, np.
     for dim in spec["dimensions"]:
         if dim == "kelompok_umur":
             out[dim] = bands[plan.band]
-        elif dim in plan.frame.columns and plan.frame[dim].notna().any():
-            values = plan.frame[dim].astype("string").str.strip()
+        elif dim in plan.window.columns and (column := plan.column(dim)).notna().any():
+            values = column.astype("string").str.strip()
             out[dim] = values.where(values.notna() & (values != ""), missing).to_numpy(dtype=object)
     return out
 

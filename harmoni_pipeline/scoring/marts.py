@@ -26,7 +26,7 @@ from harmoni_pipeline.scoring import ikn as ikn_mod
 from harmoni_pipeline.scoring import inputs, integration, population, survey
 from harmoni_pipeline.scoring.rollup import weighted_rollup
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
-from harmoni_pipeline.trace.build import build_trail
+from harmoni_pipeline.trace.build import build_trail, respondents
 from harmoni_pipeline.trace.schemas import TRAIL_TABLES
 from harmoni_pipeline.warehouse import Warehouse
 from harmoni_pipeline.scoring.arrays import member
@@ -258,7 +258,9 @@ def build_period(ctx: PeriodContext, landing: Path) -> dict[str, MartSet]:
     ikn = build_ikn(ctx, read)
     integration_set = build_integration(ctx, landing, ihai.tables[IHAI_TABLES[0]], ikn.tables[IKN_TABLES[0]])
     started = time.perf_counter()
-    trail = build_trail(ctx, read, {"ihai": ihai.evidence["scores"], "ikn": ikn.evidence["scores"]},
-                        ikn.evidence["konteks"])
+    used = respondents(read.window, {"ihai": ihai.evidence.pop("scores"), "ikn": ikn.evidence.pop("scores")})
+    read.window = None  # with the scores (they hold it too), the window goes before the rest of the trail is built
+    trail = build_trail(ctx, read, used, ikn.evidence.pop("konteks"))
+    del used
     facts = {"trail_seconds": round(time.perf_counter() - started, 3), **{t: d.num_rows for t, d in trail.items()}}
     return {"ihai": ihai, "ikn": ikn, "integration": integration_set, "trail": MartSet(trail, facts)}

@@ -22,22 +22,43 @@ OK, INSUFFICIENT, NO_DATA = "ok", "insufficient_sample", "no_data"
 ALL_ASPECTS = "ALL"
 
 
-def item_scores(values: np.ndarray, items: list[str], methodology: Methodology) -> np.ndarray:
-    """``100·(x − min)/(max − min)``, reversed items ``100 − that``; missing stays NaN."""
+def item_scores(values: np.ndarray, items: list[str], methodology: Methodology, overwrite: bool = False) -> np.ndarray:
+    """``100·(x − min)/(max − min)``, reversed items ``100 − that``; missing stays NaN.
+    ``overwrite``: compute in ``values`` itself (a float array the caller gives up), the
+    same operations in the same order, without an N×I temporary per step (issue 19)."""
     lo, hi = methodology.scale
-    s = 100.0 * (np.asarray(values, dtype=float) - lo) / (hi - lo)
-    reverse = np.array([item in methodology.reverse_items for item in items])
-    return np.where(reverse[None, :], 100.0 - s, s)
+    s = values if overwrite else np.array(values, dtype=float)
+    s -= lo
+    s *= 100.0
+    s /= hi - lo
+    reverse = np.flatnonzero([item in methodology.reverse_items for item in items])
+    if len(reverse):
+        s[:, reverse] = 100.0 - s[:, reverse]
+    return s
 
 
-def respondent_scores(frame: pd.DataFrame, variables: list[str], methodology: Methodology) -> tuple[np.ndarray, np.ndarray]:
+def item_values(frame: pd.DataFrame, items: list[str], rows: np.ndarray | None = None) -> np.ndarray:
+    """The answers to ``items`` (N×I floats, missing → NaN) of the frame's rows at
+    positions ``rows`` (default all), taken column by column: the window's nullable
+    integer columns as one ``to_numpy`` over the frame go through Python objects, and
+    ``frame.iloc[rows]`` would copy every column of the window (issue 19)."""
+    n = len(frame) if rows is None else len(rows)
+    values = np.empty((n, len(items)))
+    for j, item in enumerate(items):  # a loop over the items, not over rows
+        column = frame[item].to_numpy(dtype=float, na_value=np.nan)
+        values[:, j] = column if rows is None else column[rows]
+    return values
+
+
+def respondent_scores(frame: pd.DataFrame, variables: list[str], methodology: Methodology,
+                      rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Aspect scores (N×V×A; one item per variable and aspect in the current methodology, so the mean
     of the present items is that item) and variable scores (N×V: the mean of the
-    aspects, NaN when any aspect is missing)."""
+    aspects, NaN when any aspect is missing), of the frame's rows at ``rows`` (default all)."""
     aspects = methodology.aspects
     items = [f"{v}_{a}" for v in variables for a in aspects]
-    values = frame[items].to_numpy(dtype=float, na_value=np.nan)
-    aspect = item_scores(values, items, methodology).reshape(len(frame), len(variables), len(aspects))
+    values = item_values(frame, items, rows)
+    aspect = item_scores(values, items, methodology, overwrite=True).reshape(len(values), len(variables), len(aspects))
     variable = aspect.mean(axis=2)  # NaN propagates: a missing aspect leaves V missing
     return aspect, variable
 
@@ -102,18 +123,24 @@ def _group_mean(group: np.ndarray, groups: int, weights: np.ndarray, values: np.
 
 @dataclass
 class Design:
-    """The respondents of one index and what raking needs: the frame (one row per
-    respondent who answered at least one of the index's items, in scope), their
-    kecamatan (``group``), sex and age-band codes, and the kecamatan margins."""
+    """The respondents of one index and what raking needs: their positions in the
+    survey window (``rows``: each respondent who answered at least one of the index's
+    items, in scope), their kecamatan (``group``), sex and age-band codes, and the
+    kecamatan margins. ``window`` is the window itself, not a copy: :meth:`column`
+    takes one of its columns for the respondents."""
 
-    frame: pd.DataFrame
-    rows: np.ndarray  # positions of the frame's rows in the window
+    window: pd.DataFrame
+    rows: np.ndarray  # positions of the respondents in the window
     group: np.ndarray
     sex: np.ndarray
     band: np.ndarray
     sex_margins: np.ndarray
     band_margins: np.ndarray
     has_margins: np.ndarray
+
+    def column(self, name: str) -> pd.Series:
+        """The window's column ``name`` for the respondents, in their order."""
+        return self.window[name].iloc[self.rows]
 
     def rake(self, methodology: Methodology, group=None, sex=None, band=None, copies: int = 1,
              counts=None) -> raking.RakingResult:
@@ -136,22 +163,24 @@ def design(window: pd.DataFrame, variables: list[str], codes: pd.Index, populati
     items, in a kecamatan of ``codes``) with their raking codes and margins."""
     aspects = methodology.aspects
     items = [f"{v}_{a}" for v in variables for a in aspects]
-    in_scope = member(window["kode_kecamatan"], codes)
-    answered = window[items].notna().any(axis=1).to_numpy()
-    rows = np.flatnonzero(np.asarray(in_scope & answered))
-    frame = window.iloc[rows]
-    group = codes.get_indexer(frame["kode_kecamatan"])
+    in_scope = np.asarray(member(window["kode_kecamatan"], codes))
+    answered = np.zeros(len(window), dtype=bool)
+    for item in items:  # column by column: no copy of the window's item columns
+        answered |= window[item].notna().to_numpy()
+    rows = np.flatnonzero(in_scope & answered)
+    kecamatan = window["kode_kecamatan"].iloc[rows]
+    group = codes.get_indexer(kecamatan)
 
     sexes = sex_labels(methodology)
-    sex = pd.Categorical(frame["jenis_kelamin"], categories=sexes).codes.astype(np.int64)
-    band = band_of_age(frame["umur"], methodology)
+    sex = pd.Categorical(window["jenis_kelamin"].iloc[rows], categories=sexes).codes.astype(np.int64)
+    band = band_of_age(window["umur"].iloc[rows], methodology)
     if (sex < 0).any() or (band < 0).any():
         raise ValueError("survey window holds a respondent without a valid sex or age band")
     pop = population.reindex(codes)
     sex_m = pop[[f"m_sex_{s}" for s in sexes]].to_numpy(dtype=float, na_value=0.0)
     band_m = pop[[f"m_band_{b[0]}" for b in methodology.raking["age_bands"]]].to_numpy(dtype=float, na_value=0.0)
     has_margins = pop["has_margins"].fillna(False).to_numpy(dtype=bool)
-    return Design(frame, rows, np.asarray(group, dtype=np.int64), sex, np.asarray(band, dtype=np.int64), sex_m, band_m, has_margins)
+    return Design(window, rows, np.asarray(group, dtype=np.int64), sex, np.asarray(band, dtype=np.int64), sex_m, band_m, has_margins)
 
 
 def variable_means(cell: np.ndarray, cells: int, weights: np.ndarray, variable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,11 +204,11 @@ def score_index(
     of its items, per kecamatan of ``codes`` (responses of other kecamatan are ignored)."""
     aspects = methodology.aspects
     plan = design(window, variables, codes, population, methodology)
-    frame, group, groups = plan.frame, plan.group, len(codes)
+    group, groups = plan.group, len(codes)
     raked = plan.rake(methodology)
     w = raked.weights
 
-    aspect, variable = respondent_scores(frame, variables, methodology)
+    aspect, variable = respondent_scores(window, variables, methodology, plan.rows)
     v, a = len(variables), len(aspects)
     variable_score = np.full((groups, v), np.nan)
     variable_n = np.zeros((groups, v), dtype=np.int64)

@@ -114,6 +114,7 @@ def ihai_model(replicates: Replicates, weights: np.ndarray, published: np.ndarra
     """IHaI = Σ W·V / Σ W (published) or Π V^(W/ΣW) (geometric, V floored), over the
     replicate's raked or unweighted variable scores; NaN where ``published`` is NaN."""
     stacked = replicates.stacked()  # 2 × R × G × V
+    count = replicates.count  # the closure keeps only the count: the replicates, as large as the stack, go on return
     keep = ~np.isnan(published)
     inputs = _factors(settings, replicates, [("bobot", len(weights), settings.weight_noise),
                                              ("agregasi", 1, settings.aggregation_switch)])
@@ -121,7 +122,7 @@ def ihai_model(replicates: Replicates, weights: np.ndarray, published: np.ndarra
 
     def evaluate(u: np.ndarray) -> np.ndarray:
         d = _Draw(u, model.slices)
-        V = stacked[d.switch("raking", settings.raking_off).astype(np.int64), d.replicate(replicates.count)]
+        V = stacked[d.switch("raking", settings.raking_off).astype(np.int64), d.replicate(count)]
         W = d.scaled("bobot", weights, settings.weight_noise)
         total = W.sum(axis=-1)[:, None]
         arithmetic = (V * W[:, None, :]).sum(axis=-1) / total

@@ -9,6 +9,7 @@ Room: assembling :mod:`.uncertainty` (models, draws, Sobol), :mod:`.bootstrap` a
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -126,53 +127,78 @@ def ikn_parts(scores: survey.IndexScores, replicates: bootstrap.Replicates, read
     return parts, events["alert_merah"].fillna(False).astype(bool)
 
 
+@dataclass
+class _Analysed:
+    """One index's part of the period's tables; what it was computed from is let go when
+    the index is done, so the step holds one index's replicates at a time (issue 19)."""
+
+    table: pd.DataFrame
+    sensitivity: tuple[pd.DataFrame, pd.DataFrame]
+    groups: pd.DataFrame
+    inputs: list[str]
+    dimensions: list[str]
+
+
+def _ihai(ctx: PeriodContext, read: PeriodInputs, published: dict[str, pd.DataFrame], settings: unc.Settings,
+          units: dict[str, np.ndarray], streams: list) -> _Analysed:
+    m, kecamatan, codes = ctx.methodology, ctx.kecamatan(), ctx.codes()
+    scores = survey.score_index(read.window, list(m.ihai["variables"]), codes, read.population, m)
+    skor = _published(published, "ihai", codes)
+    weights = np.array([m.ihai_weights[v] for v in scores.variables])
+    model = unc.ihai_model(_replicates(scores, ctx, settings, streams[0]), weights, skor, settings,
+                           float(m.ikn["index"]["floor"]))
+    out = unc.analyse(model, units, settings, streams[1], sobol_level="")
+    del model
+    labels = groups.group_labels(scores, m)
+    return _Analysed(summarise(out, skor, kecamatan, m.ihai_bands, settings), _sensitivity("ihai", out, codes),
+                     groups.group_scores(scores, labels, weights, m.min_n), out.inputs, sorted(labels))
+
+
+def _ikn(ctx: PeriodContext, read: PeriodInputs, published: dict[str, pd.DataFrame], settings: unc.Settings,
+         units: dict[str, np.ndarray], streams: list) -> _Analysed:
+    m, kecamatan, codes = ctx.methodology, ctx.kecamatan(), ctx.codes()
+    scores = survey.score_index(read.window, m.ikn_dimensions, codes, read.population, m)
+    skor = _published(published, "ikn", codes)
+    parts, alert = ikn_parts(scores, _replicates(scores, ctx, settings, streams[2]), read, ctx)
+    out = unc.analyse(unc.ikn_model(parts, skor, settings), units, settings, streams[3], sobol_level="")
+    del parts
+    table = summarise(out, skor, kecamatan, m.ikn_bands, settings)
+    top = m.risk_bands.lower[0]
+    risky = ((100.0 - out.scores) >= top) | alert.to_numpy()[None, :]
+    valid = (~np.isnan(out.scores)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["p_kerawanan_tinggi"] = np.where(~np.isnan(skor) & (valid > 0),
+                                               (risky & ~np.isnan(out.scores)).sum(axis=0) / valid, np.nan)
+    labels = groups.group_labels(scores, m)
+    return _Analysed(table, _sensitivity("ikn", out, codes),
+                     groups.group_scores(scores, labels, np.ones(len(scores.variables)), m.min_n), out.inputs,
+                     sorted(labels))
+
+
 def build_uncertainty(ctx: PeriodContext, read: PeriodInputs, published: dict[str, pd.DataFrame],
                       settings: unc.Settings | None = None) -> MartSet:
     """The six tables of the period. ``published``: the period's published
-    ``marts.ihai_kecamatan`` and ``marts.ikn_kecamatan`` as frames."""
-    m = ctx.methodology
-    settings = settings or unc.Settings.of(m)
-    kecamatan, codes = ctx.kecamatan(), ctx.codes()
-    units = _units(kecamatan)
+    ``marts.ihai_kecamatan`` and ``marts.ikn_kecamatan`` as frames. One index after the
+    other, each with its own random streams (IHaI: bootstrap, analysis; IKN: the same)."""
+    settings = settings or unc.Settings.of(ctx.methodology)
+    units = _units(ctx.kecamatan())
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(settings.seed).spawn(4)]
-    floor = float(m.ikn["index"]["floor"])
-
-    ihai_scores = survey.score_index(read.window, list(m.ihai["variables"]), codes, read.population, m)
-    ihai_skor = _published(published, "ihai", codes)
-    weights = np.array([m.ihai_weights[v] for v in ihai_scores.variables])
-    ihai_model = unc.ihai_model(_replicates(ihai_scores, ctx, settings, streams[0]), weights, ihai_skor, settings, floor)
-    ihai_out = unc.analyse(ihai_model, units, settings, streams[1], sobol_level="")
-    ihai_table = summarise(ihai_out, ihai_skor, kecamatan, m.ihai_bands, settings)
-
-    ikn_scores = survey.score_index(read.window, m.ikn_dimensions, codes, read.population, m)
-    ikn_skor = _published(published, "ikn", codes)
-    parts, alert = ikn_parts(ikn_scores, _replicates(ikn_scores, ctx, settings, streams[2]), read, ctx)
-    ikn_out = unc.analyse(unc.ikn_model(parts, ikn_skor, settings), units, settings, streams[3], sobol_level="")
-    ikn_table = summarise(ikn_out, ikn_skor, kecamatan, m.ikn_bands, settings)
-    top = m.risk_bands.lower[0]
-    risky = ((100.0 - ikn_out.scores) >= top) | alert.to_numpy()[None, :]
-    valid = (~np.isnan(ikn_out.scores)).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ikn_table["p_kerawanan_tinggi"] = np.where(~np.isnan(ikn_skor) & (valid > 0),
-                                                   (risky & ~np.isnan(ikn_out.scores)).sum(axis=0) / valid, np.nan)
-
-    sens = [_sensitivity("ihai", ihai_out, codes), _sensitivity("ikn", ikn_out, codes)]
-    labels_ihai = groups.group_labels(ihai_scores, m)
-    labels_ikn = groups.group_labels(ikn_scores, m)
+    ihai = _ihai(ctx, read, published, settings, units, streams)
+    ikn = _ikn(ctx, read, published, settings, units, streams)
     frames = {
-        "marts.ihai_ketidakpastian": ihai_table,
-        "marts.ikn_ketidakpastian": ikn_table,
-        "marts.sensitivitas": pd.concat([s[0] for s in sens], ignore_index=True),
-        "marts.sensitivitas_kecamatan": pd.concat([s[1] for s in sens], ignore_index=True),
-        "marts.ihai_kelompok": groups.group_scores(ihai_scores, labels_ihai, weights, m.min_n),
-        "marts.ikn_kelompok": groups.group_scores(ikn_scores, labels_ikn, np.ones(len(ikn_scores.variables)), m.min_n),
+        "marts.ihai_ketidakpastian": ihai.table,
+        "marts.ikn_ketidakpastian": ikn.table,
+        "marts.sensitivitas": pd.concat([ihai.sensitivity[0], ikn.sensitivity[0]], ignore_index=True),
+        "marts.sensitivitas_kecamatan": pd.concat([ihai.sensitivity[1], ikn.sensitivity[1]], ignore_index=True),
+        "marts.ihai_kelompok": ihai.groups,
+        "marts.ikn_kelompok": ikn.groups,
     }
-    inside = ihai_table["skor_dalam_interval"].dropna()
+    inside = ihai.table["skor_dalam_interval"].dropna()
     facts = {
         "n_draws": settings.n_draws, "bootstrap_draws": settings.bootstrap_draws, "seed": settings.seed,
-        "inputs": {"ihai": ihai_out.inputs, "ikn": ikn_out.inputs},
+        "inputs": {"ihai": ihai.inputs, "ikn": ikn.inputs},
         "ihai_inside_interval": float(inside.mean()) if len(inside) else None,
-        "ikn_inside_interval": float(ikn_table["skor_dalam_interval"].dropna().mean()) if ikn_table["skor_dalam_interval"].notna().any() else None,
-        "group_dimensions": sorted(labels_ihai),
+        "ikn_inside_interval": float(ikn.table["skor_dalam_interval"].dropna().mean()) if ikn.table["skor_dalam_interval"].notna().any() else None,
+        "group_dimensions": ihai.dimensions,
     }
     return MartSet({name: _table(frame, name, ctx) for name, frame in frames.items()}, facts)

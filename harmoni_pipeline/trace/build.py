@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from harmoni_pipeline.scoring import events, population
 from harmoni_pipeline.trace.schemas import REPORTS, RESPONDENTS, RUNS, SOURCES, STATISTICS, TRAIL_SCHEMAS
@@ -25,23 +26,17 @@ if TYPE_CHECKING:
     from harmoni_pipeline.scoring.marts import PeriodContext, PeriodInputs
     from harmoni_pipeline.scoring.survey import IndexScores
 
-WINDOW_COLUMNS = ["response_id", "kode_kecamatan", "jenis_kelamin", "umur", "pii_key_id", "period", "source_path",
-                  "source_sha256", "line", "staging_run_id"]
+#: audit.score_respondents' columns taken from the survey window: (trail column, window column)
+WINDOW_COLUMNS = [("kode_kecamatan", "kode_kecamatan"), ("response_id", "response_id"), ("jenis_kelamin", "jenis_kelamin"),
+                  ("umur", "umur"), ("pii_key_id", "pii_key_id"), ("arrival_period", "period"),
+                  ("source_path", "source_path"), ("source_sha256", "source_sha256"), ("line", "line"),
+                  ("staging_run_id", "staging_run_id")]
 REPORT_COLUMNS = ["no_laporan", "kode_kecamatan", "status", "kualifikasi", "tgl_lapor", "tgl_kejadian",
                   "tgl_tindak_lanjut", "tgl_selesai", "in_window", "red_alert", "period", "source_path", "source_sha256",
                   "line", "staging_run_id"]
 FILE_SQL = """CAST(period AS VARCHAR) AS arrival_period, CAST(source_path AS VARCHAR) AS source_path,
     CAST(source_sha256 AS VARCHAR) AS source_sha256, CAST(line AS BIGINT) AS line,
     CAST(staging_run_id AS VARCHAR) AS staging_run_id"""
-
-RESPONDENTS_SQL = f"""
-SELECT CAST(w.kode_kecamatan AS VARCHAR) AS kode_kecamatan, CAST(r.indeks AS VARCHAR) AS indeks,
-    CAST(w.response_id AS VARCHAR) AS response_id, CAST(w.jenis_kelamin AS VARCHAR) AS jenis_kelamin,
-    CAST(w.umur AS BIGINT) AS umur, CAST(r.weight AS DOUBLE) AS weight, CAST(w.pii_key_id AS VARCHAR) AS pii_key_id,
-    {FILE_SQL}
-FROM used_respondents r JOIN window_rows w USING (row_number)
-ORDER BY kode_kecamatan, indeks, response_id
-"""
 
 REPORTS_SQL = f"""
 SELECT CAST(kode_kecamatan AS VARCHAR) AS kode_kecamatan, CAST(no_laporan AS VARCHAR) AS no_laporan,
@@ -134,58 +129,97 @@ ORDER BY kode_kecamatan, indeks, table_name, partition, staging_run_id
 """
 
 
-def _respondents(scores: dict[str, IndexScores]) -> pd.DataFrame:
-    """``indeks, row_number, weight``: each index's respondents (positions in the window)."""
-    frames = [pd.DataFrame({"indeks": name, "row_number": s.rows.astype(np.int64), "weight": s.weights})
-              for name, s in scores.items()]
-    return pd.concat(frames, ignore_index=True)
+def respondents(window: pd.DataFrame, scores: dict[str, IndexScores]) -> pa.Table:
+    """``audit.score_respondents`` without its run columns: each index's respondents (their
+    rows of the survey window, their raking weight) with the window's columns of them, in
+    the table's order — kecamatan, index, response id.
+
+    Built in Arrow by taking rows, not by a SQL join and sort over the window (which held
+    ≈ 1.6 GB at a national month's 2 M rows, issue 19). The window is ordered by
+    (kode_kecamatan, response_id) (:func:`harmoni_pipeline.scoring.inputs.survey_window`)
+    and each index's rows ascend, so ordering the rows by kecamatan, then index name, then
+    window position gives that order; :func:`_check_window_order` refuses a window not
+    so ordered."""
+    _check_window_order(window)
+    names = sorted(scores)
+    rows = np.concatenate([np.asarray(scores[n].rows, dtype=np.int64) for n in names])
+    weight = np.concatenate([np.asarray(scores[n].weights, dtype=np.float64) for n in names])
+    index = np.repeat(np.arange(len(names)), [len(scores[n].rows) for n in names])
+    kecamatan = pd.factorize(window["kode_kecamatan"], sort=True)[0]
+    order = np.lexsort((rows, index, kecamatan[rows]))  # the last key sorts first
+    take = pa.array(rows[order])
+    schema = TRAIL_SCHEMAS[RESPONDENTS]
+    columns = {}
+    for name, source in WINDOW_COLUMNS:  # one column at a time: each taken, then cast to its type
+        columns[name] = pa.array(window[source], from_pandas=True).take(take).cast(schema.field(name).type)
+    columns["indeks"] = pa.DictionaryArray.from_arrays(pa.array(index[order].astype(np.int32)),
+                                                       pa.array(names, pa.string())).cast(pa.string())
+    columns["weight"] = pa.array(weight[order], pa.float64())
+    keep = [f.name for f in schema if f.name in columns]
+    return pa.table({name: columns[name] for name in keep})
 
 
-def _finish(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict, ctx: PeriodContext) -> pa.Table:
-    """Run ``sql`` and shape it as the trail table ``name``: ``period`` first,
-    ``methodology_version`` and ``run_id`` last, the schema's types."""
-    data = con.sql(sql, params=params or None).to_arrow_table()
+def _check_window_order(window: pd.DataFrame) -> None:
+    """The survey window must be ordered by (kode_kecamatan, response_id), each response once."""
+    kecamatan = pa.array(window["kode_kecamatan"], from_pandas=True)
+    response = pa.array(window["response_id"], from_pandas=True)
+    if len(window) < 2:
+        return
+    head, tail = slice(0, len(window) - 1), slice(1, len(window))
+    same = pc.equal(kecamatan[tail], kecamatan[head])
+    ordered = pc.or_(pc.greater(kecamatan[tail], kecamatan[head]),
+                     pc.and_(same, pc.greater(response[tail], response[head])))
+    if not pc.all(ordered).as_py():
+        raise ValueError("survey window is not ordered by (kode_kecamatan, response_id) with one row per response")
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pa.Table:
+    return con.sql(sql, params=params or None).to_arrow_table()
+
+
+def _finish(data: pa.Table, name: str, ctx: PeriodContext) -> pa.Table:
+    """Shape ``data`` as the trail table ``name``: ``period`` first, ``methodology_version``
+    and ``run_id`` last, the schema's types, one chunk per column (the content hash then
+    reads the columns as they are instead of combining a copy)."""
     n = data.num_rows
-    data = data.add_column(0, "period", pa.array([ctx.period] * n, pa.string()))
-    data = data.append_column("methodology_version", pa.array([ctx.methodology.version] * n, pa.string()))
-    data = data.append_column("run_id", pa.array([ctx.run_id] * n, pa.string()))
+    data = data.add_column(0, "period", pa.repeat(pa.scalar(ctx.period, pa.string()), n))
+    data = data.append_column("methodology_version", pa.repeat(pa.scalar(ctx.methodology.version, pa.string()), n))
+    data = data.append_column("run_id", pa.repeat(pa.scalar(ctx.run_id, pa.string()), n))
     schema = TRAIL_SCHEMAS[name]
-    return data.select(schema.names).cast(schema)
+    return data.select(schema.names).cast(schema).combine_chunks()
 
 
-def build_trail(ctx: PeriodContext, read: PeriodInputs, scores: dict[str, IndexScores],
-                konteks: pd.DataFrame) -> dict[str, pa.Table]:
-    """The period's five trail tables. ``scores``: ``{"ihai": …, "ikn": …}`` as scored;
-    ``konteks``: the context values of the IKN C pillar (``marts.ikn_konteks``'s frame)."""
+def build_trail(ctx: PeriodContext, read: PeriodInputs, used: pa.Table, konteks: pd.DataFrame) -> dict[str, pa.Table]:
+    """The period's five trail tables. ``used``: the respondents both indices counted, as
+    :func:`respondents` takes them from the survey window (the rest of the trail does not
+    read the window, so the caller can let it go first); ``konteks``: the context values
+    of the IKN C pillar (``marts.ikn_konteks``'s frame)."""
     m = ctx.methodology
     codes = ctx.codes()
     warehouse = ctx.warehouse
     for table in ("audit.source_files", "audit.rejected_rows"):
         warehouse.ensure_placeholder(table, warehouse.tables[table])
-    window = read.window[WINDOW_COLUMNS].assign(row_number=np.arange(len(read.window), dtype=np.int64))
     reports = events.reports_used(read.reports, codes, ctx.period, m).reindex(columns=REPORT_COLUMNS)
     margins = read.population[["tahun_margins", "tahun_total"]].astype("float64").rename_axis("kode_kecamatan").reset_index()
     con = warehouse.connect()
     try:
-        con.register("window_rows", window)
-        con.register("used_respondents", _respondents(scores))
         con.register("used_reports", reports)
         con.register("stats", read.stats)
         con.register("margins", margins)
         con.register("konteks", konteks)
         out = {
-            RESPONDENTS: _finish(con, RESPONDENTS, RESPONDENTS_SQL, {}, ctx),
-            REPORTS: _finish(con, REPORTS, REPORTS_SQL, {"codes": list(codes)}, ctx),
-            STATISTICS: _finish(con, STATISTICS, STATISTICS_SQL, {
+            RESPONDENTS: _finish(used, RESPONDENTS, ctx),
+            REPORTS: _finish(_query(con, REPORTS_SQL, {"codes": list(codes)}), REPORTS, ctx),
+            STATISTICS: _finish(_query(con, STATISTICS_SQL, {
                 "population": population.POPULATION, "sexes": population.sex_labels(m),
-                "adult_bands": population.band_labels(m), "all_bands": population.total_band_labels(m)}, ctx),
+                "adult_bands": population.band_labels(m), "all_bands": population.total_band_labels(m)}), STATISTICS, ctx),
         }
         for name, short in ((RESPONDENTS, "t_respondents"), (REPORTS, "t_reports"), (STATISTICS, "t_statistics")):
             con.register(short, out[name])
         sources = SOURCES_SQL.replace("{source_files}", warehouse.select_sql("audit.source_files")).replace(
             "{rejected_rows}", warehouse.select_sql("audit.rejected_rows"))
-        out[SOURCES] = _finish(con, SOURCES, sources, {}, ctx)
-        out[RUNS] = _finish(con, RUNS, RUNS_SQL, {}, ctx)
+        out[SOURCES] = _finish(_query(con, sources), SOURCES, ctx)
+        out[RUNS] = _finish(_query(con, RUNS_SQL), RUNS, ctx)
     finally:
         con.close()
     return {name: out[name] for name in TRAIL_SCHEMAS}
