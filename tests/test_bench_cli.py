@@ -114,3 +114,41 @@ def test_cpu_of_a_live_process_tree_is_read_from_proc(bench):
     sum(i * i for i in range(3_000_000))
     assert bench._cpu_s(os.getpid()) > before
     assert bench._cpu_s(2**22 + 7) is None  # no such process
+
+
+def test_a_range_of_months_sums_each_step_over_the_months(bench):
+    two_months = _log(EVENTS) + _log([(c.replace("06:", "07:", 1), s, w, t) for c, s, w, t in EVENTS])
+    rows = {r["step"]: r for r in bench.by_step(bench.step_timeline(two_months))}
+    assert list(rows) == list(dict.fromkeys(e[1] for e in EVENTS))
+    assert rows["marts_uncertainty"]["count"] == 2
+    assert rows["marts_uncertainty"]["seconds"] == pytest.approx(148.0)
+    assert rows["marts__gate"]["seconds"] == pytest.approx(0.928)
+
+
+def test_the_progress_lines_give_each_run_of_a_range(bench):
+    output = "\n".join([
+        "harmoni: …/dagster_home had no dagster.yaml: created one for an embedded SQLite instance",
+        "[1/13] ingest_statistics 2025: ok (7.9 s)",
+        "  warning: survey/2025-01/x.csv: something",
+        "[2/13] harmoni_monthly 2025-01: ok (104.2 s)",
+        "[3/13] harmoni_monthly 2025-02: FAILED (12 s)",
+    ])
+    runs = [(j, k, s, float(t)) for j, k, s, t in bench.RUN_LINE.findall(output)]
+    assert runs == [("ingest_statistics", "2025", "ok", 7.9), ("harmoni_monthly", "2025-01", "ok", 104.2),
+                    ("harmoni_monthly", "2025-02", "FAILED", 12.0)]
+
+
+def test_the_extras_of_a_range_are_summed_over_its_months(bench):
+    two_months = _log(EVENTS) + _log([(c.replace("06:", "07:", 1), s, w, t) for c, s, w, t in EVENTS])
+    split = bench.core_and_extras(bench.step_timeline(two_months))
+    assert split["extra_steps"]["marts_uncertainty"] == pytest.approx(148.0)
+    assert split["extras"] == pytest.approx(sum(split["extra_steps"].values()))
+
+
+def test_a_range_sums_each_steps_cpu_too(bench):
+    t0 = _at("06:16:50")
+    samples = [(t0 + i, 100.0, 1.5 * i) for i in range(4000)]
+    two_months = _log(EVENTS) + _log([(c.replace("06:", "07:", 1), s, w, t) for c, s, w, t in EVENTS])
+    rows = {r["step"]: r for r in bench.by_step(bench.step_timeline(two_months, samples=samples))}
+    assert rows["marts"]["cpu"] == pytest.approx(2 * 1.5 * 19)
+    assert bench.by_step(bench.step_timeline(two_months))[0]["cpu"] is None  # no CPU samples

@@ -495,3 +495,33 @@ def test_parse_speed_200k_rows(tmp_path, regions, pseudonymizer):
     parsed = parse_survey_file(path, display_path="besar.csv", regions=regions, scope=SCOPE, period="2025-12",
                                pseudonymizer=pseudonymizer)  # fmt: skip
     assert parsed.rows_read == n and len(parsed.accepted) == n
+
+
+def test_item_rules_name_the_first_offending_item_and_list_all(regions, pseudonymizer, tmp_path):
+    """Out-of-scale and invalid answers among clean rows: one audit row per (row, rule),
+    the first offending item (in catalog order) in column/value, every one in the message;
+    a row breaking both rules gets both; clean rows none."""
+    head = "response_id,submitted_at,kode_kecamatan,kode_desa,jenis_kelamin,umur,X01_PER,X01_PAR,X01_AKS,X02_PER,KN1_PER,KN5_AKS"
+    answers = [
+        "4,4,3,5,4,3",  # line 2: clean
+        "4,4,6,5,0,3",  # line 3: X01_AKS=6, KN1_PER=0
+        "4,4,3,5,4,9",  # line 4: KN5_AKS=9 only
+        "2.5,4,7,x,4,3",  # line 5: invalid X01_PER and X02_PER, out of scale X01_AKS
+        "5,5,5,5,5,5",  # line 6: clean
+        ",,,,,8",  # line 7: only KN5_AKS, out of scale
+    ]
+    rows = [f"R-{i},2025-12-01T08:0{i}:00,35.13.19,,L,40,{a}" for i, a in enumerate(answers)]
+    path = tmp_path / "items.csv"
+    path.write_text("\n".join([head, *rows]) + "\n", encoding="utf-8")
+    parsed = _parse(path, regions, pseudonymizer)
+    assert parsed.accepted["line"].tolist() == [2, 6]
+    got = {(r["line"], r["rule"]): (r["column"], r["value"], r["message"]) for r in parsed.rejected.to_dict("records")}
+    scale = "item answer outside the scale 1–5: "
+    invalid = "item answer that is neither a whole number nor a Likert label: "
+    assert got == {
+        (3, "out_of_scale"): ("X01_AKS", "6", scale + "X01_AKS=6, KN1_PER=0"),
+        (4, "out_of_scale"): ("KN5_AKS", "9", scale + "KN5_AKS=9"),
+        (5, "out_of_scale"): ("X01_AKS", "7", scale + "X01_AKS=7"),
+        (5, "invalid_value"): ("X01_PER", "2.5", invalid + "X01_PER=2.5, X02_PER=x"),
+        (7, "out_of_scale"): ("KN5_AKS", "8", scale + "KN5_AKS=8"),
+    }
