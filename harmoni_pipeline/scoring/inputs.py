@@ -44,13 +44,13 @@ STATS_COLUMNS = [
 
 # Where each row came from, carried along for the auditor's trail (harmoni_pipeline.trace)
 PROVENANCE = 'source_sha256, source_path, run_id AS staging_run_id'
-# Columns of the survey window with a few distinct values over a million rows (files, runs,
-# keys, months): pandas categories, ≈ 220 MB less for a national month's window (issue 19)
-WINDOW_CATEGORIES = ("source_sha256", "source_path", "staging_run_id", "pii_key_id", "period")
 # The columns a staged file's rows all share (harmoni_pipeline.ingest.runner): looked up per
 # (period, file_order) instead of carried through the window's dedup and sort row by row
 FILE_COLUMNS = {"source_sha256": "source_sha256", "source_path": "source_path", "staging_run_id": "run_id",
                 "pii_key_id": "pii_key_id"}
+# Columns of the survey window with a few distinct values over a million rows (files, runs,
+# keys, months): pandas categories, ≈ 220 MB less for a national month's window (issue 19)
+WINDOW_CATEGORIES = (*FILE_COLUMNS, "period")
 
 
 def _quoted(columns: list[str], alias: str = "") -> str:
@@ -97,7 +97,7 @@ def survey_window(warehouse: Warehouse, period: str, items: list[str], window_mo
     try:
         files = con.execute(files_sql, {"start": start}).df()
         frame = _frame(con.sql(sql, params={"start": start}).to_arrow_reader(BATCH_ROWS),  # no extra copy, unlike execute()
-                       categories=WINDOW_CATEGORIES)
+                       categories=("period",))  # the file columns become categories in _with_files
     finally:
         con.close()
     return _with_files(frame, files)[[*SURVEY_COLUMNS, *items, *(n for n in FILE_COLUMNS if n not in SURVEY_COLUMNS)]]

@@ -161,10 +161,10 @@ def respondents(window: pd.DataFrame, scores: dict[str, IndexScores]) -> pa.Tabl
 
 def _check_window_order(window: pd.DataFrame) -> None:
     """The survey window must be ordered by (kode_kecamatan, response_id), each response once."""
-    kecamatan = pa.array(window["kode_kecamatan"], from_pandas=True)
-    response = pa.array(window["response_id"], from_pandas=True)
     if len(window) < 2:
         return
+    kecamatan = pa.array(window["kode_kecamatan"], from_pandas=True)
+    response = pa.array(window["response_id"], from_pandas=True)
     head, tail = slice(0, len(window) - 1), slice(1, len(window))
     same = pc.equal(kecamatan[tail], kecamatan[head])
     ordered = pc.or_(pc.greater(kecamatan[tail], kecamatan[head]),
