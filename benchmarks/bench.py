@@ -609,7 +609,7 @@ def rewrite_doc(section: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("month", "double", "year", "cli", "cli-year"), action="append",
-                        help="run only this part (repeatable); default: all four")  # fmt: skip
+                        help="run only this part (repeatable); default: month, double, year, cli (cli-year, ≈ 20 min, only when asked)")  # fmt: skip
     parser.add_argument("--cli-landing", help="cli part: time `harmoni run` on this existing landing zone (its "
                         "--period month) instead of generating one")  # fmt: skip
     parser.add_argument("--cli-year-landing", help="cli-year part: time `harmoni run --from YEAR-01 --to YEAR-12` "
