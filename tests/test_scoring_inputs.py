@@ -95,3 +95,15 @@ def test_statistics_take_the_latest_arrival_and_ignore_later_years(wh):
     assert got[["tahun", "nilai"]].values.tolist() == [[2023, 6.0]]
     got = inputs.statistics_current(wh, 2025).sort_values("tahun")
     assert got[["tahun", "nilai"]].values.tolist() == [[2023, 7.0], [2025, 9.0]]
+
+
+def test_the_window_refuses_a_response_id_repeated_within_one_staged_file(wh):
+    # Staging rejects such a copy (rule duplicate_in_file), so (response id, period, file)
+    # names one staged row and the window fetches each first copy by it (issue 19): a
+    # partition that breaks this is refused rather than counted twice.
+    t = "staging.survey_responses"
+    _write(wh, "survey", t, "2025-01", [_response("a", "35.13.01", 0, 2, 1), _response("b", "35.13.01", 0, 3, 2)])
+    assert inputs.survey_window(wh, "2025-01", ITEMS, 12)["response_id"].tolist() == ["a", "b"]
+    _write(wh, "survey", t, "2025-02", [_response("c", "35.13.01", 0, 2, 1), _response("c", "35.13.02", 0, 3, 2)])
+    with pytest.raises(ValueError, match="repeated within one staged file"):
+        inputs.survey_window(wh, "2025-02", ITEMS, 12)

@@ -77,17 +77,30 @@ def survey_window(warehouse: Warehouse, period: str, items: list[str], window_mo
     start = shift(period, -(window_months - 1))
     every = _every(warehouse, STAGING_TABLES["survey"], period, listing)
     _refuse_mixed_keys(warehouse, every, f"{STAGING_TABLES['survey']} up to {period}")
-    # One pass: the first copy of a response is its earliest (period, file_order, line),
-    # so its period is the response's first arrival; keep it when that lies in the window.
-    # The file's own columns (its path, hash, staging run, key) are joined afterwards from
-    # one row per file: the dedup and the sort then carry ≈ 40 % fewer bytes (issue 19).
+    # Two passes. First, the first copy of every response from its key columns alone: the
+    # earliest (period, file_order) — staging refuses a response id repeated within a file
+    # (rule duplicate_in_file), so the line never decides and (response_id, period,
+    # file_order) names one staged row. A hash aggregate over the distinct responses, not a
+    # window sorting every staged row with all its columns (≈ 5.2 M rows by December of a
+    # year of cumulative Google Forms exports, 2.9 GB; issue 19). Second, those rows' columns,
+    # kept when the first arrival lies in the window. The file's own columns (its path, hash,
+    # staging run, key) are joined afterwards from one row per file: the sort then carries
+    # ≈ 40 % fewer bytes (issue 19).
     rows = [c for c in SURVEY_COLUMNS if c not in FILE_COLUMNS]
+    firsts_sql = f"""
+        CREATE TEMP TABLE firsts AS
+        SELECT response_id, first.period AS period, first.file_order AS file_order
+        FROM (SELECT response_id, min({{'period': period, 'file_order': file_order}}) AS first
+              FROM ({every}) GROUP BY response_id)
+        WHERE first.period >= $start
+    """
     sql = f"""
-        SELECT {_quoted(rows + items)}
-        FROM ({every})
-        QUALIFY row_number() OVER (PARTITION BY response_id ORDER BY period, file_order, line) = 1
-            AND period >= $start
-        ORDER BY kode_kecamatan, response_id
+        SELECT {_quoted(rows + items, "e")}
+        FROM ({every}) AS e
+        SEMI JOIN firsts AS f
+            ON e.response_id IS NOT DISTINCT FROM f.response_id AND e.period = f.period AND e.file_order = f.file_order
+        WHERE e.period >= $start
+        ORDER BY e.kode_kecamatan, e.response_id
     """
     files_sql = f"""
         SELECT DISTINCT period, file_order, {", ".join(f'"{c}" AS "{n}"' for n, c in FILE_COLUMNS.items())}
@@ -96,10 +109,15 @@ def survey_window(warehouse: Warehouse, period: str, items: list[str], window_mo
     con = warehouse.connect()
     try:
         files = con.execute(files_sql, {"start": start}).df()
+        con.execute(firsts_sql, {"start": start}).fetchall()
+        [(expected,)] = con.execute("SELECT count(*) FROM firsts").fetchall()
         frame = _frame(con.sql(sql, params={"start": start}).to_arrow_reader(BATCH_ROWS),  # no extra copy, unlike execute()
                        categories=("period",))  # the file columns become categories in _with_files
     finally:
         con.close()
+    if len(frame) != expected:  # more: a response id repeated within one staged file
+        raise ValueError(f"survey window of {period}: {len(frame)} staged rows for {expected} first copies "
+                         "(a response id repeated within one staged file)")
     return _with_files(frame, files)[[*SURVEY_COLUMNS, *items, *(n for n in FILE_COLUMNS if n not in SURVEY_COLUMNS)]]
 
 
