@@ -95,6 +95,10 @@ class PendingCandidates:
         digest = self.storage.parquet_metadata(path).get(HASH_KEY.encode())
         return digest.decode() if digest else content_sha256(self.storage.read_parquet(path))
 
+    def pending_rows(self, table: str, period: str, run_id: str, part: str = "data") -> int:
+        """How many rows the run's candidate holds (its footer only)."""
+        return self.storage.parquet_rows(self._pending_path(run_id, table, period, part))
+
     def has_pending(self, table: str, period: str, run_id: str, part: str = "data") -> bool:
         return self.storage.exists(self._pending_path(run_id, table, period, part))
 
