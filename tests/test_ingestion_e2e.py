@@ -247,6 +247,7 @@ def test_parallel_parsing_gives_the_same_partition(sample, tmp_path, monkeypatch
     """Large partitions are parsed by forked worker processes: forced on a small one, the
     unreadable-file error, the staging rows and the audit rows are those of the
     in-process path."""
+    from harmoni_pipeline import forking
     from harmoni_pipeline.ingest import runner
     from harmoni_pipeline.settings import Settings
 
@@ -259,7 +260,7 @@ def test_parallel_parsing_gives_the_same_partition(sample, tmp_path, monkeypatch
     outcomes = {}
     for mode, threshold in (("serial", 2**62), ("parallel", 0)):
         monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", threshold)
-        monkeypatch.setattr(runner, "_cpus", lambda: 2)
+        monkeypatch.setattr(forking, "cpus", lambda: 2)
         settings = Settings.from_env(landing_dir=landing, warehouse_dir=tmp_path / mode, scope="35.13", pii_key="k")
         wh = Warehouse(tmp_path / mode, catalog_tables())
         (folder / "broken.csv").write_bytes(b"\x00\x01\x02garbage\xff\xfe" * 50)

@@ -9,9 +9,6 @@ live in the parser modules; file layout in :mod:`harmoni_pipeline.warehouse`.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -20,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harmoni_pipeline.forking import fork_map
 from harmoni_pipeline.ingest import audit
 from harmoni_pipeline.ingest.common import ParsedFile, UnreadableFile
 from harmoni_pipeline.ingest.landing import EXTENSIONS, HashCache, LandingFile, first_copies, partition_files
@@ -109,14 +107,6 @@ def parse_one(file: LandingFile, settings: Settings, regions: Regions, pseudonym
 #: a partition with at least this many bytes to parse is parsed by one worker process per
 #: CPU (fork); smaller ones in-process, where starting workers would cost more than it saves
 PARALLEL_MIN_BYTES = 48 * 2**20
-_WORKER_ARGS: tuple | None = None  # (settings, regions, pseudonymizer), inherited by forked workers
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _parse_or_error(file: LandingFile, settings, regions, pseudonymizer) -> ParsedFile | UnreadableFile:
@@ -124,10 +114,6 @@ def _parse_or_error(file: LandingFile, settings, regions, pseudonymizer) -> Pars
         return parse_one(file, settings, regions, pseudonymizer)
     except UnreadableFile as exc:
         return exc
-
-
-def _parse_in_worker(file: LandingFile) -> ParsedFile | UnreadableFile:
-    return _parse_or_error(file, *_WORKER_ARGS)
 
 
 def parse_files(
@@ -138,20 +124,11 @@ def parse_files(
 
     Parsing is CPU-bound Python/pandas work per file and files are independent, so a
     partition of at least ``min_bytes`` (default ``PARALLEL_MIN_BYTES``) is spread over
-    one forked worker process per CPU; results come back in order."""
-    global _WORKER_ARGS
+    one forked worker process per CPU (:func:`~harmoni_pipeline.forking.fork_map`);
+    results come back in order."""
     threshold = PARALLEL_MIN_BYTES if min_bytes is None else min_bytes
-    workers = min(len(files), _cpus())
-    if workers < 2 or sum(f.bytes for f in files) < threshold or "fork" not in multiprocessing.get_all_start_methods():
-        for file in files:
-            yield _parse_or_error(file, settings, regions, pseudonymizer)
-        return
-    _WORKER_ARGS = (settings, regions, pseudonymizer)
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            yield from pool.map(_parse_in_worker, files)
-    finally:
-        _WORKER_ARGS = None
+    workers = None if sum(f.bytes for f in files) >= threshold else 1
+    yield from fork_map(lambda file: _parse_or_error(file, settings, regions, pseudonymizer), files, workers=workers)
 
 
 def _with_provenance(parsed: ParsedFile, file: LandingFile, order: int, key_id: str, run_id: str) -> pd.DataFrame:
