@@ -107,9 +107,9 @@ def parse_one(file: LandingFile, settings: Settings, regions: Regions, pseudonym
 
 
 #: a partition with at least this many bytes to parse is parsed by one worker process per
-#: CPU (fork); smaller ones in-process, where starting workers would cost more than it saves
+#: CPU; smaller ones in-process, where starting workers would cost more than it saves
 PARALLEL_MIN_BYTES = 48 * 2**20
-_WORKER_ARGS: tuple | None = None  # (settings, regions, pseudonymizer), inherited by forked workers
+_WORKER_ARGS: tuple | None = None  # (settings, regions, pseudonymizer), set in each worker by _init_worker
 
 
 def _cpus() -> int:
@@ -119,11 +119,26 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _worker_context():
+    """Parse workers are fresh interpreters (``spawn``), not forks of the calling process:
+    a worker forked from the caller counts every page the caller holds in its own resident
+    set (a ``harmoni run`` process late in a twelve-month range: ≈ 1 GB before the worker
+    has read a byte); a spawned one holds the parsers' imports (≈ 0.14 GB) and what it
+    parses. A script that stages a large partition must therefore guard its entry point
+    (``if __name__ == "__main__":``), as multiprocessing requires for ``spawn``."""
+    return multiprocessing.get_context("spawn")
+
+
 def _parse_or_error(file: LandingFile, settings, regions, pseudonymizer) -> ParsedFile | UnreadableFile:
     try:
         return parse_one(file, settings, regions, pseudonymizer)
     except UnreadableFile as exc:
         return exc
+
+
+def _init_worker(settings: Settings, regions: Regions, pseudonymizer: Pseudonymizer) -> None:
+    global _WORKER_ARGS
+    _WORKER_ARGS = (settings, regions, pseudonymizer)
 
 
 def _parse_in_worker(file: LandingFile) -> ParsedFile | UnreadableFile:
@@ -138,20 +153,17 @@ def parse_files(
 
     Parsing is CPU-bound Python/pandas work per file and files are independent, so a
     partition of at least ``min_bytes`` (default ``PARALLEL_MIN_BYTES``) is spread over
-    one forked worker process per CPU; results come back in order."""
-    global _WORKER_ARGS
+    one worker process per CPU (:func:`_worker_context`; each gets ``settings``,
+    ``regions`` and ``pseudonymizer`` pickled once); results come back in order."""
     threshold = PARALLEL_MIN_BYTES if min_bytes is None else min_bytes
     workers = min(len(files), _cpus())
-    if workers < 2 or sum(f.bytes for f in files) < threshold or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or sum(f.bytes for f in files) < threshold:
         for file in files:
             yield _parse_or_error(file, settings, regions, pseudonymizer)
         return
-    _WORKER_ARGS = (settings, regions, pseudonymizer)
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            yield from pool.map(_parse_in_worker, files)
-    finally:
-        _WORKER_ARGS = None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(), initializer=_init_worker,
+                             initargs=(settings, regions, pseudonymizer)) as pool:
+        yield from pool.map(_parse_in_worker, files)
 
 
 def _with_provenance(parsed: ParsedFile, file: LandingFile, order: int, key_id: str, run_id: str) -> pd.DataFrame:
