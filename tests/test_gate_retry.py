@@ -54,6 +54,7 @@ def test_the_gate_reads_each_candidate_only_when_it_is_validated(tmp_path):
     paths = [warehouse.write_pending(table, PERIOD, MART_SCHEMAS[table].empty_table(), "run-1") for table in tables]
     candidates = Candidates(warehouse, tables, PERIOD, "run-1")
     assert list(candidates) == tables and len(candidates) == 2
+    assert candidates.rows(tables[0]) == 0 and candidates.forkable  # the footer's count; a local warehouse
     for path in paths:  # not read yet: a candidate removed now is a clear error when it is asked for
         warehouse.storage.remove(path)
     with pytest.raises(MissingCandidate, match="marts.ihai_provinsi 2025-04: the candidate of run run-1 is gone"):

@@ -247,6 +247,7 @@ def test_parallel_parsing_gives_the_same_partition(sample, tmp_path, monkeypatch
     """Large partitions are parsed by forked worker processes: forced on a small one, the
     unreadable-file error, the staging rows and the audit rows are those of the
     in-process path."""
+    from harmoni_pipeline import forking
     from harmoni_pipeline.ingest import runner
     from harmoni_pipeline.settings import Settings
 
@@ -259,7 +260,7 @@ def test_parallel_parsing_gives_the_same_partition(sample, tmp_path, monkeypatch
     outcomes = {}
     for mode, threshold in (("serial", 2**62), ("parallel", 0)):
         monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", threshold)
-        monkeypatch.setattr(runner, "_cpus", lambda: 2)
+        monkeypatch.setattr(forking, "cpus", lambda: 2)
         settings = Settings.from_env(landing_dir=landing, warehouse_dir=tmp_path / mode, scope="35.13", pii_key="k")
         wh = Warehouse(tmp_path / mode, catalog_tables())
         (folder / "broken.csv").write_bytes(b"\x00\x01\x02garbage\xff\xfe" * 50)
@@ -282,6 +283,7 @@ def test_parse_workers_do_not_hold_the_callers_memory(sample, tmp_path, monkeypa
     import threading
     import time
 
+    from harmoni_pipeline import forking
     from harmoni_pipeline.ingest import runner
     from harmoni_pipeline.pii import Pseudonymizer
     from harmoni_pipeline.regions import Regions
@@ -289,7 +291,7 @@ def test_parse_workers_do_not_hold_the_callers_memory(sample, tmp_path, monkeypa
 
     settings = Settings.from_env(landing_dir=sample[0], warehouse_dir=tmp_path / "wh", scope="35.13", pii_key="k")
     files, _ = runner.plan_partition("survey", "2025-11", settings=settings, warehouse=Warehouse(tmp_path / "wh", catalog_tables()))
-    monkeypatch.setattr(runner, "_cpus", lambda: 2)
+    monkeypatch.setattr(forking, "cpus", lambda: 2)
     held = bytearray(600 * 2**20)
     held[:: 4096] = b"\x01" * len(held[:: 4096])  # resident, not only reserved
     peaks: dict[int, int] = {}

@@ -613,6 +613,23 @@ def test_files_batch_counts_rejected_rows_as_the_parser_identifies_them(layout):
     assert (row["rows_out_of_scope"], row["rows_rejected_in_scope"], row["rows_counted"]) == expected
 
 
+def test_mart_candidates_validated_in_forked_workers_give_the_same_report(world):
+    """The marts gate spreads its tables over forked workers (issue 19: GX holds the GIL,
+    one table at a time per process): the report — every outcome in order, every suite's
+    statistics — is the one of validating them in this process, and a failure found in a
+    worker blocks all the same."""
+    candidates = {**world.marts, **world.trail}
+    here = validate_marts(dict(candidates), MONTH, methodology=world.methodology, run_name="test", docs=None, workers=1)
+    given = dict(candidates)
+    forked = validate_marts(given, MONTH, methodology=world.methodology, run_name="test", docs=None, workers=2)
+    assert given == {}
+    assert forked.outcomes == here.outcomes and forked.statistics == here.statistics and forked.success
+    broken = dict(candidates)
+    broken["audit.score_respondents"] = edit(candidates["audit.score_respondents"], lambda df: df.assign(weight=-1.0))
+    failed = validate_marts(broken, MONTH, methodology=world.methodology, run_name="test", docs=None, workers=2)
+    assert not failed.success and {o.suite for o in failed.failures()} == {"audit.score_respondents.rows"}
+
+
 def test_mart_candidates_are_validated_one_table_after_another_into_one_report(world, tmp_path):
     """The marts gate validates one table at a time (its memory, issue 19): each candidate
     leaves the dict once validated, the report holds every table's suites, and one Data

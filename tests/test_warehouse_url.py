@@ -114,6 +114,10 @@ def test_memory_warehouse_versions_pending_log_and_catalog(memory_url, tmp_path)
     candidate = wh.write_pending("marts.m", "2025-01", _table(2), "run-4")
     assert fs.exists(str(candidate)) and wh.current_file("marts.m", "2025-01") is None
     assert wh.read_pending("marts.m", "2025-01", "run-4").num_rows == 2
+    from harmoni_pipeline.quality.gate import Candidates
+
+    gated = Candidates(wh, ["marts.m"], "2025-01", "run-4")  # read in the gate's own process, not by forked workers
+    assert gated.rows("marts.m") == 2 and not gated.forkable
     with pytest.raises(FileNotFoundError, match="staging.t"):
         wh.publish_pending(["marts.m", "staging.t"], "2025-01", "run-4")
     published = wh.publish_pending(["marts.m"], "2025-01", "run-4")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harmoni_pipeline import forking
 from harmoni_pipeline.ingest import audit
 from harmoni_pipeline.ingest.common import ParsedFile, UnreadableFile
 from harmoni_pipeline.ingest.landing import EXTENSIONS, HashCache, LandingFile, first_copies, partition_files
@@ -112,20 +112,14 @@ PARALLEL_MIN_BYTES = 48 * 2**20
 _WORKER_ARGS: tuple | None = None  # (settings, regions, pseudonymizer), set in each worker by _init_worker
 
 
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 def _worker_context():
     """Parse workers are fresh interpreters (``spawn``), not forks of the calling process:
     a worker forked from the caller counts every page the caller holds in its own resident
     set (a ``harmoni run`` process late in a twelve-month range: ≈ 1 GB before the worker
     has read a byte); a spawned one holds the parsers' imports (≈ 0.14 GB) and what it
-    parses. A script that stages a large partition must therefore guard its entry point
-    (``if __name__ == "__main__":``), as multiprocessing requires for ``spawn``."""
+    parses. So the parse does not use :func:`~harmoni_pipeline.forking.fork_map`. A script
+    that stages a large partition must guard its entry point (``if __name__ ==
+    "__main__":``), as multiprocessing requires for ``spawn``."""
     return multiprocessing.get_context("spawn")
 
 
@@ -156,7 +150,7 @@ def parse_files(
     one worker process per CPU (:func:`_worker_context`; each gets ``settings``,
     ``regions`` and ``pseudonymizer`` pickled once); results come back in order."""
     threshold = PARALLEL_MIN_BYTES if min_bytes is None else min_bytes
-    workers = min(len(files), _cpus())
+    workers = min(len(files), forking.cpus())
     if workers < 2 or sum(f.bytes for f in files) < threshold:
         for file in files:
             yield _parse_or_error(file, settings, regions, pseudonymizer)

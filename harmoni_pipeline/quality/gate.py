@@ -46,6 +46,21 @@ class Candidates(MutableMapping):
             raise MissingCandidate(f"{table} {self._period}: the candidate of run {self._run_id} is gone")
         return data
 
+    def rows(self, table: str) -> int:
+        """The candidate's rows, from its footer (nothing read but the metadata); 0 when
+        it is gone (reading it then says so: :class:`MissingCandidate`)."""
+        try:
+            return self._warehouse.pending_rows(table, self._period, self._run_id)
+        except FileNotFoundError:
+            return 0
+
+    @property
+    def forkable(self) -> bool:
+        """Whether a forked worker may read the candidates: on a local warehouse; an
+        object store is read through fsspec's client and its event-loop thread, which a
+        forked child does not get, so those candidates are validated in this process."""
+        return self._warehouse.storage.is_local
+
     def __delitem__(self, table: str) -> None:
         self._left.remove(table)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,11 +125,46 @@ class ValidationReport:
         return "; ".join(o.describe() for o in warned)
 
 
-def _context():
+_PRELOAD: threading.Thread | None = None
+
+
+def preload() -> None:
+    """Start importing Great Expectations in a background thread (≈ 2.5 s of CPU), so that
+    the first gate of a run does not wait for it: ``harmoni run`` calls this once Dagster
+    is imported and its instance open (the two imports do not contend), and the import then
+    overlaps the first run's start — Dagster's run records (SQLite or Postgres round trips)
+    and the statistics staging (DuckDB, calamine: both let go of the GIL). A gate that
+    comes first simply waits for the import. Nothing is forked while it is under way (a
+    child would inherit a half-imported module and its lock): the fork hook below waits for
+    it. Once per process."""
+    global _PRELOAD
+    if _PRELOAD is not None or "great_expectations" in sys.modules:
+        return
+    _PRELOAD = threading.Thread(target=_import_quietly, name="harmoni-gx-import", daemon=True)
+    os.register_at_fork(before=_PRELOAD.join)
+    _PRELOAD.start()
+
+
+def _import_quietly() -> None:
+    try:
+        _import()
+    except Exception:  # noqa: BLE001 - the gate imports it again and fails with the reason
+        pass
+
+
+def _import():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier  # noqa: F401 - what _validate uses
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: F401
+
+    return gx, ProgressBarsConfig, pandas_execution_engine
+
+
+def _context():
+    gx, ProgressBarsConfig, pandas_execution_engine = _import()
 
     # GX fingerprints every pandas batch below HASH_THRESHOLD bytes (pandas' hash of every
     # row, then MD5: ≈ 2 s of CPU over a national month's gates) for its batch markers,

@@ -39,7 +39,7 @@ class PendingCandidates:
         The run id names it, so a check in another process of the same run finds it."""
         path = self._pending_path(run_id, table, period, part)
         self.prune_pending()
-        self.storage.place(self._write_local(data, path.name), path)
+        self.storage.place(self._write_local(data, path.name)[0], path)
         return path
 
     def prune_pending(self, keep: float = PENDING_KEEP_SECONDS) -> None:
@@ -94,6 +94,10 @@ class PendingCandidates:
         (computed when it was written), else computed from its rows."""
         digest = self.storage.parquet_metadata(path).get(HASH_KEY.encode())
         return digest.decode() if digest else content_sha256(self.storage.read_parquet(path))
+
+    def pending_rows(self, table: str, period: str, run_id: str, part: str = "data") -> int:
+        """How many rows the run's candidate holds (its footer only)."""
+        return self.storage.parquet_rows(self._pending_path(run_id, table, period, part))
 
     def has_pending(self, table: str, period: str, run_id: str, part: str = "data") -> bool:
         return self.storage.exists(self._pending_path(run_id, table, period, part))

@@ -1,0 +1,54 @@
+"""fork_map: the pieces of one step's work in forked workers, results in the items' order."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from harmoni_pipeline.forking import fork_map
+
+
+def _where(item: int) -> tuple[int, int]:
+    return item * item, os.getpid()
+
+
+def test_results_come_back_in_the_items_order_from_forked_workers():
+    items = list(range(12))
+    weights = [item % 5 for item in items]  # dispatched heaviest first, yielded in order all the same
+    results = list(fork_map(_where, items, workers=2, weights=weights))
+    assert [square for square, _ in results] == [item * item for item in items]
+    pids = {pid for _, pid in results}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+def test_one_worker_runs_in_this_process_and_only_when_asked():
+    called = []
+
+    def record(item):
+        called.append(item)
+        return item, os.getpid()
+
+    results = fork_map(record, [1, 2, 3], workers=1)
+    assert called == []  # nothing ran yet: each result is made when it is reached
+    assert next(results) == (1, os.getpid()) and called == [1]
+    assert list(results) == [(2, os.getpid()), (3, os.getpid())]
+
+
+def test_a_closure_runs_in_the_workers_with_what_it_closes_over():
+    """Nothing is pickled on the way in: the workers inherit the function and its state."""
+    table = {"a": 1, "b": 2, "c": 3}
+    assert list(fork_map(lambda key: table[key] * 10, ["c", "a", "b"], workers=2)) == [30, 10, 20]
+
+
+def _fails_on_three(item: int) -> int:
+    if item == 3:
+        raise ValueError(f"item {item} is bad")
+    return item
+
+
+def test_a_workers_exception_is_raised_when_its_item_is_reached():
+    results = fork_map(_fails_on_three, [1, 2, 3, 4], workers=2)
+    assert next(results) == 1 and next(results) == 2
+    with pytest.raises(ValueError, match="item 3 is bad"):
+        next(results)
