@@ -573,15 +573,15 @@ def machine() -> dict:
     }  # fmt: skip
 
 
-def results_markdown(results: dict[str, dict], m: dict, wall: float) -> str:
-    lines = [
-        "## Results",
-        "",
-        f"*Written by `benchmarks/bench.py` on {m['date']} (whole benchmark: {wall / 60:.0f} min).* Machine: "
-        f"{m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; Python {m['python']}, DuckDB {m['duckdb']}, "
-        f"GX {m['gx']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}.",
-        "",
-    ]
+def results_blocks(results: dict[str, dict], m: dict, wall: float) -> dict[str, str]:
+    """The Results section's blocks for the parts that ran: ``stages`` (month, double,
+    year: the domain stages), ``cli`` and ``cli-year``; each says when and on what it was
+    measured, so a block left from an earlier benchmark stays readable beside a new one."""
+    stamp = (f"*Written by `benchmarks/bench.py` on {m['date']} (that benchmark: {wall / 60:.0f} min).* Machine: "
+             f"{m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; Python {m['python']}, DuckDB {m['duckdb']}, "
+             f"GX {m['gx']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}.")
+    blocks = {}
+    lines: list[str] = []
     if results.keys() & {"month", "half", "year"}:
         lines += [
             "| run | responses | reports | landing | ingest | validate | score | publish | total | floor | total / floor | peak RSS |",
@@ -623,35 +623,42 @@ def results_markdown(results: dict[str, dict], m: dict, wall: float) -> str:
                      + "; ".join(f"{name}: {shown} — {'met' if ok else 'NOT met'}" for name, ok, shown in checks)
                      + ".")  # fmt: skip
         lines.append("")
-    if "cli" in results:
-        lines += cli_markdown(results["cli"])
     if "year" in results:
         per = ", ".join(f"{x['period']} {x['total']:.0f} s" for x in results["year"]["run"]["months"])
         lines += [f"Twelve months, total per month: {per}.", ""]
+    if results.keys() & {"month", "half", "year"}:
+        blocks["stages"] = lines
+    if "cli" in results:
+        blocks["cli"] = cli_markdown(results["cli"])
     if "cli-year" in results:
         r = {**results["cli-year"], **results["cli-year"]["runs"][0]}
         run = r["run"]
         ok = run["wall"] <= 240
-        lines += [
+        blocks["cli-year"] = [
             f"`harmoni run --from … --to …` ({r['period']}, scope {r['scope']}) timed from outside: wall "
             f"{fmt_s(run['wall'])} (≤ 4 min: {'met' if ok else 'NOT met'}), CPU {fmt_s(run['cpu'])}, floor "
             f"{fmt_s(r['floor'])}; peak RSS of the run process {run['peak_rss_mb'] / 1024:.1f} GB. Runs: "
             + ", ".join(f"{x['job']} {x['key']} {x['seconds']:.0f} s" for x in run.get("runs", [])) + ".",
             "",
         ]
-    return "\n".join(lines) + "\n"
+    return {name: "\n".join([f"<!-- bench:{name} -->", stamp, "", *block, f"<!-- /bench:{name} -->"])
+            for name, block in blocks.items()}
 
 
-def rewrite_doc(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
+def rewrite_doc(blocks: dict[str, str], text: str) -> str:
+    """``text`` (the page) with each block of the Results section replaced by the new one
+    of the same part, or added at the section's end; blocks of parts that did not run
+    this time stay as they were (``--only cli`` leaves the domain stages' table)."""
+    if "## Results" not in text:
+        text = text.rstrip("\n") + "\n\n## Results\n"
     start = text.find("## Results")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = re.search(r"^## ", text[start + 3 :], flags=re.M)
-        end = start + 3 + nxt.start() if nxt else len(text)
-        text = text[:start] + section + ("\n" if nxt else "") + text[end:]
-    DOC.write_text(text, encoding="utf-8")
+    nxt = re.search(r"^## ", text[start + 3:], flags=re.M)
+    end = start + 3 + nxt.start() if nxt else len(text)
+    section = text[start:end].rstrip("\n") + "\n"
+    for name, block in blocks.items():
+        old = re.search(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", section, flags=re.S)
+        section = (section[:old.start()] + block + section[old.end():]) if old else section + "\n" + block + "\n"
+    return text[:start] + section + ("\n" if nxt else "") + text[end:]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -708,11 +715,11 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - started
     if not args.workdir:  # the generated parts take several GB
         shutil.rmtree(work, ignore_errors=True)
-    section = results_markdown(results, machine(), wall)
-    print("\n" + section)
+    blocks = results_blocks(results, machine(), wall)
+    print("\n" + "\n\n".join(blocks.values()))
     if not args.no_docs:
-        rewrite_doc(section)
-        print(f"rewrote the results section of {DOC.relative_to(ROOT)}")
+        DOC.write_text(rewrite_doc(blocks, DOC.read_text(encoding="utf-8")), encoding="utf-8")
+        print(f"rewrote the results of {', '.join(blocks)} in {DOC.relative_to(ROOT)}")
     return 0
 
 

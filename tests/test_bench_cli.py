@@ -173,3 +173,19 @@ def test_the_cli_runs_targets_are_counted_run_by_run(bench):
     assert "core path ≤ 3 × the floor: met in 2 of 3 (2.82 ×, 3.12 ×, 2.40 ×)" in text
     assert "core path ≤ 45 s (floor 15–20 s): met in 1 of 2 (44.0 s, 48.7 s)" in text
     assert "peak RSS of any process ≤ 2 GB: met in 2 of 3 (1.76 GB, 2.05 GB, 1.86 GB)" in text
+
+
+def test_a_part_rewrites_only_its_own_block_of_the_results(bench):
+    """`--only cli` replaces the cli block and keeps the domain stages' table beside it."""
+    page = ("# Perf\n\n## Results\n\n<!-- bench:stages -->\nold stages\n<!-- /bench:stages -->\n\n"
+            "<!-- bench:cli -->\nold cli\n<!-- /bench:cli -->\n\n## Reading\n\ntext\n")
+    new = bench.rewrite_doc({"cli": "<!-- bench:cli -->\nnew cli\n<!-- /bench:cli -->"}, page)
+    assert "old stages" in new and "new cli" in new and "old cli" not in new
+    assert new.index("new cli") < new.index("## Reading") and new.endswith("## Reading\n\ntext\n")
+    added = bench.rewrite_doc({"cli-year": "<!-- bench:cli-year -->\nyear\n<!-- /bench:cli-year -->"}, new)
+    assert added.index("new cli") < added.index("year") < added.index("## Reading")
+    assert bench.rewrite_doc({}, "# Perf\n").endswith("## Results\n")
+    m = {"date": "2026-12-03 13:00 UTC", "cpu": "x", "cores": 2, "ram_gb": 23.5, "python": "3.11", "duckdb": "2",
+         "gx": "1", "pandas": "3", "pyarrow": "26"}
+    blocks = bench.results_blocks({"cli": {"period": "2025-12", "scope": "ALL", "runs": [_cli_result(44.0, 15.6, 1800.0, [700.0])]}}, m, 180.0)
+    assert list(blocks) == ["cli"] and blocks["cli"].startswith("<!-- bench:cli -->\n*Written by `benchmarks/bench.py` on 2026-12-03")

@@ -272,3 +272,56 @@ def test_parallel_parsing_gives_the_same_partition(sample, tmp_path, monkeypatch
     assert "survey/2025-11/broken.csv" in outcomes["serial"][0]
     assert outcomes["serial"][1] > 0
     assert outcomes["serial"] == outcomes["parallel"]
+
+
+def test_parse_workers_do_not_hold_the_callers_memory(sample, tmp_path, monkeypatch):
+    """The parse workers are fresh interpreters, not forks of the caller: a worker forked
+    from a large process (``harmoni run`` late in a twelve-month range) counted all of the
+    caller's pages in its own resident set. Here the caller holds 600 MB; every worker
+    stays far below it while parsing the month's real files."""
+    import os
+    import threading
+    import time
+
+    from harmoni_pipeline import forking
+    from harmoni_pipeline.ingest import runner
+    from harmoni_pipeline.pii import Pseudonymizer
+    from harmoni_pipeline.regions import Regions
+    from harmoni_pipeline.settings import Settings
+
+    settings = Settings.from_env(landing_dir=sample[0], warehouse_dir=tmp_path / "wh", scope="35.13", pii_key="k")
+    files, _ = runner.plan_partition("survey", "2025-11", settings=settings, warehouse=Warehouse(tmp_path / "wh", catalog_tables()))
+    monkeypatch.setattr(forking, "cpus", lambda: 2)
+    held = bytearray(600 * 2**20)
+    held[:: 4096] = b"\x01" * len(held[:: 4096])  # resident, not only reserved
+    peaks: dict[int, int] = {}
+    done = threading.Event()
+
+    def watch() -> None:
+        me = os.getpid()
+        while not done.is_set():
+            for task in os.listdir(f"/proc/{me}/task"):
+                try:
+                    children = open(f"/proc/{me}/task/{task}/children").read().split()
+                except OSError:
+                    continue
+                for pid in map(int, children):
+                    try:
+                        status = open(f"/proc/{pid}/status").read()
+                    except OSError:
+                        continue
+                    kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+                    peaks[pid] = max(peaks.get(pid, 0), kb)
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        outcomes = list(runner.parse_files(files, settings, Regions.load(), Pseudonymizer("k"), min_bytes=0))
+    finally:
+        done.set()
+        watcher.join()
+    assert outcomes and all(outcome.rows_read > 0 for outcome in outcomes)
+    assert peaks, "no worker process was seen"
+    assert max(peaks.values()) < 400 * 1024, f"a worker held {max(peaks.values()) // 1024} MB"
+    del held

@@ -233,7 +233,7 @@ def read_csv_table(path: Path, display_path: str) -> RawTable:
             display_path, f"the header line has {n_columns:,} fields, more than a table may have ({MAX_COLUMNS:,})"
         )
     data_lines = lines[1:]
-    body = data[starts[1] :] if starts.size > 1 else b""
+    body = pa.py_buffer(data).slice(int(starts[1])) if starts.size > 1 else pa.py_buffer(b"")  # no copy
 
     placeholder = [f"c{i}" for i in range(n_columns)]
     if data_lines.size:
@@ -248,7 +248,7 @@ def read_csv_table(path: Path, display_path: str) -> RawTable:
 
         def parse(use_threads: bool) -> pa.Table:
             return pacsv.read_csv(
-                pa.py_buffer(body),
+                body,
                 read_options=pacsv.ReadOptions(column_names=placeholder, block_size=1 << 24, use_threads=use_threads),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row
@@ -280,7 +280,11 @@ def read_csv_table(path: Path, display_path: str) -> RawTable:
                     display_path, f"malformed CSV: {table.num_rows} rows parsed but {len(line_of)} records found"
                 )
             data_lines = np.asarray(line_of, dtype=np.int64)
-        columns = [_clean_strings(table.column(i)) for i in range(n_columns)]
+        del data, original, arr, body  # the text is parsed: only the table is needed from here
+        columns = []
+        for _ in range(n_columns):  # each parsed column is freed as soon as its clean copy exists
+            columns.append(_clean_strings(table.column(0)))
+            table = table.remove_column(0)
     else:
         columns = [pd.Series([], dtype=STRING) for _ in range(n_columns)]
     frame = _finish_columns(display_path, raw_names, columns)
@@ -309,7 +313,9 @@ def _slow_line_numbers(data: bytes, delimiter: str) -> list[int]:
 
 def _clean_strings(column: pa.ChunkedArray) -> pd.Series:
     trimmed = pc.utf8_trim_whitespace(column)
-    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    empty = pc.equal(trimmed, "")
+    if pc.any(empty).as_py():  # a copy of the column only where a cell is blank
+        trimmed = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
     return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(trimmed)), dtype=STRING)
 
 

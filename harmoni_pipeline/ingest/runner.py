@@ -9,6 +9,8 @@ live in the parser modules; file layout in :mod:`harmoni_pipeline.warehouse`.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -17,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from harmoni_pipeline.forking import fork_map
+from harmoni_pipeline import forking
 from harmoni_pipeline.ingest import audit
 from harmoni_pipeline.ingest.common import ParsedFile, UnreadableFile
 from harmoni_pipeline.ingest.landing import EXTENSIONS, HashCache, LandingFile, first_copies, partition_files
@@ -105,8 +107,20 @@ def parse_one(file: LandingFile, settings: Settings, regions: Regions, pseudonym
 
 
 #: a partition with at least this many bytes to parse is parsed by one worker process per
-#: CPU (fork); smaller ones in-process, where starting workers would cost more than it saves
+#: CPU; smaller ones in-process, where starting workers would cost more than it saves
 PARALLEL_MIN_BYTES = 48 * 2**20
+_WORKER_ARGS: tuple | None = None  # (settings, regions, pseudonymizer), set in each worker by _init_worker
+
+
+def _worker_context():
+    """Parse workers are fresh interpreters (``spawn``), not forks of the calling process:
+    a worker forked from the caller counts every page the caller holds in its own resident
+    set (a ``harmoni run`` process late in a twelve-month range: ≈ 1 GB before the worker
+    has read a byte); a spawned one holds the parsers' imports (≈ 0.14 GB) and what it
+    parses. So the parse does not use :func:`~harmoni_pipeline.forking.fork_map`. A script
+    that stages a large partition must guard its entry point (``if __name__ ==
+    "__main__":``), as multiprocessing requires for ``spawn``."""
+    return multiprocessing.get_context("spawn")
 
 
 def _parse_or_error(file: LandingFile, settings, regions, pseudonymizer) -> ParsedFile | UnreadableFile:
@@ -114,6 +128,15 @@ def _parse_or_error(file: LandingFile, settings, regions, pseudonymizer) -> Pars
         return parse_one(file, settings, regions, pseudonymizer)
     except UnreadableFile as exc:
         return exc
+
+
+def _init_worker(settings: Settings, regions: Regions, pseudonymizer: Pseudonymizer) -> None:
+    global _WORKER_ARGS
+    _WORKER_ARGS = (settings, regions, pseudonymizer)
+
+
+def _parse_in_worker(file: LandingFile) -> ParsedFile | UnreadableFile:
+    return _parse_or_error(file, *_WORKER_ARGS)
 
 
 def parse_files(
@@ -124,11 +147,17 @@ def parse_files(
 
     Parsing is CPU-bound Python/pandas work per file and files are independent, so a
     partition of at least ``min_bytes`` (default ``PARALLEL_MIN_BYTES``) is spread over
-    one forked worker process per CPU (:func:`~harmoni_pipeline.forking.fork_map`);
-    results come back in order."""
+    one worker process per CPU (:func:`_worker_context`; each gets ``settings``,
+    ``regions`` and ``pseudonymizer`` pickled once); results come back in order."""
     threshold = PARALLEL_MIN_BYTES if min_bytes is None else min_bytes
-    workers = None if sum(f.bytes for f in files) >= threshold else 1
-    yield from fork_map(lambda file: _parse_or_error(file, settings, regions, pseudonymizer), files, workers=workers)
+    workers = min(len(files), forking.cpus())
+    if workers < 2 or sum(f.bytes for f in files) < threshold:
+        for file in files:
+            yield _parse_or_error(file, settings, regions, pseudonymizer)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(), initializer=_init_worker,
+                             initargs=(settings, regions, pseudonymizer)) as pool:
+        yield from pool.map(_parse_in_worker, files)
 
 
 def _with_provenance(parsed: ParsedFile, file: LandingFile, order: int, key_id: str, run_id: str) -> pd.DataFrame:

@@ -185,10 +185,12 @@ _STATUS_RULE = {OUT_OF_SCALE: "out_of_scale", INVALID: "invalid_value"}
 @dataclass
 class _Classified:
     """A column classified over its distinct values: ``value`` (float with NaN, or
-    object) and ``status`` (int8: OK / OUT_OF_SCALE / INVALID) per row."""
+    object), ``status`` (int8: OK / OUT_OF_SCALE / INVALID) and ``present`` (bool: the
+    cell is not missing) per row."""
 
     value: np.ndarray
     status: np.ndarray
+    present: np.ndarray
 
     def as_integers(self, dtype: str, index: pd.Index) -> pd.Series:
         missing = np.isnan(self.value)
@@ -206,7 +208,7 @@ def _classify_uniques(values: pd.Series, classify, numeric: bool = True) -> _Cla
     else:
         table = np.array([v for v, _ in results], dtype=object)
     status = np.array([st for _, st in results], dtype=np.int8)
-    return _Classified(table[codes], status[codes])
+    return _Classified(table[codes], status[codes], codes >= 0)
 
 
 _NUMBER = re.compile(r"^[+-]?\d{1,15}(?:[.,]\d+)?$")  # longer: not a plausible answer
@@ -403,7 +405,7 @@ def parse_survey_file(
     lo, hi = answer_scale()
     classify_answer = _answer_classifier(likert_labels(), lo, hi)
     item_values: dict[str, pd.Series] = {}
-    answered = pd.Series(False, index=frame.index)
+    answered = np.zeros(n, dtype=bool)
     status_by_item: dict[str, np.ndarray] = {}
     for code in ITEMS:
         header_name = layout.items.get(code)
@@ -414,7 +416,7 @@ def parse_survey_file(
         cells = _classify_uniques(raw, classify_answer)
         item_values[code] = cells.as_integers("Int8", frame.index)
         status_by_item[code] = cells.status
-        answered |= raw.notna()
+        answered |= cells.present  # the factorize's missing cells: no second pass over the text
     for status, what in (
         (OUT_OF_SCALE, f"item answer outside the scale {lo}–{hi}"),
         (INVALID, "item answer that is neither a whole number nor a Likert label"),
