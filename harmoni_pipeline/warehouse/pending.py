@@ -39,7 +39,7 @@ class PendingCandidates:
         The run id names it, so a check in another process of the same run finds it."""
         path = self._pending_path(run_id, table, period, part)
         self.prune_pending()
-        self.storage.place(self._write_local(data, path.name)[0], path)
+        self.storage.place(self._write_local(data, path.name), path)
         return path
 
     def prune_pending(self, keep: float = PENDING_KEEP_SECONDS) -> None:

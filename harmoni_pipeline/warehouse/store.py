@@ -13,7 +13,6 @@ import datetime as dt
 import os
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePath
 
 import pyarrow as pa
@@ -170,29 +169,23 @@ class Warehouse(PendingCandidates, CatalogViews):
         version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
         return self.partition_dir(table, period) / f"{part}{VERSION_SEP}{version}.parquet"
 
-    def _write_local(self, data: pa.Table, name: str) -> tuple[Path, str]:
+    def _write_local(self, data: pa.Table, name: str, content_hash: str | None = None) -> Path:
         """Write ``data`` as Parquet to a local temporary file (fsynced), with its content
-        hash in the footer so that publishing never needs to read the rows again; returns
-        the file and the hash. The hash is computed in a second thread while the Parquet is
-        encoded (both work outside the GIL: hashlib on large buffers, Arrow's encoder), and
-        written into the footer's key-value metadata when the rows are in."""
+        hash in the footer so that publishing never needs to read the rows again."""
         tmp = self._scratch(f"{name}.{uuid.uuid4().hex}.tmp")
-        kept = {k: v for k, v in (data.schema.metadata or {}).items() if k != HASH_KEY.encode()}
-        rows = data.replace_schema_metadata(kept or None)  # a table read back carries no stale hash into the file
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(content_sha256, data)  # of the table as given, as before
-            with pq.ParquetWriter(tmp, rows.schema, compression="zstd") as writer:
-                writer.write_table(rows, row_group_size=256_000)
-                writer.add_key_value_metadata({HASH_KEY: digest.result()})
+        metadata = {HASH_KEY: content_hash or content_sha256(data)}
+        pq.write_table(data.replace_schema_metadata({**(data.schema.metadata or {}), **metadata}), tmp,
+                       compression="zstd", row_group_size=256_000)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        return tmp, digest.result()
+        return tmp
 
     def stage(self, table: str, period: str, data: pa.Table, part: str = "data") -> tuple[Path, Published]:
         """Write ``data`` to a local temporary file (on the warehouse's filesystem when
         it is local). Nothing is visible to readers until :meth:`publish`."""
         final = self._final_path(table, period, part)
-        tmp, digest = self._write_local(data, f"{table}.{period}.{part}")
+        digest = content_sha256(data)
+        tmp = self._write_local(data, f"{table}.{period}.{part}", digest)
         return tmp, Published(table=table, period=period, path=final, rows=data.num_rows,
                               bytes=tmp.stat().st_size, content_sha256=digest, url=self.storage.url(final))
 
