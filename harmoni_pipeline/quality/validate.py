@@ -101,7 +101,7 @@ def validate_marts(candidates: MutableMapping[str, pa.Table], period: str, *, me
     tables = list(candidates)
     if not getattr(candidates, "forkable", True):
         workers = 1
-    weights = [_rows(candidates, table) for table in tables]
+    weights = None if workers == 1 else [_rows(candidates, table) for table in tables]  # only to order the workers
     validate = partial(_validate_table, candidates, period=period, methodology=methodology, run_name=run_name)
     report = ValidationReport()
     for table, part in zip(tables, fork_map(validate, tables, workers=workers, weights=weights)):
