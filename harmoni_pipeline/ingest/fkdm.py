@@ -330,27 +330,34 @@ def _resolve_region(col, regions, scope, rej: Rejections, *, has_code: bool, has
     kode_kecamatan = _empty_string(n)
     kode_desa = _empty_string(n)
 
-    raw_code = col["kode_desa"].str.strip()
-    by_code = raw_code.notna() if has_code else pd.Series(False, index=raw_code.index)
+    index = col["kode_desa"].index
+    # the code rules look at one value at a time: they run on the distinct codes
+    codes, distinct = _distinct(col["kode_desa"])
+    distinct_code = distinct.str.strip()
+    raw_code = _spread_to_rows(distinct_code, codes, index)
+    by_code = raw_code.notna() if has_code else pd.Series(False, index=index)
     if has_code and not has_names:
         rej.add(raw_code.isna(), "missing_field", "kode_desa", message="kode_desa is empty")
     if by_code.any():
-        code_like = raw_code.str.fullmatch(r"[\d._]+").fillna(False).astype(bool)
+        distinct_like = distinct_code.str.fullmatch(r"[\d._]+").fillna(False).astype(bool)
+        code_like = _spread_flags(distinct_like, codes, index)
         rej.add(by_code & ~code_like, "invalid_value", "kode_desa", raw_code,
                 message="kode_desa is not a Kemendagri desa code (PP.KK.CC.DDDD)")
-        ask = by_code & code_like
-        idx = ask[ask].index
-        res = regions.resolve_desa(
-            raw_code[idx].reset_index(drop=True),
-            pd.Series(pd.NA, index=range(len(idx)), dtype="string"),
-            scope,
-            required=True,
+        distinct_ask = (distinct_code.notna() & distinct_like).to_numpy(dtype=bool)
+        asked = distinct_code[distinct_ask].reset_index(drop=True)
+        res = regions.resolve_desa(asked, pd.Series(pd.NA, index=asked.index, dtype="string"), scope, required=True)
+        # each row's position in ``asked`` (-1: not asked), so the results are taken per row
+        position = np.full(len(distinct) + 1, -1, dtype=np.intp)
+        position[np.flatnonzero(distinct_ask)] = np.arange(len(asked))
+        row_position = position[codes]  # code -1 (NA) → the last entry, -1
+        code, rule, message = (
+            pd.Series(res[name].astype("string").array.take(row_position, allow_fill=True), index=index)
+            for name in ("kode", "rule", "message")
         )
-        code, rule, message = _spread(res, idx, raw_code.index)
         _add_resolver_rules(rej, rule, message, "kode_desa", raw_code)
-        ok = ask & rule.isna() & code.notna()
-        kode_desa = kode_desa.mask(ok, code)
-        kode_kecamatan = kode_kecamatan.mask(ok, code.str.slice(0, 8))
+        ok = (row_position >= 0) & rule.isna().to_numpy() & code.notna().to_numpy()
+        kode_desa = code.where(ok)
+        kode_kecamatan = kode_desa.str.slice(0, 8)
 
     if has_names:
         by_name = ~by_code
