@@ -328,3 +328,29 @@ def test_hundred_thousand_reports_parse_in_seconds(tmp_path, regions, pseudonymi
     assert parsed.rows_read == n
     assert_accounting(parsed)
     assert len(parsed.accepted) == 3 * n // 4 - 0  # every 4th row: Kota Probolinggo + bad jenis_athg
+
+
+def test_known_desa_codes_skip_the_resolver_with_the_same_outcome(tmp_path, regions, pseudonymizer):
+    """Canonical in-scope desa codes are looked up in a cached index instead of the
+    resolver; every code form must still give the resolver's code, rule and message."""
+    from harmoni_pipeline.ingest.fkdm import _desa_codes_in_scope
+
+    codes = ["35.13.19.2001", " 35.13.19.2001 ", "3513192001", "35_13_19_2001", "35.13.19", "35.74.01.1001",
+             "35.13.19.9999", "35.13.19.2001.5", "99.99.99.9999"]
+    path = tmp_path / "kode.csv"
+    rows = [f"FK/{i},2025-03-02,2025-03-01,{c},politik,A,hijau,baru" for i, c in enumerate(codes)]
+    path.write_text("no_laporan,tgl_lapor,tgl_kejadian,kode_desa,bidang,jenis_athg,kualifikasi,status\n"
+                    + "\n".join(rows) + "\n")
+    for scope in ("35.13", "ALL"):
+        parsed = parse(path, regions, pseudonymizer, scope=scope)
+        expected = regions.resolve_desa(pd.Series([c.strip() for c in codes], dtype="string"),
+                                        pd.Series(pd.NA, index=range(len(codes)), dtype="string"), scope,
+                                        required=True)
+        got = parsed.accepted.set_index("line")["kode_desa"].reindex(range(2, 2 + len(codes)))
+        assert list(got.fillna("-")) == list(expected["kode"].fillna("-"))
+        rejected = parsed.rejected.set_index("line").reindex(range(2, 2 + len(codes)))
+        assert list(rejected["rule"].fillna("-")) == list(expected["rule"].fillna("-"))
+        assert list(rejected["message"].fillna("-")) == list(expected["message"].fillna("-"))
+    assert _desa_codes_in_scope(regions, "ALL") is _desa_codes_in_scope(regions, "ALL")
+    assert "35.74.01.1001" in _desa_codes_in_scope(regions, "ALL")
+    assert "35.74.01.1001" not in _desa_codes_in_scope(regions, "35.13")

@@ -49,6 +49,7 @@ Choices where the contract is open (kept deliberately small and strict):
 from __future__ import annotations
 
 import re
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -344,19 +345,28 @@ def _resolve_region(col, regions, scope, rej: Rejections, *, has_code: bool, has
         rej.add(by_code & ~code_like, "invalid_value", "kode_desa", raw_code,
                 message="kode_desa is not a Kemendagri desa code (PP.KK.CC.DDDD)")
         distinct_ask = (distinct_code.notna() & distinct_like).to_numpy(dtype=bool)
-        asked = distinct_code[distinct_ask].reset_index(drop=True)
-        res = regions.resolve_desa(asked, pd.Series(pd.NA, index=asked.index, dtype="string"), scope, required=True)
-        # each row's position in ``asked`` (-1: not asked), so the results are taken per row
-        position = np.full(len(distinct) + 1, -1, dtype=np.intp)
-        position[np.flatnonzero(distinct_ask)] = np.arange(len(asked))
-        row_position = position[codes]  # code -1 (NA) → the last entry, -1
-        code, rule, message = (
-            pd.Series(res[name].astype("string").array.take(row_position, allow_fill=True), index=index)
-            for name in ("kode", "rule", "message")
-        )
-        _add_resolver_rules(rej, rule, message, "kode_desa", raw_code)
-        ok = (row_position >= 0) & rule.isna().to_numpy() & code.notna().to_numpy()
-        kode_desa = code.where(ok)
+        text = distinct_code.to_numpy(dtype=object, na_value=None)
+        # a canonical code of a desa in scope resolves to itself, without a rule: only the
+        # other codes go to the resolver
+        known = distinct_ask & (_desa_codes_in_scope(regions, scope).get_indexer(text) >= 0)
+        slow = distinct_ask & ~known
+        kode = np.where(known, text, None)
+        rule = np.full(len(text), None, dtype=object)
+        message = np.full(len(text), None, dtype=object)
+        if slow.any():
+            asked = distinct_code[slow].reset_index(drop=True)
+            res = regions.resolve_desa(asked, pd.Series(pd.NA, index=asked.index, dtype="string"), scope,
+                                       required=True)
+            kode[slow], rule[slow], message[slow] = (
+                res[name].to_numpy(dtype=object, na_value=None) for name in ("kode", "rule", "message")
+            )
+        ok = distinct_ask & pd.isna(rule) & pd.notna(kode)
+        per_row = {
+            name: _spread_to_rows(pd.Series(values, dtype="string"), codes, index)
+            for name, values in (("kode", np.where(ok, kode, None)), ("rule", rule), ("message", message))
+        }
+        _add_resolver_rules(rej, per_row["rule"], per_row["message"], "kode_desa", raw_code)
+        kode_desa = per_row["kode"]
         kode_kecamatan = kode_desa.str.slice(0, 8)
 
     if has_names:
@@ -384,6 +394,22 @@ def _resolve_region(col, regions, scope, rej: Rejections, *, has_code: bool, has
                 kode_desa = kode_desa.mask(desa_ok, desa_code)
                 kode_kecamatan = kode_kecamatan.mask(desa_ok, kec_code)
     return kode_kecamatan, kode_desa
+
+
+_DESA_CODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Regions → {scope: Index}
+
+
+def _desa_codes_in_scope(regions, scope: str) -> pd.Index:
+    """The Kemendagri desa codes of ``regions`` inside ``scope``, as an Index (its hash
+    table is built on the first look-up), kept per ``Regions`` object and scope."""
+    try:
+        by_scope = _DESA_CODES.setdefault(regions, {})
+    except TypeError:  # not weak-referenceable: built per call
+        by_scope = {}
+    if scope not in by_scope:
+        codes = regions.desa["kode"]
+        by_scope[scope] = pd.Index(codes[regions.in_scope(codes, scope).to_numpy()].to_numpy(dtype=object))
+    return by_scope[scope]
 
 
 def _spread(res: pd.DataFrame, idx: pd.Index, index: pd.Index) -> tuple[pd.Series, pd.Series, pd.Series]:
