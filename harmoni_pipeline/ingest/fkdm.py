@@ -183,6 +183,37 @@ def _spread_flags(per_distinct: pd.Series, codes: np.ndarray, index: pd.Index) -
     return pd.Series(flags[codes], index=index, copy=False)
 
 
+def _bidang(raw: pd.Series) -> pd.Series:
+    key = raw.str.strip().str.casefold().str.replace(r"[\s_&/+]+|-+", "-", regex=True)
+    key = key.str.replace(r"-+", "-", regex=True).str.strip("-")
+    return key.where(key.isin(BIDANG))
+
+
+def _jenis_athg(raw: pd.Series) -> pd.Series:
+    return raw.str.strip().str.casefold().map(JENIS_ATHG).astype("string")
+
+
+def _kualifikasi(raw: pd.Series) -> pd.Series:
+    key = raw.str.strip().str.casefold().str.replace(r"[\s_\-]+", "", regex=True)
+    return key.where(key.isin(KUALIFIKASI))
+
+
+def _status(raw: pd.Series) -> pd.Series:
+    key = raw.str.strip().str.casefold()
+    return key.where(key.isin(STATUS))
+
+
+# each coded field's canonical value of a raw value (NA when unknown)
+_CODED_KEY = {"bidang": _bidang, "jenis_athg": _jenis_athg, "kualifikasi": _kualifikasi, "status": _status}
+
+
+def _spread_coded(raw: pd.Series, canonical) -> pd.Series:
+    """``canonical`` of each row's value, computed once per distinct value (a coded
+    column has a handful)."""
+    codes, distinct = _distinct(raw)
+    return _spread_to_rows(canonical(distinct), codes, raw.index)
+
+
 def _require_columns(columns: list[str], display_path: str) -> None:
     missing = [c for c in REQUIRED if c not in columns]
     if "kode_desa" not in columns and not {"kecamatan", "desa"} <= set(columns):
@@ -249,18 +280,8 @@ def parse_fkdm_file(
     for name in OPTIONAL_DATES:
         rej.add(dates[name] < lapor, "date_order", name, col[name], message=f"{name} is earlier than tgl_lapor")
 
-    # --- coded fields
-    bidang_key = col["bidang"].str.strip().str.casefold().str.replace(r"[\s_&/+]+|-+", "-", regex=True)
-    bidang_key = bidang_key.str.replace(r"-+", "-", regex=True).str.strip("-")
-    athg_key = col["jenis_athg"].str.strip().str.casefold()
-    kual_key = col["kualifikasi"].str.strip().str.casefold().str.replace(r"[\s_\-]+", "", regex=True)
-    status_key = col["status"].str.strip().str.casefold()
-    coded = {
-        "bidang": bidang_key.where(bidang_key.isin(BIDANG)),
-        "jenis_athg": athg_key.map(JENIS_ATHG).astype("string"),
-        "kualifikasi": kual_key.where(kual_key.isin(KUALIFIKASI)),
-        "status": status_key.where(status_key.isin(STATUS)),
-    }
+    # --- coded fields: normalised and checked on each column's distinct values
+    coded = {name: _spread_coded(col[name], _CODED_KEY[name]) for name in _CODED_KEY}
     allowed = {
         "bidang": " | ".join(BIDANG),
         "jenis_athg": "A | T | H | G or ancaman | tantangan | hambatan | gangguan",
