@@ -148,20 +148,20 @@ def _parse_date_columns(col: dict[str, pd.Series], names) -> dict[str, tuple[pd.
 def _parse_distinct_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """:func:`parse_dates` of a few (distinct) values, row by row of ``text``."""
     text = text.str.strip()
-    dates = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
-    iso = text.str.match(_ISO_DATE).fillna(False).astype(bool)
+    dates = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[s]")
+    iso = text.str.match(_ISO_DATE).to_numpy(dtype=bool, na_value=False)
     if iso.any():
         parsed = pd.to_datetime(text[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        dates[iso] = parsed.astype("datetime64[s]")
-    dmy = ~iso & text.str.match(_DMY_DATE).fillna(False).astype(bool)
+        dates[iso] = parsed.to_numpy(dtype="datetime64[s]")
+    dmy = ~iso & text.str.match(_DMY_DATE).to_numpy(dtype=bool, na_value=False)
     if dmy.any():  # the minority form: extracted only where it occurs
         parts = text[dmy].str.extract(_DMY_DATE)
         canonical = parts[2] + "-" + parts[1].str.zfill(2) + "-" + parts[0].str.zfill(2)
-        dates[dmy] = pd.to_datetime(canonical, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
-    in_range = dates.dt.year.between(MIN_YEAR, MAX_YEAR).fillna(False).astype(bool)
-    dates = dates.where(in_range)
-    invalid = text.notna() & dates.isna()
-    return dates, invalid.fillna(False).astype(bool)
+        dates[dmy] = pd.to_datetime(canonical, format="%Y-%m-%d", errors="coerce").to_numpy(dtype="datetime64[s]")
+    year = dates.astype("datetime64[Y]").astype(np.int64) + 1970  # NaT: far below MIN_YEAR
+    dates[(year < MIN_YEAR) | (year > MAX_YEAR)] = np.datetime64("NaT")
+    invalid = text.notna().to_numpy(dtype=bool) & np.isnat(dates)
+    return pd.Series(dates, index=text.index), pd.Series(invalid, index=text.index)
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
