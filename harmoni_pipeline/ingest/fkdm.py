@@ -7,7 +7,10 @@ resolving region names :mod:`~harmoni_pipeline.regions`', pseudonyms
 :mod:`~harmoni_pipeline.pii`'s; which version of a report wins across files and periods
 is decided downstream (the event pillar), not here.
 
-Everything is column-wise pandas: no Python loop runs over the rows.
+Everything is column-wise pandas: no Python loop runs over the rows. Rules that read one
+value at a time (dates, coded fields, ``kode_desa``) run on a column's distinct values
+and are spread back to the rows: a file's values repeat, and the fixed cost of each
+pandas call, not the rows, is most of the work on files of a few thousand rows.
 
 Choices where the contract is open (kept deliberately small and strict):
 - **Headers** are matched after normalisation (case, surrounding spaces, punctuation and
