@@ -313,8 +313,12 @@ def parse_fkdm_file(
     candidate = no_laporan.where(valid)
     repeated = candidate.notna() & candidate.duplicated(keep="last")
     if repeated.any():
-        kept_line = lines.where(valid).groupby(candidate).transform("max")
-        kept = kept_line.astype("Int64").astype("string")
+        # the highest line of each no_laporan among the valid rows (candidate is NA elsewhere)
+        group, _ = pd.factorize(candidate.array, use_na_sentinel=True)
+        counted = group >= 0
+        highest = np.zeros(int(group.max()) + 1, dtype=np.int64)
+        np.maximum.at(highest, group[counted], lines.to_numpy(dtype=np.int64)[counted])
+        kept = pd.Series(highest[group], index=lines.index).astype("string")  # read only where repeated
         message = "no_laporan repeated in the file; the last row (line " + kept + ") is kept"
         rej.add(repeated, "duplicate_in_file", "no_laporan", no_laporan, message=message)
 
