@@ -21,6 +21,7 @@ from harmoni_pipeline.scoring.integration import AssignmentError
 from harmoni_pipeline.scoring.lineage import mart_lineage
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
 from harmoni_pipeline.trace.schemas import TRAIL_SCHEMAS, TRAIL_TABLES
+from harmoni_pipeline.warehouse.pending import Written
 
 SCORING_CODE_VERSION = f"{methodology_mod.DEFAULT_VERSION.lower()}-1"  # hm-2026.1-1
 OWNERS = ["team:data-engineering"]
@@ -113,7 +114,8 @@ def _write_candidates(context: dg.AssetExecutionContext, ctx: marts.PeriodContex
             context.log.warning(warning)
         for table in list(result.tables):
             data = result.tables.pop(table)  # each table let go once written: the trail alone is ≈ 0.7 GB nationally
-            path = ctx.warehouse.write_pending(table, ctx.period, data, ctx.run_id)
+            path = data.path if isinstance(data, Written) else ctx.warehouse.write_pending(table, ctx.period, data,
+                                                                                            ctx.run_id)
             yield dg.MaterializeResult(
                 asset_key=_key(table),
                 metadata={
@@ -172,7 +174,7 @@ def period_marts(context: dg.AssetExecutionContext, harmoni: HarmoniResource):
     memory.release()
     ctx = _context(context, harmoni)
     try:
-        sets = marts.build_period(ctx, harmoni.settings().landing_root())
+        sets = marts.build_period(ctx, harmoni.settings().landing_root(), write_early=True)
     except (AssignmentError, MixedKeysError) as exc:  # not transient: a file or a re-staging fixes it
         raise dg.Failure(str(exc), allow_retries=False) from exc
     for held_back in standing.blocked(ctx.warehouse, marts.input_partitions(ctx)):

@@ -646,3 +646,31 @@ def test_mart_candidates_are_validated_one_table_after_another_into_one_report(w
     assert set(report.docs_pages) == suites and all(page.is_file() for page in report.docs_pages.values())
     index = report.docs_index.read_text(encoding="utf-8")
     assert all(suite in index for suite in suites)
+
+
+def test_writing_the_respondents_trail_early_changes_no_table(world):
+    """The marts step writes ``audit.score_respondents`` as the run's candidate as soon as it
+    is built (``write_early``), and the rest of the trail counts its rows from that file:
+    every table of the period equals the one built with the trail held in memory, and the
+    early candidate is the run's pending file of that table, with the same content hash."""
+    from harmoni_pipeline.trace.schemas import RESPONDENTS
+    from harmoni_pipeline.warehouse.layout import content_sha256
+    from harmoni_pipeline.warehouse.pending import Written
+
+    ctx = PeriodContext(MONTH, world.warehouse, world.regions, SCOPE, world.methodology, "early")
+    sets = build_period(ctx, world.landing, write_early=True)
+    written = sets["trail"].tables[RESPONDENTS]
+    assert isinstance(written, Written)
+    assert written.path == world.warehouse._pending_path("early", RESPONDENTS, MONTH, "data")
+    assert written.num_rows == world.trail[RESPONDENTS].num_rows > 0
+    assert world.warehouse.content_hash(written.path) == content_sha256(world.trail[RESPONDENTS])
+    assert world.warehouse.read_pending(RESPONDENTS, MONTH, "early").select(
+        [n for n in TRAIL_SCHEMAS[RESPONDENTS].names if n != "run_id"]).equals(
+        world.trail[RESPONDENTS].select([n for n in TRAIL_SCHEMAS[RESPONDENTS].names if n != "run_id"]))
+    for table, data in sets["trail"].tables.items():
+        if table != RESPONDENTS:
+            assert content_sha256(data) == content_sha256(world.trail[table]), table
+            assert data.num_rows > 0, table
+    for name in ("ihai", "ikn", "integration"):
+        for table, data in sets[name].tables.items():
+            assert content_sha256(data) == content_sha256(world.marts[table]), table

@@ -26,9 +26,10 @@ from harmoni_pipeline.scoring import ikn as ikn_mod
 from harmoni_pipeline.scoring import inputs, integration, population, survey
 from harmoni_pipeline.scoring.rollup import weighted_rollup
 from harmoni_pipeline.scoring.schemas import MART_SCHEMAS
-from harmoni_pipeline.trace.build import WINDOW_COLUMNS, build_trail, respondents
-from harmoni_pipeline.trace.schemas import TRAIL_TABLES
+from harmoni_pipeline.trace.build import WINDOW_COLUMNS, build_trail, respondents, respondents_table
+from harmoni_pipeline.trace.schemas import RESPONDENTS, TRAIL_TABLES
 from harmoni_pipeline.warehouse import Warehouse
+from harmoni_pipeline.warehouse.pending import Written
 from harmoni_pipeline.scoring.arrays import member
 
 IHAI_TABLES = ["marts.ihai_kecamatan", "marts.ihai_variabel", "marts.ihai_kabupaten", "marts.ihai_provinsi"]
@@ -249,10 +250,16 @@ def input_partitions(ctx: PeriodContext) -> dict[str, list[str]]:
     return {"survey": months, "fkdm": months, "stats": years}
 
 
-def build_period(ctx: PeriodContext, landing: Path) -> dict[str, MartSet]:
+def build_period(ctx: PeriodContext, landing: Path, *, write_early: bool = False) -> dict[str, MartSet]:
     """Every mart of the period, from one read of its inputs, and the auditor's trail of
     its scores: ``{"ihai", "ikn", "integration", "trail"}`` → their tables, facts and
-    warnings. Published together as the period's snapshot (or not at all)."""
+    warnings. Published together as the period's snapshot (or not at all).
+
+    ``write_early``: the respondents' trail — the largest table, two rows per respondent —
+    is written as the run's pending candidate (``ctx.run_id``) as soon as it is built and
+    comes back as a :class:`~harmoni_pipeline.warehouse.pending.Written`; the rest of the
+    trail then reads it from that file instead of holding it (issue 19: a late month of a
+    twelve-month range peaked above 2 GB there)."""
     read = read_inputs(ctx)
     ihai = build_ihai(ctx, read)
     ikn = build_ikn(ctx, read)
@@ -269,6 +276,9 @@ def build_period(ctx: PeriodContext, landing: Path) -> dict[str, MartSet]:
     window.drop(columns=window.columns.difference([source for _, source in WINDOW_COLUMNS]), inplace=True)
     used = respondents(window, scores)
     del window, scores
+    used = respondents_table(used, ctx)
+    if write_early:
+        used = Written(ctx.warehouse.write_pending(RESPONDENTS, ctx.period, used, ctx.run_id), used.num_rows)
     trail = build_trail(ctx, read, used, ikn.evidence.pop("konteks"))
     del used
     facts = {"trail_seconds": round(time.perf_counter() - started, 3), **{t: d.num_rows for t, d in trail.items()}}

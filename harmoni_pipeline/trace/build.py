@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harmoni_pipeline.scoring import events, population
+from harmoni_pipeline.warehouse.pending import Written
 from harmoni_pipeline.trace.schemas import REPORTS, RESPONDENTS, RUNS, SOURCES, STATISTICS, TRAIL_SCHEMAS
 
 if TYPE_CHECKING:
@@ -97,8 +98,8 @@ USED_SQL = """
         staging_run_id FROM t_statistics
 """
 
-SOURCES_SQL = f"""
-WITH used AS ({USED_SQL}),
+SOURCES_SQL = """
+WITH used AS ({used}),
 per_file AS (
     SELECT kode_kecamatan, indeks, kind, source_path AS path, source_sha256 AS sha256, arrival_period,
         count(*) AS rows_used
@@ -106,10 +107,10 @@ per_file AS (
 ), files AS (
     SELECT sha256, path, period, any_value(format) AS format, max(rows_read) AS rows_read,
         max(rows_rejected) AS rows_rejected
-    FROM ({{source_files}}) WHERE sha256 IN (SELECT sha256 FROM per_file) GROUP BY ALL
+    FROM ({source_files}) WHERE sha256 IN (SELECT sha256 FROM per_file) GROUP BY ALL
 ), rules AS (
     SELECT sha256, path, period, string_agg(rule || ' ' || CAST(n AS VARCHAR), ', ' ORDER BY n DESC, rule) AS rejected_rules
-    FROM (SELECT sha256, path, period, rule, count(*) AS n FROM ({{rejected_rows}})
+    FROM (SELECT sha256, path, period, rule, count(*) AS n FROM ({rejected_rows})
           WHERE sha256 IN (SELECT sha256 FROM per_file) GROUP BY ALL)
     GROUP BY ALL
 )
@@ -122,9 +123,9 @@ LEFT JOIN rules r ON r.sha256 = u.sha256 AND r.path = u.path AND r.period = u.ar
 ORDER BY u.kode_kecamatan, u.indeks, u.kind, u.arrival_period, u.path
 """
 
-RUNS_SQL = f"""
+RUNS_SQL = """
 SELECT kode_kecamatan, indeks, table_name, arrival_period AS partition, staging_run_id, count(*) AS rows_used
-FROM ({USED_SQL}) GROUP BY ALL
+FROM ({used}) GROUP BY ALL
 ORDER BY kode_kecamatan, indeks, table_name, partition, staging_run_id
 """
 
@@ -202,11 +203,20 @@ def _finish(data: pa.Table, name: str, ctx: PeriodContext) -> pa.Table:
     return data.select(schema.names).cast(schema).combine_chunks()
 
 
-def build_trail(ctx: PeriodContext, read: PeriodInputs, used: pa.Table, konteks: pd.DataFrame) -> dict[str, pa.Table]:
-    """The period's five trail tables. ``used``: the respondents both indices counted, as
-    :func:`respondents` takes them from the survey window (the rest of the trail does not
-    read the window, so the caller can let it go first); ``konteks``: the context values
-    of the IKN C pillar (``marts.ikn_konteks``'s frame)."""
+def respondents_table(used: pa.Table, ctx: PeriodContext) -> pa.Table:
+    """``audit.score_respondents`` as published, from :func:`respondents`' rows."""
+    return _finish(used, RESPONDENTS, ctx)
+
+
+def build_trail(ctx: PeriodContext, read: PeriodInputs, respondents_trail: pa.Table | Written,
+                konteks: pd.DataFrame) -> dict[str, pa.Table | Written]:
+    """The period's five trail tables. ``respondents_trail``: :func:`respondents_table`
+    (the rest of the trail does not read the survey window, so the caller can let it go
+    first), or that table already written as the run's candidate — then the queries that
+    count its rows per file and per staging run read the file, and the table (≈ 0.75 GB at
+    a twelve-month window's 2.3 M rows) is not held beside them (issue 19); it is returned
+    as given. ``konteks``: the context values of the IKN C pillar (``marts.ikn_konteks``'s
+    frame)."""
     m = ctx.methodology
     codes = ctx.codes()
     warehouse = ctx.warehouse
@@ -216,16 +226,21 @@ def build_trail(ctx: PeriodContext, read: PeriodInputs, used: pa.Table, konteks:
     margins = read.population[["tahun_margins", "tahun_total"]].astype("float64").rename_axis("kode_kecamatan").reset_index()
     frames = {"used_reports": reports, "stats": read.stats, "margins": margins, "konteks": konteks}
     out = {
-        RESPONDENTS: _finish(used, RESPONDENTS, ctx),
+        RESPONDENTS: respondents_trail,
         REPORTS: _finish(_run(warehouse, REPORTS_SQL, frames, {"codes": list(codes)}), REPORTS, ctx),
         STATISTICS: _finish(_run(warehouse, STATISTICS_SQL, frames, {
             "population": population.POPULATION, "sexes": population.sex_labels(m),
             "adult_bands": population.band_labels(m), "all_bands": population.total_band_labels(m)}), STATISTICS, ctx),
     }
-    for name, short in ((RESPONDENTS, "t_respondents"), (REPORTS, "t_reports"), (STATISTICS, "t_statistics")):
+    for name, short in ((REPORTS, "t_reports"), (STATISTICS, "t_statistics")):
         frames[short] = out[name]
-    sources = SOURCES_SQL.replace("{source_files}", warehouse.select_sql("audit.source_files")).replace(
+    if isinstance(respondents_trail, Written):
+        used_sql = USED_SQL.replace("FROM t_respondents", f"FROM ({warehouse.file_sql(respondents_trail.path)})")
+    else:
+        used_sql, frames["t_respondents"] = USED_SQL, respondents_trail
+    sources = SOURCES_SQL.replace("{used}", used_sql).replace(
+        "{source_files}", warehouse.select_sql("audit.source_files")).replace(
         "{rejected_rows}", warehouse.select_sql("audit.rejected_rows"))
     out[SOURCES] = _finish(_run(warehouse, sources, frames), SOURCES, ctx)
-    out[RUNS] = _finish(_run(warehouse, RUNS_SQL, frames), RUNS, ctx)
+    out[RUNS] = _finish(_run(warehouse, RUNS_SQL.replace("{used}", used_sql), frames), RUNS, ctx)
     return {name: out[name] for name in TRAIL_SCHEMAS}

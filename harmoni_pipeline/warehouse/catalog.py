@@ -50,8 +50,15 @@ class CatalogViews:
         return self._select_over(table, current)
 
     def _select_over(self, table: str, current: list[PurePath]) -> str:
-        files = [self.storage.duckdb_path(f) for f in (self.placeholder(table), *current)]
-        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        return self._read_parquet_sql([self.placeholder(table), *current])
+
+    def file_sql(self, path: PurePath) -> str:
+        """A SELECT over one Parquet file of this warehouse (a run's candidate, say),
+        for a connection from :meth:`connect`."""
+        return self._read_parquet_sql([path])
+
+    def _read_parquet_sql(self, paths: list[PurePath]) -> str:
+        listed = ", ".join("'" + self.storage.duckdb_path(f).replace("'", "''") + "'" for f in paths)
         return f"SELECT * FROM read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
 
     def build_catalog(self, tables: dict[str, pa.Schema] | None = None) -> PurePath:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import PurePath
 
 import pyarrow as pa
@@ -22,6 +23,15 @@ from harmoni_pipeline.warehouse.layout import (
     Published,
     content_sha256,
 )
+
+
+@dataclass(frozen=True)
+class Written:
+    """A candidate already written as the run's pending file (:meth:`PendingCandidates.write_pending`):
+    where, and how many rows — what a caller that let go of the table still needs of it."""
+
+    path: PurePath
+    num_rows: int
 
 
 class PendingCandidates:
