@@ -66,11 +66,9 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *,
     from harmoni_pipeline.defs.resources import HarmoniResource
     from harmoni_pipeline.local_runs import execute, reap_dead_runs, write_log
     from harmoni_pipeline.notify.triggers import RANGE_END_TAG
-    from harmoni_pipeline.quality.gx_runner import preload
 
     defs = build_defs({"harmoni": HarmoniResource.from_settings(settings)})  # the runs use these settings
     instance = _instance()
-    preload()  # Dagster is imported: the first gate's GX import now overlaps the first run's start
     for run_id in reap_dead_runs(instance):
         progress(f"harmoni: run {run_id[:8]} was left running by a process that died: marked failed")
     settings.warehouse().prune_scratch()  # temporary files of processes that died

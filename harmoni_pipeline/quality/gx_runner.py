@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,33 +121,6 @@ class ValidationReport:
         if not warned:
             return "no warnings"
         return "; ".join(o.describe() for o in warned)
-
-
-_PRELOAD: threading.Thread | None = None
-
-
-def preload() -> None:
-    """Start importing Great Expectations in a background thread (≈ 2.5 s of CPU), so that
-    the first gate of a run does not wait for it: ``harmoni run`` calls this once Dagster
-    is imported and its instance open (the two imports do not contend), and the import then
-    overlaps the first run's start — Dagster's run records (SQLite or Postgres round trips)
-    and the statistics staging (DuckDB, calamine: both let go of the GIL). A gate that
-    comes first simply waits for the import. Nothing is forked while it is under way (a
-    child would inherit a half-imported module and its lock): the fork hook below waits for
-    it. Once per process."""
-    global _PRELOAD
-    if _PRELOAD is not None or "great_expectations" in sys.modules:
-        return
-    _PRELOAD = threading.Thread(target=_import_quietly, name="harmoni-gx-import", daemon=True)
-    os.register_at_fork(before=_PRELOAD.join)
-    _PRELOAD.start()
-
-
-def _import_quietly() -> None:
-    try:
-        _import()
-    except Exception:  # noqa: BLE001 - the gate imports it again and fails with the reason
-        pass
 
 
 def _import():
