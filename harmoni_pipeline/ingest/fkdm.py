@@ -430,10 +430,7 @@ _DESA_CODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Regions 
 def _desa_codes_in_scope(regions, scope: str) -> pd.Index:
     """The Kemendagri desa codes of ``regions`` inside ``scope``, as an Index (its hash
     table is built on the first look-up), kept per ``Regions`` object and scope."""
-    try:
-        by_scope = _DESA_CODES.setdefault(regions, {})
-    except TypeError:  # not weak-referenceable: built per call
-        by_scope = {}
+    by_scope = _DESA_CODES.setdefault(regions, {})
     if scope not in by_scope:
         codes = regions.desa["kode"]
         by_scope[scope] = pd.Index(codes[regions.in_scope(codes, scope).to_numpy()].to_numpy(dtype=object))
