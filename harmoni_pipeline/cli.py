@@ -53,8 +53,8 @@ def _instance():
 
 
 def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *, progress=print) -> list[str]:
-    """Execute ``(job_name, partition_key)`` runs in order on the current instance, in
-    this process (:mod:`harmoni_pipeline.local_runs`). A run that stages an earlier month
+    """Execute ``(job_name, partition_key)`` runs in order on the current instance, from
+    this process, each in a child forked from it (:mod:`harmoni_pipeline.local_runs`). A run that stages an earlier month
     or a statistics year for the windows may be blocked: that is a warning (the periods'
     scores use the last published staging of it) and the plan goes on. A period's own run
     that fails fails that period only; the others still run. Dagster's log goes to a
@@ -64,7 +64,7 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *,
 
     from harmoni_pipeline.definitions import build_defs
     from harmoni_pipeline.defs.resources import HarmoniResource
-    from harmoni_pipeline.local_runs import execute, reap_dead_runs, write_log
+    from harmoni_pipeline.local_runs import execute, preload, reap_dead_runs, write_log
     from harmoni_pipeline.notify.triggers import RANGE_END_TAG
 
     defs = build_defs({"harmoni": HarmoniResource.from_settings(settings)})  # the runs use these settings
@@ -72,6 +72,7 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *,
     for run_id in reap_dead_runs(instance):
         progress(f"harmoni: run {run_id[:8]} was left running by a process that died: marked failed")
     settings.warehouse().prune_scratch()  # temporary files of processes that died
+    preload()  # once here, not in each run's child
     log = settings.local_dir / "logs" / f"harmoni-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     warnings: list[str] = []
     failed: list[str] = []

@@ -1,7 +1,8 @@
-"""Spreading the independent pieces of one step's work over forked worker processes.
+"""Work done in processes forked from this one.
 
 Room: :func:`fork_map` — call a function on each item in worker processes forked from this
-one, results back in the items' order. A forked worker inherits the step's state as it is
+one, results back in the items' order — and :func:`call_in_child` — one call in one forked
+child, whose heap goes when it exits. A forked worker inherits the step's state as it is
 (imported modules — Great Expectations' import alone is ≈ 2.5 s —, settings, the objects
 the function closes over), so nothing is pickled on the way in but the item's position,
 and only the results travel back. Work that holds the GIL (pandas, GX) gets one core per
@@ -12,8 +13,13 @@ write what the parent will also write).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
+import sys
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterator, Sequence, TypeVar
 
@@ -64,3 +70,72 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, workers: int | None = 
                 yield futures[i].result()
     finally:
         _TASK = None
+
+
+class ChildDied(RuntimeError):
+    """A forked child ended without handing back a result (killed, out of memory)."""
+
+
+def _how(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this child when its parent dies (``PR_SET_PDEATHSIG``), so that a
+    ``kill -9`` of the parent leaves no orphan working on; elsewhere nothing happens."""
+    libc = ctypes.util.find_library("c")
+    if libc and sys.platform.startswith("linux"):
+        ctypes.CDLL(libc, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
+def _child(writer, parent: int, fn: Callable, args: tuple) -> None:
+    _die_with_parent(parent)
+    try:
+        out = ("ok", fn(*args))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        out = ("error", exc)
+    try:
+        writer.send(out)
+    except Exception:  # noqa: BLE001 - a result or exception that cannot be pickled
+        text = "".join(traceback.format_exception(out[1])) if out[0] == "error" else f"unpicklable result {out[1]!r}"
+        writer.send(("error", RuntimeError(text)))
+    writer.close()
+
+
+def call_in_child(fn: Callable[..., R], *args) -> R:
+    """``fn(*args)`` in one child forked from this process; its result comes back, or the
+    exception it raised is raised here. The child starts from this process's state (its
+    imports, its loaded data) and takes everything it allocates with it when it exits, so a
+    caller that calls this again and again does not accumulate what each call left in the
+    heap. Raises :class:`ChildDied` when the child ends without an answer (``kill -9``, the
+    kernel's out-of-memory killer); the child is killed if this process is interrupted or
+    dies. Needs ``fork`` (:func:`can_fork`)."""
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(writer, os.getpid(), fn, args), name="harmoni-call")
+    child.start()
+    writer.close()
+    try:
+        try:
+            kind, value = reader.recv()
+        except EOFError:
+            child.join()
+            raise ChildDied(f"its process (pid {child.pid}) ended without a result: {_how(child.exitcode)}") from None
+        child.join()
+    except BaseException:
+        if child.is_alive():
+            child.kill()
+            child.join()
+        raise
+    finally:
+        reader.close()
+    if kind == "error":
+        raise value
+    return value

@@ -1,12 +1,17 @@
-"""fork_map: the pieces of one step's work in forked workers, results in the items' order."""
+"""fork_map: the pieces of one step's work in forked workers, results in the items' order;
+call_in_child: one call in one forked child, whose heap goes with it."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
-from harmoni_pipeline.forking import fork_map
+from harmoni_pipeline.forking import ChildDied, call_in_child, fork_map
 
 
 def _where(item: int) -> tuple[int, int]:
@@ -52,3 +57,53 @@ def test_a_workers_exception_is_raised_when_its_item_is_reached():
     assert next(results) == 1 and next(results) == 2
     with pytest.raises(ValueError, match="item 3 is bad"):
         next(results)
+
+
+def test_one_call_in_a_child_returns_its_result_and_leaves_nothing_here():
+    kept = []
+
+    def grow(size: int) -> tuple[int, int]:
+        kept.append(bytearray(size))  # held in the child's copy of ``kept`` only
+        return len(kept[-1]), os.getpid()
+
+    size, pid = call_in_child(grow, 50_000_000)
+    assert size == 50_000_000 and pid != os.getpid()
+    assert kept == []
+
+
+def _kill_self() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+
+
+def test_a_childs_exception_is_raised_here_and_a_killed_child_is_reported():
+    with pytest.raises(ValueError, match="item 3 is bad"):
+        call_in_child(_fails_on_three, 3)
+    with pytest.raises(ChildDied, match="killed by SIGKILL"):
+        call_in_child(_kill_self)
+
+
+PARENT = r"""
+import os, sys, time
+from harmoni_pipeline.forking import call_in_child
+def work():
+    print(os.getpid(), flush=True)
+    time.sleep(600)
+call_in_child(work)
+"""
+
+
+def test_a_child_dies_with_its_parent():
+    """``kill -9`` of the process that forked the child leaves no orphan working on."""
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the child outlived its killed parent")

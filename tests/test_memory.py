@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import weakref
 from pathlib import Path
@@ -68,9 +69,10 @@ def test_release_collects_earlier_garbage_and_freezes_what_survives():
     assert kept_ref() is None
 
 
-def test_a_run_thaws_what_its_steps_froze(tmp_path):
-    """``local_runs.execute`` (``harmoni run``, in process) hands what its steps' releases
-    froze back to the collector when the run ends: nothing frozen outlives its run."""
+def test_a_run_in_this_process_thaws_what_its_steps_froze():
+    """``local_runs.execute`` runs a job of an ephemeral instance (which lives in this
+    process's memory) here, not in a forked child: when the run ends, what its steps'
+    releases froze is the collector's again — nothing frozen outlives its run."""
     from harmoni_pipeline.local_runs import execute
 
     seen = {}
@@ -79,12 +81,13 @@ def test_a_run_thaws_what_its_steps_froze(tmp_path):
     def step() -> None:
         memory.release()
         seen["frozen"] = gc.get_freeze_count()
+        seen["pid"] = os.getpid()
 
     defs = dg.Definitions(assets=[step], jobs=[dg.define_asset_job("one_step", selection=[step])])
-    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    instance = dg.DagsterInstance.ephemeral()
     outcome = execute(defs, "one_step", "2025-12", instance, progress=lambda _: None)
     assert outcome.success
-    assert seen["frozen"] > 0
+    assert seen["frozen"] > 0 and seen["pid"] == os.getpid()
     assert gc.get_freeze_count() == 0
 
 

@@ -104,3 +104,39 @@ def test_a_run_left_started_by_a_dead_process_is_marked_failed(instance_env):
     messages = [r.message for r in instance.all_logs(stuck)]
     assert any(f"pid {gone.pid}" in m and "died" in m for m in messages)
     instance.dispose()
+
+
+def _partitioned_defs(step_body):
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition(["2025-11"]))
+    def step() -> None:
+        step_body()
+
+    return dg.Definitions(assets=[step], jobs=[dg.define_asset_job("one_step", selection=[step])])
+
+
+def test_each_run_executes_in_a_child_process_and_a_child_killed_fails_only_its_run(instance_env, tmp_path):
+    """``local_runs.execute`` on a persistent instance runs the job in a forked child (its
+    heap goes when it exits); a child killed with SIGKILL (the out-of-memory killer) fails
+    its run, marked so in the instance with the reason, frees the period, and the next run
+    of the period goes on."""
+    from harmoni_pipeline.local_runs import execute
+
+    instance = dg.DagsterInstance.get()
+    pid_file = tmp_path / "pid"
+    ok = execute(_partitioned_defs(lambda: pid_file.write_text(str(os.getpid()))), "one_step", "2025-11", instance,
+                 progress=lambda _: None)
+    assert ok.success and ok.reason is None
+    assert int(pid_file.read_text()) != os.getpid()
+    assert instance.get_run_by_id(ok.run_id).status == dg.DagsterRunStatus.SUCCESS
+
+    killed = execute(_partitioned_defs(lambda: os.kill(os.getpid(), signal.SIGKILL)), "one_step", "2025-11", instance,
+                     progress=lambda _: None)
+    assert not killed.success
+    assert "killed by SIGKILL" in killed.reason
+    record = instance.get_run_by_id(killed.run_id)
+    assert record.status == dg.DagsterRunStatus.FAILURE
+    assert any("killed by SIGKILL" in (r.message or "") for r in instance.all_logs(killed.run_id))
+
+    again = execute(_partitioned_defs(lambda: None), "one_step", "2025-11", instance, progress=lambda _: None)
+    assert again.success  # the period was not left leased to the dead run
+    instance.dispose()

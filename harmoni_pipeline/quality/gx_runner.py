@@ -123,6 +123,12 @@ class ValidationReport:
         return "; ".join(o.describe() for o in warned)
 
 
+def load_library() -> None:
+    """Import GX now, in the calling thread: a process that forks a child per run
+    (:mod:`harmoni_pipeline.local_runs`) imports it once for all of them."""
+    _import()
+
+
 def _import():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
