@@ -205,6 +205,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _tree(pid: int) -> list[tuple[int, int]]:
+    """``pid`` and its descendants, each with its depth (0 for ``pid``)."""
+    found, level = [], [pid]
+    for depth in range(8):
+        found += [(p, depth) for p in level]
+        level = [c for p in level for c in _children(p)]
+        if not level:
+            break
+    return found
+
+
 def _rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -231,10 +242,13 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
     """``harmoni run --period`` (``--from period --to end`` with ``end``) timed from
     outside, as a user runs it: wall clock, the CPU
     time of the process and its children (``wait4``), and the peak RSS of each process
-    (``/proc/<pid>/status`` sampled every ``every`` s: the run process and each child on
-    its own — the forked parse workers, and small helpers such as multiprocessing's), plus each Dagster step's wall time, the run process's
-    peak RSS during it and the CPU time of the process tree during it (``/proc/<pid>/stat``
-    sampled with the RSS: under other load the CPU is the steadier figure), read from the run's log."""
+    (``/proc/<pid>/status`` sampled every ``every`` s). The *run process* is the
+    ``harmoni`` process with the children it forks, one per Dagster run, which execute the
+    steps (one at a time, the parent waiting); the *child processes* are theirs — the parse
+    and gate workers, and small helpers such as multiprocessing's. Plus each Dagster step's
+    wall time, the run process's peak RSS during it and the CPU time of the process tree
+    during it (``/proc/<pid>/stat`` sampled with the RSS: under other load the CPU is the
+    steadier figure), read from the run's log."""
     harmoni = Path(sys.executable).with_name("harmoni")
     home = warehouse.parent / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
@@ -249,15 +263,20 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
     peaks: dict[int, float] = {}
     samples: list[tuple[float, float, float]] = []  # (unix time, run process RSS MB, process tree CPU s)
     status = None
+    runs: set[int] = set()  # the harmoni process and its per-run children
     while status is None:
-        tree = [proc.pid, *_children(proc.pid)]
-        cpu = sum(c for c in map(_cpu_s, tree) if c is not None)
-        for pid in tree:
+        tree = _tree(proc.pid)
+        cpu = sum(c for c in (_cpu_s(pid) for pid, _ in tree) if c is not None)
+        run_rss = None
+        for pid, depth in tree:
             rss = _rss_mb(pid)
             if rss is not None:
                 peaks[pid] = max(peaks.get(pid, 0.0), rss)
-                if pid == proc.pid:
-                    samples.append((time.time(), rss, cpu))
+                if depth <= 1:
+                    runs.add(pid)
+                    run_rss = max(run_rss or 0.0, rss)
+        if run_rss is not None:
+            samples.append((time.time(), run_rss, cpu))
         waited = os.wait4(proc.pid, os.WNOHANG)
         if waited[0] == proc.pid:
             status = waited
@@ -270,7 +289,7 @@ def cli_run(landing: Path, warehouse: Path, period: str, scope: str, every: floa
     proc.returncode = os.waitstatus_to_exitcode(code)
     if proc.returncode != 0:
         raise SystemExit(f"harmoni run failed:\n{output[-3000:]}")
-    main_peak = peaks.pop(proc.pid, 0.0)
+    main_peak = max((peaks.pop(pid) for pid in runs if pid in peaks), default=0.0)
     return {
         "runs": [{"job": job, "key": key, "status": status, "seconds": float(seconds)}
                  for job, key, status, seconds in RUN_LINE.findall(output)],  # fmt: skip

@@ -5,6 +5,7 @@ report) that issue 19 times separately. Made-up log lines, no run."""
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,27 @@ def test_cpu_of_a_live_process_tree_is_read_from_proc(bench):
     sum(i * i for i in range(3_000_000))
     assert bench._cpu_s(os.getpid()) > before
     assert bench._cpu_s(2**22 + 7) is None  # no such process
+
+
+def test_the_process_tree_reaches_grandchildren_with_their_depth(bench):
+    """The run's steps execute in a child of ``harmoni`` (one per Dagster run) and their
+    workers are that child's: the sampler must see them, each at its depth."""
+    import subprocess
+    import sys
+    import time
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    nested = "import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); print(p.pid, flush=True); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", nested], stdout=subprocess.PIPE, text=True)
+    try:
+        grandchild = int(child.stdout.readline())
+        tree = dict(bench._tree(os.getpid()))
+        assert tree[os.getpid()] == 0 and tree[child.pid] == 1 and tree[grandchild] == 2
+    finally:
+        child.kill()
+        child.wait()
+        os.kill(grandchild, 9)
 
 
 def test_a_range_of_months_sums_each_step_over_the_months(bench):
