@@ -14,7 +14,6 @@ write what the parent will also write).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import signal
@@ -88,9 +87,8 @@ def _how(exitcode: int | None) -> str:
 def _die_with_parent(parent: int) -> None:
     """Ask Linux to kill this child when its parent dies (``PR_SET_PDEATHSIG``), so that a
     ``kill -9`` of the parent leaves no orphan working on; elsewhere nothing happens."""
-    libc = ctypes.util.find_library("c")
-    if libc and sys.platform.startswith("linux"):
-        ctypes.CDLL(libc, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if sys.platform.startswith("linux"):  # the process's own symbols include libc's prctl
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the request was made
         os._exit(1)
 
