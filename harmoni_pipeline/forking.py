@@ -53,7 +53,8 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, workers: int | None = 
     ``fork`` available, the calls run in forked worker processes, heaviest first when
     ``weights`` are given (the largest piece does not start last and finish alone);
     otherwise one after the other in this process, each only when its result is asked for.
-    An exception raised by ``fn`` is raised here, when its item's result is reached."""
+    An exception raised by ``fn`` is raised here, when its item's result is reached. The
+    workers die with this process (:func:`die_with_parent`)."""
     global _TASK
     count = min(len(items), cpus() if workers is None else workers)
     if count < 2 or not can_fork():
@@ -63,7 +64,8 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, workers: int | None = 
     order = sorted(range(len(items)), key=lambda i: -weights[i]) if weights is not None else range(len(items))
     _TASK = (fn, items)
     try:
-        with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = {i: pool.submit(_call, i) for i in order}
             for i in range(len(items)):
                 yield futures[i].result()
@@ -84,9 +86,13 @@ def _how(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Ask Linux to kill this child when its parent dies (``PR_SET_PDEATHSIG``), so that a
-    ``kill -9`` of the parent leaves no orphan working on; elsewhere nothing happens."""
+    ``kill -9`` of the parent leaves no orphan working on or idling; elsewhere nothing
+    happens. ``parent`` is the pid of the process that started this one; if it is already
+    gone, this child exits at once. Linux sends the signal when the *thread* that started the
+    child ends: callers start children from the thread that outlives them (a pool used within
+    one ``with`` block does). Used as the ``initializer`` of process pools too."""
     if sys.platform.startswith("linux"):  # the process's own symbols include libc's prctl
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the request was made
@@ -94,7 +100,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _child(writer, parent: int, fn: Callable, args: tuple) -> None:
-    _die_with_parent(parent)
+    die_with_parent(parent)
     try:
         out = ("ok", fn(*args))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from harmoni_pipeline.forking import ChildDied, call_in_child, fork_map
+from tests.processes import outlive_killed_parent
 
 
 def _where(item: int) -> tuple[int, int]:
@@ -94,16 +95,22 @@ call_in_child(work)
 
 def test_a_child_dies_with_its_parent():
     """``kill -9`` of the process that forked the child leaves no orphan working on."""
-    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
-    child = int(parent.stdout.readline())
-    parent.send_signal(signal.SIGKILL)
-    parent.wait(timeout=30)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    os.kill(child, signal.SIGKILL)
-    pytest.fail("the child outlived its killed parent")
+    assert outlive_killed_parent(PARENT) == [], "the child outlived its killed parent"
+
+
+POOL = r"""
+import multiprocessing, time
+from harmoni_pipeline.forking import fork_map
+def work(item):
+    time.sleep(0.2 if item == 0 else 600)
+    return item
+results = fork_map(work, [0, 1, 2, 3], workers=2)
+next(results)  # one worker is busy with a long item, the other idles or starts the next
+print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_pools_workers_die_with_their_parent():
+    """``kill -9`` of a step using :func:`fork_map` leaves neither a working nor an idle worker."""
+    assert outlive_killed_parent(POOL) == [], "pool workers outlived their killed parent"

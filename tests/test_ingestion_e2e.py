@@ -328,3 +328,31 @@ def test_parse_workers_do_not_hold_the_callers_memory(sample, tmp_path, monkeypa
     assert peaks, "no worker process was seen"
     assert max(peaks.values()) < 400 * 1024, f"a worker held {max(peaks.values()) // 1024} MB"
     del held
+
+
+PARSING = r"""
+import multiprocessing, sys, time
+from harmoni_pipeline import forking
+from harmoni_pipeline.ingest import runner
+from harmoni_pipeline.pii import Pseudonymizer
+from harmoni_pipeline.regions import Regions
+from harmoni_pipeline.settings import Settings
+from harmoni_pipeline.registry import catalog_tables
+from harmoni_pipeline.warehouse import Warehouse
+forking.cpus = lambda: 2
+settings = Settings.from_env(landing_dir=sys.argv[1], warehouse_dir=sys.argv[2], scope="35.13", pii_key="k")
+files, _ = runner.plan_partition("survey", "2025-11", settings=settings, warehouse=Warehouse(sys.argv[2], catalog_tables()))
+outcomes = runner.parse_files(files, settings, Regions.load(), Pseudonymizer("k"), min_bytes=0)
+next(outcomes)
+print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
+time.sleep(600)
+"""
+
+
+def test_parse_workers_die_with_a_killed_step(sample, tmp_path):
+    """A ``kill -9`` of the process staging a partition in parse workers leaves no worker
+    behind (they used to idle on, ≈ 0.5 GB each, until someone killed them)."""
+    from tests.processes import outlive_killed_parent
+
+    left = outlive_killed_parent(PARSING, str(sample[0]), str(tmp_path / "wh"), seconds=20)
+    assert left == [], "parse workers outlived their killed parent"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,8 +131,9 @@ def _parse_or_error(file: LandingFile, settings, regions, pseudonymizer) -> Pars
         return exc
 
 
-def _init_worker(settings: Settings, regions: Regions, pseudonymizer: Pseudonymizer) -> None:
+def _init_worker(parent: int, settings: Settings, regions: Regions, pseudonymizer: Pseudonymizer) -> None:
     global _WORKER_ARGS
+    forking.die_with_parent(parent)  # a kill -9 of the step leaves no idle worker behind
     _WORKER_ARGS = (settings, regions, pseudonymizer)
 
 
@@ -156,7 +158,7 @@ def parse_files(
             yield _parse_or_error(file, settings, regions, pseudonymizer)
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(), initializer=_init_worker,
-                             initargs=(settings, regions, pseudonymizer)) as pool:
+                             initargs=(os.getpid(), settings, regions, pseudonymizer)) as pool:
         yield from pool.map(_parse_in_worker, files)
 
 
