@@ -160,12 +160,19 @@ def write_log(instance: dg.DagsterInstance, run_ids: list[str], path: Path) -> P
     return path
 
 
+def _on_celery() -> bool:
+    return os.environ.get("HARMONI_EXECUTOR", "").strip() == "celery"
+
+
 def preload() -> None:
     """Load in this process what each run's forked child would otherwise load again: the
-    packaged region list and Great Expectations (≈ 4 s of CPU together, measured)."""
+    packaged region list and Great Expectations (≈ 4 s of CPU together, measured). Nothing
+    with ``HARMONI_EXECUTOR=celery``: the steps run on the workers, which load their own."""
     from harmoni_pipeline.quality import gx_runner
     from harmoni_pipeline.regions import Regions
 
+    if _on_celery():
+        return
     Regions.load()
     gx_runner.load_library()
 
@@ -193,7 +200,7 @@ def execute(defs: dg.Definitions, job_name: str, partition: str, instance: dg.Da
     tags = {**(extra_tags or {}), HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), "harmoni/trigger": "cli"}
     with period_lease(instance, partition, run_id, progress=progress):
         started = time.monotonic()
-        if os.environ.get("HARMONI_EXECUTOR", "").strip() == "celery":  # steps on the workers
+        if _on_celery():  # steps on the workers
             from harmoni_pipeline import celery_workers
 
             if settings is None:

@@ -140,3 +140,21 @@ def test_each_run_executes_in_a_child_process_and_a_child_killed_fails_only_its_
     again = execute(_partitioned_defs(lambda: None), "one_step", "2025-11", instance, progress=lambda _: None)
     assert again.success  # the period was not left leased to the dead run
     instance.dispose()
+
+
+PRELOAD = r"""
+import sys
+from harmoni_pipeline.local_runs import preload
+preload()
+print("great_expectations" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("executor, loaded", [("", "True"), ("celery", "False")])
+def test_the_orchestrating_process_preloads_only_for_runs_it_forks(executor, loaded):
+    """``harmoni run`` loads Great Expectations once for the children it forks; with the
+    Celery executor the steps run on the workers, so it loads nothing it would not use."""
+    env = {**os.environ, "HARMONI_EXECUTOR": executor}
+    out = subprocess.run([sys.executable, "-c", PRELOAD], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == loaded
