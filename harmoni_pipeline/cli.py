@@ -64,7 +64,7 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *,
 
     from harmoni_pipeline.definitions import build_defs
     from harmoni_pipeline.defs.resources import HarmoniResource
-    from harmoni_pipeline.local_runs import execute, preload, reap_dead_runs, write_log
+    from harmoni_pipeline.local_runs import execute, preload, reap_dead_runs, stop_on_sigterm, write_log
     from harmoni_pipeline.notify.triggers import RANGE_END_TAG
 
     defs = build_defs({"harmoni": HarmoniResource.from_settings(settings)})  # the runs use these settings
@@ -78,26 +78,27 @@ def run_partitions(plan: list[tuple[str, str]], periods: list[str], settings, *,
     failed: list[str] = []
     run_ids: list[str] = []
     try:
-        for i, (job_name, key) in enumerate(plan, start=1):
-            outcome = execute(defs, job_name, key, instance, progress=progress, settings=settings,
-                              extra_tags={RANGE_END_TAG: max(periods)})  # digests: the range's last month only
-            run_ids.append(outcome.run_id)
-            status = "ok" if outcome.success else ("FAILED" if key in periods else "BLOCKED")
-            progress(f"[{i}/{len(plan)}] {job_name} {key}: {status} ({outcome.seconds:.1f} s)")
-            new = [w for w in outcome.warnings if w not in warnings]
-            for line in new:
-                progress(f"  warning: {line}")
-            warnings += new
-            if outcome.success:
-                continue
-            if key in periods:
-                failed.append(f"{job_name} {key} failed: {outcome.reason}")
-                progress(f"  {outcome.reason}")
-            else:
-                line = (f"{job_name} {key} is blocked ({outcome.reason}); the periods' scores use its last "
-                        "published staging")
-                progress(f"  warning: {line}")
-                warnings.append(line)
+        with stop_on_sigterm():  # a SIGTERM fails the run under way (marked, period freed), then stops
+            for i, (job_name, key) in enumerate(plan, start=1):
+                outcome = execute(defs, job_name, key, instance, progress=progress, settings=settings,
+                                  extra_tags={RANGE_END_TAG: max(periods)})  # digests: the range's last month only
+                run_ids.append(outcome.run_id)
+                status = "ok" if outcome.success else ("FAILED" if key in periods else "BLOCKED")
+                progress(f"[{i}/{len(plan)}] {job_name} {key}: {status} ({outcome.seconds:.1f} s)")
+                new = [w for w in outcome.warnings if w not in warnings]
+                for line in new:
+                    progress(f"  warning: {line}")
+                warnings += new
+                if outcome.success:
+                    continue
+                if key in periods:
+                    failed.append(f"{job_name} {key} failed: {outcome.reason}")
+                    progress(f"  {outcome.reason}")
+                else:
+                    line = (f"{job_name} {key} is blocked ({outcome.reason}); the periods' scores use its last "
+                            "published staging")
+                    progress(f"  warning: {line}")
+                    warnings.append(line)
     finally:
         if run_ids:
             write_log(instance, run_ids, log)
@@ -559,8 +560,10 @@ def main(argv: list[str] | None = None) -> int:
         print(DEV_KEY_NOTICE, file=sys.stderr)
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C; or SIGTERM during runs (local_runs.Stopped, exit 143)
+        if getattr(exc, "exit_code", None):
+            print(f"harmoni: stopped ({exc})", file=sys.stderr)
+        return getattr(exc, "exit_code", 130)
     except (ValueError, OSError, SettingsError) as exc:
         print(f"harmoni: {exc}", file=sys.stderr)
         return 2

@@ -101,6 +101,7 @@ def die_with_parent(parent: int) -> None:
 
 def _child(writer, parent: int, fn: Callable, args: tuple) -> None:
     die_with_parent(parent)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: a SIGTERM ends the child
     try:
         out = ("ok", fn(*args))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it

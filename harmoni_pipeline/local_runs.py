@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import signal
 import socket
 import time
 import uuid
@@ -160,6 +161,37 @@ def write_log(instance: dg.DagsterInstance, run_ids: list[str], path: Path) -> P
     return path
 
 
+class Stopped(KeyboardInterrupt):
+    """This process was asked to stop (``SIGTERM``: ``kill``, ``timeout``, a service
+    manager). A kind of ``KeyboardInterrupt``, so it unwinds the same way; the command
+    line exits with ``exit_code`` (128 + SIGTERM, as the shell reports a process it ended)."""
+
+    exit_code = 128 + signal.SIGTERM
+
+
+@contextmanager
+def stop_on_sigterm():
+    """Within the block, ``SIGTERM`` raises :class:`Stopped` in this (main) thread instead
+    of ending the process on the spot: the run under way is killed and marked failed with
+    the reason, its period freed (:func:`execute`), and the log written."""
+    def stop(signum, frame):
+        raise Stopped("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interruption(exc: BaseException) -> str:
+    if isinstance(exc, Stopped):
+        return "the run was stopped: harmoni received SIGTERM"
+    if isinstance(exc, KeyboardInterrupt):
+        return "the run was interrupted (Ctrl-C)"
+    return f"the run ended with an error in the process running it: {type(exc).__name__}: {exc}"
+
+
 def _on_celery() -> bool:
     return os.environ.get("HARMONI_EXECUTOR", "").strip() == "celery"
 
@@ -216,6 +248,9 @@ def execute(defs: dg.Definitions, job_name: str, partition: str, instance: dg.Da
                 except forking.ChildDied as exc:
                     success, reason = False, f"the run died: {exc}"
                     _mark_failed(instance, run_id, reason)
+                except BaseException as exc:  # stopped here (SIGTERM, Ctrl-C): the child was killed with it
+                    _mark_failed(instance, run_id, _interruption(exc))
+                    raise
             else:
                 success, reason = here()
         elapsed = time.monotonic() - started

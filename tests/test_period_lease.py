@@ -158,3 +158,53 @@ def test_the_orchestrating_process_preloads_only_for_runs_it_forks(executor, loa
     out = subprocess.run([sys.executable, "-c", PRELOAD], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == loaded
+
+
+STOPPED = r"""
+import os, sys, time
+import dagster as dg
+from harmoni_pipeline.local_runs import execute, stop_on_sigterm
+
+@dg.asset(partitions_def=dg.StaticPartitionsDefinition(["2025-11"]))
+def step() -> None:
+    print("child", os.getpid(), flush=True)
+    time.sleep(600)
+
+defs = dg.Definitions(assets=[step], jobs=[dg.define_asset_job("one_step", selection=[step])])
+try:
+    with stop_on_sigterm():
+        execute(defs, "one_step", "2025-11", dg.DagsterInstance.get(), progress=lambda _: None)
+except KeyboardInterrupt as exc:  # as harmoni's main does
+    sys.exit(exc.exit_code)
+"""
+
+
+def test_a_stopped_harmoni_run_fails_its_run_kills_its_child_and_frees_the_period(instance_env):
+    """``SIGTERM`` (``kill``, ``timeout``, a service manager stopping the job) to the process
+    of ``harmoni run`` while a run's child works: the child is killed, the run is failed in
+    the instance with the reason (not left ``STARTED`` until the next ``harmoni`` reaps it,
+    which would also hold the daemon's queue for that period), the period is free at once,
+    and the process exits 143."""
+    from harmoni_pipeline.local_runs import execute
+    from tests.processes import alive
+
+    parent = subprocess.Popen([sys.executable, "-c", STOPPED], env=instance_env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = parent.stdout.readline().split()
+    assert line and line[0] == "child", parent.stderr.read() if not line else line
+    child = int(line[1])
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=60) == 128 + signal.SIGTERM, parent.stderr.read()
+    deadline = time.monotonic() + 10
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(child), "the run's child outlived the stopped harmoni run"
+
+    instance = dg.DagsterInstance.get()
+    [record] = instance.get_run_records()
+    assert record.dagster_run.status == dg.DagsterRunStatus.FAILURE
+    assert any("harmoni received SIGTERM" in (r.message or "") for r in instance.all_logs(record.dagster_run.run_id))
+    started = time.monotonic()
+    again = execute(_partitioned_defs(lambda: None), "one_step", "2025-11", instance, progress=lambda _: None)
+    assert again.success and time.monotonic() - started < 30  # no wait for a lease still held
+    instance.dispose()
