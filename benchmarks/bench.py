@@ -422,7 +422,7 @@ def print_cli(r: dict, name: str = "cli") -> None:
     workers = ", ".join(f"{mb:,.0f}" for mb in run["worker_peak_rss_mb"][:4]) or "none"
     print(f"[{name}] harmoni run: wall {fmt_s(run['wall'])}, CPU {fmt_s(run['cpu'])}, floor {fmt_s(r['floor'])} "
           f"({run['wall'] / r['floor']:.1f}× floor); peak RSS run process {run['peak_rss_mb']:,.0f} MB, "
-          f"child processes (parse workers first) {workers} MB")  # fmt: skip
+          f"child processes (largest first) {workers} MB")  # fmt: skip
     if split_line(r):
         print(f"[{name}] {split_line(r)}")
     for step in by_step(run["steps"]):
