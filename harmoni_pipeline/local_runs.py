@@ -193,7 +193,9 @@ def _interruption(exc: BaseException) -> str:
 
 
 def _on_celery() -> bool:
-    return os.environ.get("HARMONI_EXECUTOR", "").strip() == "celery"
+    from harmoni_pipeline.defs.build import executor_name
+
+    return executor_name() == "celery"
 
 
 def preload() -> None:

@@ -43,6 +43,11 @@ from harmoni_pipeline.step_io import warehouse_io_manager
 EXECUTORS = ("multiprocess", "in_process", "k8s", "celery")
 
 
+def executor_name(environ=None) -> str:
+    """The executor ``HARMONI_EXECUTOR`` names (``multiprocess`` when unset or blank)."""
+    return (os.environ if environ is None else environ).get("HARMONI_EXECUTOR", "multiprocess").strip() or "multiprocess"
+
+
 def executor_from_env(environ=None) -> dg.ExecutorDefinition:
     """``HARMONI_EXECUTOR``: ``multiprocess`` (default: one process per step, steps of a run
     in parallel), ``in_process`` (one process per run: no per-step start-up cost, for
@@ -50,7 +55,7 @@ def executor_from_env(environ=None) -> dg.ExecutorDefinition:
     Job per step; needs ``dagster-k8s``, installed in the deployment image only) or
     ``celery`` (each step a task on the broker ``HARMONI_CELERY_BROKER``, run by
     ``harmoni worker`` processes on any machine: :mod:`harmoni_pipeline.celery_workers`)."""
-    name = (os.environ if environ is None else environ).get("HARMONI_EXECUTOR", "multiprocess").strip() or "multiprocess"
+    name = executor_name(environ)
     if name == "multiprocess":
         return dg.multiprocess_executor
     if name == "in_process":
