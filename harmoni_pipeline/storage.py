@@ -111,8 +111,11 @@ class LocalStorage:
         folder = Path(folder)
         return sorted(folder.iterdir()) if folder.is_dir() else []
 
-    def read_parquet(self, path: PurePath, columns: list[str] | None = None) -> pa.Table:
-        return pq.read_table(path, columns=columns)
+    def read_parquet(self, path: PurePath, columns: list[str] | None = None,
+                     dictionary: list[str] | None = None) -> pa.Table:
+        """The file's rows (only ``columns``, when given); ``dictionary``: columns read as
+        Arrow dictionaries, straight from the file's dictionary pages."""
+        return pq.read_table(path, columns=columns, read_dictionary=dictionary)
 
     def parquet_metadata(self, path: PurePath) -> dict[bytes, bytes]:
         """The key-value metadata of a Parquet file's footer (the data is not read)."""
@@ -218,8 +221,9 @@ class FsspecStorage:
         except FileNotFoundError:
             return []
 
-    def read_parquet(self, path: PurePath, columns: list[str] | None = None) -> pa.Table:
-        return pq.read_table(str(path), filesystem=self.fs, columns=columns)
+    def read_parquet(self, path: PurePath, columns: list[str] | None = None,
+                     dictionary: list[str] | None = None) -> pa.Table:
+        return pq.read_table(str(path), filesystem=self.fs, columns=columns, read_dictionary=dictionary)
 
     def parquet_metadata(self, path: PurePath) -> dict[bytes, bytes]:
         with self.fs.open(str(path), "rb") as fh:

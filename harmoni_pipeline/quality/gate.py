@@ -39,9 +39,13 @@ class Candidates(MutableMapping):
         self._left = list(tables)
 
     def __getitem__(self, table: str) -> pa.Table:
+        return self.read(table)
+
+    def read(self, table: str, dictionary: list[str] | None = None) -> pa.Table:
+        """The candidate of ``table``; ``dictionary``: columns read as Arrow dictionaries."""
         if table not in self._left:
             raise KeyError(table)
-        data = self._warehouse.read_pending(table, self._period, self._run_id)
+        data = self._warehouse.read_pending(table, self._period, self._run_id, dictionary=dictionary)
         if data is None:  # it was there when the gate began
             raise MissingCandidate(f"{table} {self._period}: the candidate of run {self._run_id} is gone")
         return data

@@ -154,7 +154,10 @@ def _context():
 
 
 def _text(value) -> str:
-    return str(value)[:200]
+    """A sampled value as text; a missing one is ``<NA>`` whatever its column's type (a
+    float's NaN, a category's NaN, a string column's ``pd.NA``)."""
+    missing = value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+    return "<NA>" if missing else str(value)[:200]
 
 
 def _outcome(suite: Suite, result) -> Outcome:

@@ -92,7 +92,9 @@ def validate_marts(candidates: MutableMapping[str, pa.Table], period: str, *, me
     is emptied; the gate's :class:`~harmoni_pipeline.quality.gate.Candidates` reads a
     table only when it is validated), so a process holds one table's frame at a time, not
     all fifteen (the trail of a national month's 2 M respondents alone is ≈ 0.7 GB in
-    Arrow, and again as the frame GX reads; issue 19). The tables are spread over forked
+    Arrow; issue 19), and reads a table's repetitive text columns as categories
+    (:func:`~harmoni_pipeline.quality.batches.compact`: that trail's validation took
+    1.3 GB as strings, 0.75 GB so). The tables are spread over forked
     workers (:func:`~harmoni_pipeline.forking.fork_map`, ``workers``: default one per
     CPU, largest table first) when the candidates can be read from a child — a dict, or
     candidates on a local warehouse; GX's work is Python under the GIL, so two tables
@@ -119,7 +121,19 @@ def _rows(candidates: MutableMapping[str, pa.Table], table: str) -> int:
 
 def _validate_table(candidates: MutableMapping[str, pa.Table], table: str, *, period: str,
                     methodology: Methodology, run_name: str) -> ValidationReport:
-    frame = b.as_frame(candidates[table])
-    jobs = suite_jobs(load_suites(table), {"rows": frame}, b.mart_parameters(table, period, methodology))
+    suites = load_suites(table)
+    plain = _matched_columns(suites)
+    read = getattr(candidates, "read", None)  # a warehouse's candidates: read the text columns as dictionaries
+    data = (read(table, dictionary=b.text_columns(registry.schema(table), plain)) if read is not None
+            else candidates[table])
+    frame = b.as_frame(b.compact(data, plain))
+    del data
+    jobs = suite_jobs(suites, {"rows": frame}, b.mart_parameters(table, period, methodology))
     del frame
     return run_suites(jobs, docs_dir=None, run_name=run_name)
+
+
+def _matched_columns(suites) -> set[str]:
+    """The columns the suites match a pattern on: these stay strings (:func:`~harmoni_pipeline.quality.batches.compact`)."""
+    return {e["kwargs"]["column"] for suite in suites for e in suite.expectations
+            if e["type"] == "expect_column_values_to_match_regex"}

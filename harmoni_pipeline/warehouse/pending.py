@@ -94,10 +94,11 @@ class PendingCandidates:
         self.storage.remove(self.pending_dir(run_id) / name)
 
     def read_pending(self, table: str, period: str, run_id: str, part: str = "data",
-                     columns: list[str] | None = None) -> pa.Table | None:
-        """The run's candidate (only ``columns``, when given), or ``None`` if there is none."""
+                     columns: list[str] | None = None, dictionary: list[str] | None = None) -> pa.Table | None:
+        """The run's candidate (only ``columns``, when given; ``dictionary``: columns read
+        as Arrow dictionaries), or ``None`` if there is none."""
         path = self._pending_path(run_id, table, period, part)
-        return self.storage.read_parquet(path, columns) if self.storage.exists(path) else None
+        return self.storage.read_parquet(path, columns, dictionary) if self.storage.exists(path) else None
 
     def content_hash(self, path: PurePath) -> str:
         """The content hash a file written by this warehouse carries in its footer
