@@ -209,3 +209,62 @@ def test_rejections_assembled_once_equal_one_frame_per_rule(regions, landing, mo
         pd.testing.assert_frame_equal(a.rejected, b.rejected)
         pd.testing.assert_frame_equal(a.accepted, b.accepted)
         assert a.rows_rejected == b.rows_rejected
+
+
+def _items_column_by_column(frame, layout, classify):
+    """The item answers as classified before issue 19's ninth pass: one factorize and one
+    classification per item column."""
+    import numpy as np
+
+    from harmoni_pipeline.ingest.survey import ITEMS, _classify_uniques
+
+    values, status_by_item, answered = {}, {}, np.zeros(len(frame), dtype=bool)
+    for code in ITEMS:
+        header = layout.items.get(code)
+        if header is None:
+            values[code] = pd.Series(pd.NA, index=frame.index, dtype="Int8")
+            continue
+        cells = _classify_uniques(frame[header], classify)
+        values[code] = cells.as_integers("Int8", frame.index)
+        status_by_item[code] = cells.status
+        answered |= cells.present
+    return pd.DataFrame(values, index=frame.index), status_by_item, answered
+
+
+def test_items_classified_together_equal_items_classified_one_by_one(regions, landing, monkeypatch, tmp_path):
+    import harmoni_pipeline.ingest.survey as survey
+
+    # a Kobo file without two items and with odd answers (labels, out of scale, decimals)
+    kobo = next(p for p in _survey_files(landing) if p.name.startswith("kobo") and p.suffix == ".csv")
+    odd = pd.read_csv(kobo, sep=None, engine="python", dtype=str, keep_default_na=False)
+    items = [c for c in odd.columns if c.rsplit("/", 1)[-1] in set(survey.ITEMS)]
+    assert len(items) == len(survey.ITEMS)
+    odd = odd.drop(columns=items[:2])
+    odd.loc[odd.index[:40:4], items[2]] = ["Sangat Setuju", "9", "2,5", " 3 ", "x", "", "0", "SETUJU", "5.0", "-1"]
+    odd.to_csv(tmp_path / "kobo_odd.csv", index=False, sep=";")
+    fixtures = sorted((Path(__file__).parent / "fixtures" / "survey").glob("*.csv"))
+    pseudonymizer = Pseudonymizer("test-key")
+
+    def parse_all():
+        out = []
+        for path, scope in [*((p, "ALL") for p in [*_survey_files(landing), tmp_path / "kobo_odd.csv"]),
+                            *((p, "35.13") for p in fixtures)]:  # fmt: skip
+            try:
+                out.append(parse_survey_file(path, display_path=f"survey/{PERIOD}/{path.name}", regions=regions,
+                                             scope=scope, period=PERIOD, pseudonymizer=pseudonymizer))  # fmt: skip
+            except Exception as exc:  # unreadable fixtures: the same error both ways
+                out.append(str(exc))
+        return out
+
+    together = parse_all()
+    monkeypatch.setattr(survey, "_classify_items", _items_column_by_column)
+    one_by_one = parse_all()
+    assert sum(len(p.accepted) for p in one_by_one if not isinstance(p, str)) > 3000
+    rules = pd.concat([p.rejected for p in one_by_one if not isinstance(p, str)])["rule"]
+    assert {"out_of_scale", "invalid_value"} <= set(rules)
+    for a, b in zip(together, one_by_one):
+        if isinstance(b, str):
+            assert a == b
+            continue
+        pd.testing.assert_frame_equal(a.accepted, b.accepted)
+        pd.testing.assert_frame_equal(a.rejected, b.rejected)

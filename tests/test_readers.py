@@ -121,6 +121,24 @@ def test_stray_quote_inside_a_field_keeps_line_numbers(tmp_path):
     assert table.lines.tolist() == [2, 3, 5]
 
 
+def test_columns_cleaned_in_small_groups_read_as_in_one(tmp_path, monkeypatch):
+    """The columns are cleaned in groups of bounded size (one Arrow call per group, each
+    group sliced back into columns): groups of one column each read the same table."""
+    from harmoni_pipeline.ingest import readers
+
+    data = b"id;  nama ;x;;kosong;y\n1; Dringu ;  ;;;a\n;;;;;\n2;; b ;;; \n 3 ;Pasuruan;c;;;\n"
+    path = _write(tmp_path, "t.csv", data)
+    whole = read_csv_table(path, "t.csv")
+    monkeypatch.setattr(readers, "_CLEAN_GROUP_BYTES", 1)
+    grouped = read_csv_table(path, "t.csv")
+    pd.testing.assert_frame_equal(whole.frame, grouped.frame)
+    pd.testing.assert_series_equal(whole.lines, grouped.lines)
+    assert list(whole.frame.columns) == ["id", "nama", "x", "kosong", "y"]
+    assert whole.frame["x"].tolist()[1] == "b" and pd.isna(whole.frame["x"].iloc[0])
+    assert whole.frame["nama"].tolist()[2] == "Pasuruan" and whole.frame["id"].tolist() == ["1", "2", "3"]
+    assert whole.lines.tolist() == [2, 4, 5]
+
+
 def test_read_table_dispatches_on_extension(tmp_path):
     assert read_table(FIXTURES / "header_only.csv", "h.csv").kind == "csv"
     with pytest.raises(UnreadableFile, match="unsupported file type"):

@@ -16,7 +16,8 @@ Speed: no Python loop over rows except the sha256 of Google Forms ids (hashlib h
 vectorised form) and the HMAC of each *distinct* personal value, computed only where
 used (respondent key: NIK, else e-mail, else phone; Google Forms ids: e-mail and phone).
 Timestamps are one pyarrow regex per pattern plus numpy datetime arithmetic; items,
-age and sex are classified over their distinct values (``pd.factorize``).
+age and sex are classified over their distinct values (``pd.factorize``), the ≈ 45
+item columns of a file together (one factorize, one classification per file).
 """
 
 from __future__ import annotations
@@ -403,20 +404,7 @@ def parse_survey_file(
 
     # --- items
     lo, hi = answer_scale()
-    classify_answer = _answer_classifier(likert_labels(), lo, hi)
-    item_values: dict[str, pd.Series] = {}
-    answered = np.zeros(n, dtype=bool)
-    status_by_item: dict[str, np.ndarray] = {}
-    for code in ITEMS:
-        header_name = layout.items.get(code)
-        if header_name is None:
-            item_values[code] = pd.Series(pd.NA, index=frame.index, dtype="Int8")
-            continue
-        raw = frame[header_name]
-        cells = _classify_uniques(raw, classify_answer)
-        item_values[code] = cells.as_integers("Int8", frame.index)
-        status_by_item[code] = cells.status
-        answered |= cells.present  # the factorize's missing cells: no second pass over the text
+    item_values, status_by_item, answered = _classify_items(frame, layout, _answer_classifier(likert_labels(), lo, hi))
     for status, what in (
         (OUT_OF_SCALE, f"item answer outside the scale {lo}–{hi}"),
         (INVALID, "item answer that is neither a whole number nor a Likert label"),
@@ -455,8 +443,7 @@ def parse_survey_file(
         },
         index=frame.index,
     )
-    items_frame = pd.DataFrame(item_values, index=frame.index)
-    out = pd.concat([out, items_frame], axis=1)
+    out = pd.concat([out, item_values], axis=1)
     out["line"] = table.lines.to_numpy()
     accepted = out.loc[keep].reset_index(drop=True)
     accepted = accepted[[name for name, _ in SURVEY_PARSED] + ["line"]]
@@ -464,6 +451,40 @@ def parse_survey_file(
     return ParsedFile(format=fmt, rows_read=n, accepted=accepted, rejected=rej.frame(), warnings=warnings,
                       ignored_columns=[c for c in frame.columns if c not in read],
                       date_order=date_order[0] if date_order else None)
+
+
+def _classify_items(
+    frame: pd.DataFrame, layout: _Layout, classify
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
+    """The item answers as one ``Int8`` column per item of ``ITEMS`` (all missing where
+    the layout lacks the item), each present item's status per row, and whether a row
+    answers any item. The item columns are classified together: their text is stacked
+    into one Arrow array and factorized once (the same distinct values recur in every
+    item), so a file costs one factorize and one classification, not one per item."""
+    n = len(frame)
+    present = [code for code in ITEMS if code in layout.items]
+    values = np.zeros((len(ITEMS), n), dtype=np.int8)
+    missing = np.ones((len(ITEMS), n), dtype=bool)
+    status_by_item: dict[str, np.ndarray] = {}
+    answered = np.zeros(n, dtype=bool)
+    if present and n:
+        # the columns' Arrow chunks side by side (``__arrow_array__``: no text copied)
+        columns = [frame[layout.items[code]].array.__arrow_array__() for code in present]
+        stacked = pa.chunked_array([chunk for column in columns for chunk in column.chunks])
+        codes, uniques = pd.factorize(pd.arrays.ArrowStringArray(stacked), use_na_sentinel=True)
+        results = [classify(u) for u in uniques] + [(None, OK)]  # code -1 (a missing cell) takes the last entry
+        codes = codes.reshape(len(present), n)
+        value_of = np.array([0 if v is None else v for v, _ in results], dtype=np.int8)
+        none_of = np.array([v is None for v, _ in results], dtype=bool)
+        status_of = np.array([st for _, st in results], dtype=np.int8)
+        rows = np.array([ITEMS.index(code) for code in present])
+        values[rows] = value_of[codes]
+        missing[rows] = none_of[codes]
+        status = status_of[codes]
+        status_by_item = {code: status[i] for i, code in enumerate(present)}
+        answered = (codes >= 0).any(axis=0)  # the factorize's missing cells: no second pass over the text
+    answers = {code: pd.arrays.IntegerArray(values[i], missing[i]) for i, code in enumerate(ITEMS)}
+    return pd.DataFrame(answers, index=frame.index, copy=False), status_by_item, answered
 
 
 def _add_item_rule(rej, frame, layout, status_by_item, status: int, what: str) -> None:
@@ -505,7 +526,7 @@ def _google_forms_ids(submitted, kec_code, desa_code, sex, age, item_values, pse
     n = len(submitted)
     if n == 0:
         return pd.Series([], index=submitted.index, dtype=STRING)
-    answers = np.column_stack([item_values[code].fillna(0).to_numpy(dtype=np.uint8) for code in ITEMS])
+    answers = np.column_stack([item_values[code].to_numpy(dtype=np.uint8, na_value=0) for code in ITEMS])
     answers = np.ascontiguousarray(answers + ord("0"), dtype=np.uint8).view(f"S{len(ITEMS)}").ravel()
 
     def text(values) -> pa.Array:
