@@ -177,6 +177,31 @@ def _frame_per_rule_class():
     return FramePerRule
 
 
+def _parse_surveys(files: list[tuple[Path, str]], regions: Regions) -> list:
+    """Each (file, scope)'s :class:`ParsedFile`, or its error's text (unreadable fixtures
+    must fail the same way both ways)."""
+    pseudonymizer = Pseudonymizer("test-key")
+    out = []
+    for path, scope in files:
+        try:
+            out.append(parse_survey_file(path, display_path=f"survey/{PERIOD}/{path.name}", regions=regions,
+                                         scope=scope, period=PERIOD, pseudonymizer=pseudonymizer))  # fmt: skip
+        except Exception as exc:
+            out.append(str(exc))
+    return out
+
+
+def _assert_same_outcomes(new: list, old: list) -> None:
+    assert len(new) == len(old)
+    for a, b in zip(new, old):
+        if isinstance(b, str):
+            assert a == b
+            continue
+        pd.testing.assert_frame_equal(a.accepted, b.accepted)
+        pd.testing.assert_frame_equal(a.rejected, b.rejected)
+        assert a.rows_rejected == b.rows_rejected
+
+
 def test_rejections_assembled_once_equal_one_frame_per_rule(regions, landing, monkeypatch):
     import harmoni_pipeline.ingest.fkdm as fkdm
     import harmoni_pipeline.ingest.survey as survey
@@ -185,13 +210,7 @@ def test_rejections_assembled_once_equal_one_frame_per_rule(regions, landing, mo
     pseudonymizer = Pseudonymizer("test-key")
 
     def parse_all():
-        out = []
-        for path, scope in [*((p, "ALL") for p in _survey_files(landing)), *((p, "35.13") for p in fixtures)]:
-            try:
-                out.append(parse_survey_file(path, display_path=f"survey/{PERIOD}/{path.name}", regions=regions,
-                                             scope=scope, period=PERIOD, pseudonymizer=pseudonymizer))  # fmt: skip
-            except Exception as exc:  # unreadable fixtures: the same error both ways
-                out.append(str(exc))
+        out = _parse_surveys([*((p, "ALL") for p in _survey_files(landing)), *((p, "35.13") for p in fixtures)], regions)
         for path in sorted((landing / "fkdm").rglob("*.*")):
             out.append(fkdm.parse_fkdm_file(path, display_path=path.name, regions=regions, scope="ALL",
                                             period=PERIOD, pseudonymizer=pseudonymizer))  # fmt: skip
@@ -202,13 +221,7 @@ def test_rejections_assembled_once_equal_one_frame_per_rule(regions, landing, mo
     monkeypatch.setattr(fkdm, "Rejections", _frame_per_rule_class())
     old = parse_all()
     assert sum(len(p.rejected) for p in old if not isinstance(p, str)) > 100
-    for a, b in zip(new, old):
-        if isinstance(b, str):
-            assert a == b
-            continue
-        pd.testing.assert_frame_equal(a.rejected, b.rejected)
-        pd.testing.assert_frame_equal(a.accepted, b.accepted)
-        assert a.rows_rejected == b.rows_rejected
+    _assert_same_outcomes(new, old)
 
 
 def _items_column_by_column(frame, layout, classify):
@@ -243,28 +256,12 @@ def test_items_classified_together_equal_items_classified_one_by_one(regions, la
     odd.loc[odd.index[:40:4], items[2]] = ["Sangat Setuju", "9", "2,5", " 3 ", "x", "", "0", "SETUJU", "5.0", "-1"]
     odd.to_csv(tmp_path / "kobo_odd.csv", index=False, sep=";")
     fixtures = sorted((Path(__file__).parent / "fixtures" / "survey").glob("*.csv"))
-    pseudonymizer = Pseudonymizer("test-key")
+    files = [*((p, "ALL") for p in [*_survey_files(landing), tmp_path / "kobo_odd.csv"]), *((p, "35.13") for p in fixtures)]
 
-    def parse_all():
-        out = []
-        for path, scope in [*((p, "ALL") for p in [*_survey_files(landing), tmp_path / "kobo_odd.csv"]),
-                            *((p, "35.13") for p in fixtures)]:  # fmt: skip
-            try:
-                out.append(parse_survey_file(path, display_path=f"survey/{PERIOD}/{path.name}", regions=regions,
-                                             scope=scope, period=PERIOD, pseudonymizer=pseudonymizer))  # fmt: skip
-            except Exception as exc:  # unreadable fixtures: the same error both ways
-                out.append(str(exc))
-        return out
-
-    together = parse_all()
+    together = _parse_surveys(files, regions)
     monkeypatch.setattr(survey, "_classify_items", _items_column_by_column)
-    one_by_one = parse_all()
+    one_by_one = _parse_surveys(files, regions)
     assert sum(len(p.accepted) for p in one_by_one if not isinstance(p, str)) > 3000
     rules = pd.concat([p.rejected for p in one_by_one if not isinstance(p, str)])["rule"]
     assert {"out_of_scale", "invalid_value"} <= set(rules)
-    for a, b in zip(together, one_by_one):
-        if isinstance(b, str):
-            assert a == b
-            continue
-        pd.testing.assert_frame_equal(a.accepted, b.accepted)
-        pd.testing.assert_frame_equal(a.rejected, b.rejected)
+    _assert_same_outcomes(together, one_by_one)
