@@ -14,8 +14,7 @@ Every ``resolve_*`` returns a DataFrame aligned with its input (same index) with
 ``kode`` (``string``; NA unless resolved), ``rule`` (NA or one of :data:`RULES`) and
 ``message`` (a short English explanation, NA when fine). They resolve each distinct value
 once and map the results back, so a million rows with a few hundred distinct values cost
-a few hundred dictionary look-ups; the kecamatan and desa resolvers also remember their
-answers per process (bounded), since the same names recur in every export of a province.
+a few hundred dictionary look-ups.
 """
 
 from __future__ import annotations
@@ -87,29 +86,6 @@ class Regions:
         with (d / VARIANTS_FILE).open(encoding="utf-8") as fh:
             variants = yaml.safe_load(fh)
         return cls(wilayah, bridge, population, luas, variants)
-
-    #: how many resolved (value, context) pairs a process remembers per resolver before it
-    #: starts afresh (bounded: a hostile file of distinct junk must not grow memory)
-    MEMO_SIZE = 100_000  # ≈ 470 bytes an entry: ≤ ≈ 50 MB a resolver
-
-    def _memoised(self, resolver: str, fn, *args) -> _Result:
-        """``fn(*args)``, remembered per process: the same desa and kecamatan names recur
-        in every export of a province (Google Forms, Kobo, canonical) and in every file
-        re-delivered, and a resolver's answer depends only on its arguments and the
-        reference data, which never change after loading."""
-        memo = self.__dict__.setdefault("_memo", {}).setdefault(resolver, {})
-        key = tuple(_hashable(a) for a in args)
-        found = memo.get(key)
-        if found is None:
-            if len(memo) >= self.MEMO_SIZE:
-                memo.clear()
-            found = memo[key] = fn(*args)
-        return found
-
-    def __getstate__(self) -> dict:
-        """Pickled without the memo (a parse worker gets the reference data, not what
-        the parent happened to resolve)."""
-        return {k: v for k, v in self.__dict__.items() if k != "_memo"}
 
     def __init__(
         self,
@@ -372,14 +348,14 @@ class Regions:
             return kab_ctx[key]
 
         if kabupaten is None or (not isinstance(kabupaten, pd.Series) and _as_text(kabupaten) is None):
-            return _map_distinct(values, lambda v: self._memoised("kecamatan", self._kecamatan_one, v, scope, None))
+            return _map_distinct(values, lambda v: self._kecamatan_one(v, scope, None))
         if not isinstance(kabupaten, pd.Series):
             ctx = context(kabupaten)
-            return _map_distinct(values, lambda v: self._memoised("kecamatan", self._kecamatan_one, v, scope, ctx))
+            return _map_distinct(values, lambda v: self._kecamatan_one(v, scope, ctx))
         return _map_distinct_pairs(
             values,
             kabupaten,
-            lambda v, k: self._memoised("kecamatan", self._kecamatan_one, v, scope, context(k)),
+            lambda v, k: self._kecamatan_one(v, scope, context(k)),
         )
 
     def resolve_desa(
@@ -400,7 +376,7 @@ class Regions:
         return _map_distinct_pairs(
             values,
             kecamatan_codes,
-            lambda v, k: self._memoised("desa", self._desa_one, v, k, scope, required),
+            lambda v, k: self._desa_one(v, k, scope, required),
         )
 
     def resolve_kabupaten(self, values: pd.Series) -> pd.DataFrame:

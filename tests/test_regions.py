@@ -486,36 +486,3 @@ def test_normalise_name():
     assert normalise_name("Remba'an") == normalise_name("REMBA’AN") == "rembaan"
     assert normalise_name("Lubuk Pakam I,II") == "lubuk pakam i ii"
     assert normalise_name("Pulau-Pulau/Kur") == "pulau pulau kur"
-
-
-def test_resolvers_remember_their_answers_per_process_within_a_bound(monkeypatch):
-    """Each distinct (value, context) is resolved once per process and remembered: the
-    answers are those of a fresh resolution, the memo never holds more than
-    ``MEMO_SIZE`` pairs a resolver, and it is not pickled (a parse worker starts with the
-    reference data only)."""
-    import pickle
-
-    names = ["Patokan", "patokan", "Desa Patokan", "Kel. Patokan", "Patokan", "Watuwungkuk", "WATU WUNGKUK",
-             "35.13.19.2001", 3513192001, 3513192001.0, True, 1, 1.0, None, "Nowhere"]  # fmt: skip
-    kecs = ["35.13.04", "35.13.04", "35.13.04", "35.13.14", "35.13.19", "35.13.19", "35_13_19", "35.13.19",
-            "35.13.19", "35.13.19", "35.13.19", "35.13.19", "35.13.19", None, "35.13.19"]  # fmt: skip
-    kec_names = pd.Series(["Dringu", "dringu", "Kraksaan", 3513190, "Gending", None, "Nowhere"], dtype=object)
-
-    def resolve(regions: Regions):
-        return (regions.resolve_desa(pd.Series(names, dtype=object), pd.Series(kecs, dtype=object), "35"),
-                regions.resolve_kecamatan(kec_names, "35", kabupaten=pd.Series(["Probolinggo"] * 7, dtype=object)),
-                regions.resolve_kecamatan(kec_names, "35.13"))  # fmt: skip
-
-    remembered = Regions.from_directory(REFERENCE_DIR)
-    first, again = resolve(remembered), resolve(remembered)
-    assert 0 < len(remembered._memo["desa"]) < len(names)  # ("Patokan", "35.13.04") resolved once
-    small = Regions.from_directory(REFERENCE_DIR)
-    small.MEMO_SIZE = 3
-    bounded = resolve(small)
-    assert max(len(memo) for memo in small._memo.values()) <= 3
-    assert "_memo" not in pickle.loads(pickle.dumps(remembered)).__dict__
-    monkeypatch.setattr(Regions, "_memoised", lambda self, resolver, fn, *args: fn(*args))
-    plain = resolve(Regions.from_directory(REFERENCE_DIR))
-    for got in (first, again, bounded):
-        for a, b in zip(got, plain):
-            pd.testing.assert_frame_equal(a, b)
