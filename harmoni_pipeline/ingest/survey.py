@@ -459,8 +459,8 @@ def _classify_items(
     """The item answers as one ``Int8`` column per item of ``ITEMS`` (all missing where
     the layout lacks the item), each present item's status per row, and whether a row
     answers any item. The item columns are classified together: their text is stacked
-    into one Arrow array and factorized once (the same distinct values recur in every
-    item), so a file costs one factorize and one classification, not one per item."""
+    into one Arrow array and classified over its distinct values once
+    (:func:`_classify_uniques`; the same answers recur in every item), not once per item."""
     n = len(frame)
     present = [code for code in ITEMS if code in layout.items]
     values = np.zeros((len(ITEMS), n), dtype=np.int8)
@@ -471,18 +471,14 @@ def _classify_items(
         # the columns' Arrow chunks side by side (``__arrow_array__``: no text copied)
         columns = [frame[layout.items[code]].array.__arrow_array__() for code in present]
         stacked = pa.chunked_array([chunk for column in columns for chunk in column.chunks])
-        codes, uniques = pd.factorize(pd.arrays.ArrowStringArray(stacked), use_na_sentinel=True)
-        results = [classify(u) for u in uniques] + [(None, OK)]  # code -1 (a missing cell) takes the last entry
-        codes = codes.reshape(len(present), n)
-        value_of = np.array([0 if v is None else v for v, _ in results], dtype=np.int8)
-        none_of = np.array([v is None for v, _ in results], dtype=bool)
-        status_of = np.array([st for _, st in results], dtype=np.int8)
+        cells = _classify_uniques(pd.arrays.ArrowStringArray(stacked), classify)
+        shape = (len(present), n)
         rows = np.array([ITEMS.index(code) for code in present])
-        values[rows] = value_of[codes]
-        missing[rows] = none_of[codes]
-        status = status_of[codes]
+        missing[rows] = np.isnan(cells.value).reshape(shape)
+        values[rows] = np.where(missing[rows], 0, cells.value.reshape(shape))
+        status = cells.status.reshape(shape)
         status_by_item = {code: status[i] for i, code in enumerate(present)}
-        answered = (codes >= 0).any(axis=0)  # the factorize's missing cells: no second pass over the text
+        answered = cells.present.reshape(shape).any(axis=0)  # the factorize's missing cells: no second pass
     answers = {code: pd.arrays.IntegerArray(values[i], missing[i]) for i, code in enumerate(ITEMS)}
     return pd.DataFrame(answers, index=frame.index, copy=False), status_by_item, answered
 
