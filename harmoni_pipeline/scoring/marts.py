@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from harmoni_pipeline import memory
 from harmoni_pipeline.methodology import Methodology
 from harmoni_pipeline.periods import parse_period
 from harmoni_pipeline.regions import Regions
@@ -274,11 +275,13 @@ def build_period(ctx: PeriodContext, landing: Path, *, write_early: bool = False
               for name, s in (("ihai", ihai), ("ikn", ikn))}
     window, read.window = read.window, None
     window.drop(columns=window.columns.difference([source for _, source in WINDOW_COLUMNS]), inplace=True)
+    memory.trim()
     used = respondents(window, scores)
     del window, scores
     used = respondents_table(used, ctx)
     if write_early:
         used = Written(ctx.warehouse.write_pending(RESPONDENTS, ctx.period, used, ctx.run_id), used.num_rows)
+    memory.trim()  # the window and the scores' designs, let go above, back to the OS before the trail's queries
     trail = build_trail(ctx, read, used, ikn.evidence.pop("konteks"))
     del used
     facts = {"trail_seconds": round(time.perf_counter() - started, 3), **{t: d.num_rows for t, d in trail.items()}}
