@@ -197,6 +197,27 @@ def test_the_cli_runs_targets_are_counted_run_by_run(bench):
     assert "peak RSS of any process ≤ 2 GB: met in 2 of 3 (1.76 GB, 2.05 GB, 1.86 GB)" in text
 
 
+def test_the_year_block_judges_the_core_path_and_every_process(bench):
+    """Twelve months: the core path against 4 minutes with the extras beside it (as for one
+    month), the whole run's wall, the peak of any process against 2 GB, the steps summed
+    over the months with their peak."""
+    steps = [{"step": "marts", "seconds": 10.0, "peak_rss_mb": 1700.0, "cpu": 12.0},
+             {"step": "report", "seconds": 20.0, "peak_rss_mb": 900.0, "cpu": 20.0},
+             {"step": "marts", "seconds": 14.0, "peak_rss_mb": 2150.0, "cpu": 15.0}]
+    one = {"floor": 130.0, "run": {"wall": 1600.0, "cpu": 1800.0, "peak_rss_mb": 2150.0, "worker_peak_rss_mb": [1500.0],
+                                   "steps": steps, "runs": [{"job": "harmoni_monthly", "key": "2025-01", "seconds": 107.0}]},
+           "split": {"core": 230.0, "core_cpu": 300.0, "extras": 1100.0, "extra_steps": {"report": 1100.0}}}
+    text = "\n".join(bench.cli_year_markdown({"period": "2025-01..2025-12", "scope": "ALL", "runs": [one]}))
+    assert "230.0 s (CPU 300.0 s) = 1.8 × the floor — twelve months ≤ 4 min: met; extras beside it 1100.0 s (report 1100 s)" in text
+    assert "whole run: wall 1600.0 s, CPU 1800.0 s" in text
+    assert "run process 2.10 GB, largest other process 1.46 GB — any process ≤ 2 GB: NOT met" in text
+    assert "marts ×2 24 s (2,150 MB), report 20 s (900 MB)" in text
+    assert "runs: harmoni_monthly 2025-01 107 s." in text
+    one["split"]["core"], one["run"]["peak_rss_mb"], steps[2]["peak_rss_mb"] = 500.0, 1900.0, 1900.0
+    text = "\n".join(bench.cli_year_markdown({"period": "2025-01..2025-12", "scope": "ALL", "runs": [one]}))
+    assert "twelve months ≤ 4 min: NOT met" in text and "any process ≤ 2 GB: met" in text
+
+
 def test_a_part_rewrites_only_its_own_block_of_the_results(bench):
     """`--only cli` replaces the cli block and keeps the domain stages' table beside it."""
     page = ("# Perf\n\n## Results\n\n<!-- bench:stages -->\nold stages\n<!-- /bench:stages -->\n\n"
