@@ -1,7 +1,7 @@
 """Giving memory back to the operating system between the steps of a run.
 
-Room: :func:`release` between steps, :func:`trim` within one. A month's steps run one after another in one process
-(``harmoni run``, the in-process executor); each frees its frames when it ends, but the
+Room: :func:`release` between steps, :func:`trim` within one. A month's steps run one
+after another in one process (``harmoni run``, the in-process executor); each frees its frames when it ends, but the
 C allocators keep what was freed — glibc's heap (millions of small Python objects, pandas)
 and Arrow's memory pool — so the next step would start from the last one's high-water
 mark and the process's peak would be the sum of steps, not the largest one. Measured on a
